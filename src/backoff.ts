@@ -1,0 +1,50 @@
+/**
+ * The backoff: the pure computation of the next restart timeout.
+ *
+ * @packageDocumentation
+ */
+
+/** The shape of a backoff, all fields present (see {@link RestartManagerOptions}`.backoff`). */
+export interface Backoff {
+  /** The first timeout, in ms (> 0). */
+  readonly initialMs: number;
+  /** The growth factor from one timeout to the next (≥ 1). */
+  readonly multiplier: number;
+  /** The cap, in ms (≥ `initialMs`). */
+  readonly maxMs: number;
+  /** A run at least this long resets the timeout to `initialMs` (`Infinity`: never). */
+  readonly resetAfterMs: number;
+  /** In [0, 1]: how much of the timeout a random part may take off the delay. */
+  readonly jitter: number;
+}
+
+/**
+ * The timeout after one more exit: a run of at least `resetAfterMs` resets it; then 0 becomes
+ * `initialMs`, a timeout below `maxMs` is multiplied by `multiplier`, and none exceeds `maxMs`.
+ * With the defaults: 100, 200, 400, …, 51 200, 60 000, 60 000, …
+ *
+ * @param timeoutMs - The current timeout (0 before the first exit).
+ * @param execDurationMs - How long the run that ended lasted (negative counts as 0).
+ * @param backoff - The backoff's shape.
+ * @example
+ * ```ts
+ * nextBackoffMs(51_200, 0, DEFAULT_MANAGER_OPTIONS.backoff); // 60_000
+ * ```
+ */
+export function nextBackoffMs(timeoutMs: number, execDurationMs: number, backoff: Backoff): number {
+  let nextMs = execDurationMs >= backoff.resetAfterMs ? 0 : timeoutMs;
+  if (nextMs === 0) nextMs = backoff.initialMs;
+  else if (nextMs < backoff.maxMs) nextMs *= backoff.multiplier;
+  return nextMs > backoff.maxMs ? backoff.maxMs : nextMs;
+}
+
+/**
+ * The delay of a restart: the timeout less a random part of up to `jitter` of it, in whole ms.
+ *
+ * @param timeoutMs - The timeout from {@link nextBackoffMs}.
+ * @param jitter - In [0, 1].
+ * @param random - A number in [0, 1).
+ */
+export function jitteredDelayMs(timeoutMs: number, jitter: number, random: number): number {
+  return Math.round(timeoutMs * (1 - jitter * random));
+}

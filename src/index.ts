@@ -1,0 +1,42 @@
+export {
+  RestartPolicyError,
+  RestartCanceledError,
+  ContainerError,
+  isRestartPolicyError,
+  isRestartCanceledError,
+  isContainerError,
+  type ContainerErrorCode,
+} from './errors.js';
+export {
+  RESTART_POLICY_NAMES,
+  MAX_RETRY_COUNT,
+  parseRestartPolicy,
+  normalizeRestartPolicy,
+  formatRestartPolicy,
+  type RestartPolicy,
+  type RestartPolicyName,
+  type RestartPolicyInput,
+} from './policy.js';
+export { REBOOT_EXIT_CODE, exitCodeOf } from './exit-code.js';
+export { shouldRestart, type DecisionContext, type DecisionReason } from './decision.js';
+export { nextBackoffMs, jitteredDelayMs, type Backoff } from './backoff.js';
+export {
+  DEFAULT_MANAGER_OPTIONS,
+  type RestartManagerOptions,
+  type ResolvedRestartManagerOptions,
+  type RestartProfile,
+  type ExitCodeRule,
+  type ExitCodeAction,
+  type RateLimit,
+  type Clock,
+} from './options.js';
+export { RestartManager, type RestartDecision, type RestartManagerJSON } from './manager.js';
+export {
+  restartInThread,
+  type ExitInfo,
+  type RestartInThreadOptions,
+  type StartCallback,
+  type RestartOutcome,
+  type RestartOutcomeStatus,
+  type RestartHandle,
+} from './restart-in-thread.js';

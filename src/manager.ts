@@ -1,0 +1,304 @@
+/**
+ * `RestartManager`: one per container — its policy, failure count, backoff and cancellation.
+ *
+ * @packageDocumentation
+ */
+import createDebug from 'debug';
+import { jitteredDelayMs, nextBackoffMs } from './backoff.js';
+import { type DecisionReason, policyReason, tableDecision } from './decision.js';
+import { RestartCanceledError } from './errors.js';
+import { type ManagerConfig, type RestartManagerOptions, resolveManagerOptions } from './options.js';
+import { type RestartPolicy, type RestartPolicyInput, normalizeRestartPolicy } from './policy.js';
+import { type TimerHandle, startTimer, stopTimer } from './timers.js';
+import {
+  assertBoolean,
+  assertCount,
+  assertDuration,
+  assertExitCode,
+  assertFinite,
+  assertObject,
+  show,
+} from './validate.js';
+
+const log = createDebug('restart-manager:manager');
+
+/** One step of a {@link RestartManager}: whether to restart, after how long, and why. */
+export interface RestartDecision {
+  /** Whether the container restarts. */
+  readonly restart: boolean;
+  /** How long to wait before the restart, in whole ms; 0 when `restart` is false. */
+  readonly delayMs: number;
+  /** Which rule decided (see {@link DecisionReason}). */
+  readonly reason: DecisionReason;
+}
+
+/** What {@link RestartManager.toJSON} returns and {@link RestartManager.fromJSON} takes. */
+export interface RestartManagerJSON {
+  readonly policy: RestartPolicy;
+  readonly failureCount: number;
+  readonly timeoutMs: number;
+  readonly canceled: boolean;
+}
+
+interface Waiter {
+  timer: TimerHandle | undefined;
+  readonly wake: (canceled: boolean) => void;
+}
+
+const CANCELED: RestartDecision = Object.freeze({ restart: false, delayMs: 0, reason: 'canceled' });
+const DOCKER_NO: RestartDecision = Object.freeze({ restart: false, delayMs: 0, reason: 'policy-no' });
+
+/** A count plus one, staying a safe integer. */
+function increment(count: number): number {
+  return count < Number.MAX_SAFE_INTEGER ? count + 1 : count;
+}
+
+/**
+ * Calls `wake(true)` as soon as `manager` is canceled (at once if it already is), or `wake(false)`
+ * after `delayMs`; whichever comes first, once. Leaves nothing behind. @internal
+ */
+export let onCancelOrTimeout: (manager: RestartManager, delayMs: number, wake: (canceled: boolean) => void) => void;
+
+/**
+ * The restart manager of one container: it holds the policy, the failure count, the backoff
+ * timeout and a cancellation, and decides each exit with {@link RestartManager.shouldRestart}.
+ * A canceled manager stays canceled: a manual start makes a new one.
+ *
+ * @example
+ * ```ts
+ * const rm = new RestartManager('on-failure:3');
+ * rm.shouldRestart(1); // { restart: true, delayMs: 100, reason: 'policy-on-failure' }
+ * rm.shouldRestart(1); // { restart: true, delayMs: 200, reason: 'policy-on-failure' }
+ * ```
+ */
+export class RestartManager {
+  #policy: RestartPolicy;
+  #failureCount: number;
+  #timeoutMs = 0;
+  #canceled = false;
+  readonly #config: ManagerConfig;
+  #controller: AbortController | undefined;
+  #waiters: Set<Waiter> | undefined;
+  #restartTimesMs: number[] | undefined;
+
+  static {
+    onCancelOrTimeout = (manager, delayMs, wake) => {
+      manager.#addWaiter(delayMs, wake);
+    };
+  }
+
+  /**
+   * @param policy - Any input {@link normalizeRestartPolicy} takes.
+   * @param failureCount - The persisted count a runtime passes back after a daemon restart.
+   * @param options - See {@link RestartManagerOptions}; the defaults are iSulad's.
+   * @defaultValue `policy`: `'no'`; `failureCount`: 0.
+   * @throws {@link RestartPolicyError} for an invalid policy; `TypeError`/`RangeError` naming a bad count or option.
+   */
+  constructor(policy: RestartPolicyInput = 'no', failureCount = 0, options?: RestartManagerOptions) {
+    assertCount(failureCount, 'failureCount');
+    this.#config = resolveManagerOptions(options);
+    this.#policy = normalizeRestartPolicy(policy);
+    this.#failureCount = failureCount;
+  }
+
+  /** Rebuilds a manager from {@link RestartManager.toJSON}'s output, validating it as strictly as the constructor. */
+  static fromJSON(json: RestartManagerJSON, options?: RestartManagerOptions): RestartManager {
+    assertObject(json, 'json');
+    assertDuration(json.timeoutMs, 'json.timeoutMs', false);
+    assertBoolean(json.canceled, 'json.canceled');
+    assertCount(json.failureCount, 'json.failureCount');
+    const manager = new RestartManager(json.policy, json.failureCount, options);
+    manager.#timeoutMs = json.timeoutMs;
+    if (json.canceled) manager.cancel();
+    return manager;
+  }
+
+  /** The current policy (frozen). */
+  get policy(): RestartPolicy {
+    return this.#policy;
+  }
+
+  /** Consecutive failed exits (`'isulad'` profile) or restarts (`'docker'` profile). */
+  get failureCount(): number {
+    return this.#failureCount;
+  }
+
+  /** The current backoff timeout in ms; 0 before the first decision. */
+  get timeoutMs(): number {
+    return this.#timeoutMs;
+  }
+
+  /** Whether {@link RestartManager.cancel} was called. */
+  get canceled(): boolean {
+    return this.#canceled;
+  }
+
+  /** Aborted, with a {@link RestartCanceledError} as its reason, when the manager is canceled. */
+  get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    if (this.#canceled && !this.#controller.signal.aborted) this.#controller.abort(new RestartCanceledError());
+    return this.#controller.signal;
+  }
+
+  /**
+   * Decides one exit, in this order: a canceled manager decides nothing and changes nothing; the
+   * count and the backoff move (whatever the policy); the first exit-code rule listing the code
+   * decides, else the policy table; a restart beyond `rateLimit` is refused.
+   *
+   * @param exitCode - The exit code, an integer in [0, 2^32 − 1].
+   * @param hasBeenManuallyStopped - Whether the user stopped the container.
+   * @param execDurationMs - How long the run lasted; at least `backoff.resetAfterMs` resets the backoff.
+   * @throws `TypeError`/`RangeError` naming a bad argument; nothing changes then.
+   * @example
+   * ```ts
+   * const { restart, delayMs, reason } = rm.shouldRestart(137, false, 2_500);
+   * ```
+   */
+  shouldRestart(exitCode: number, hasBeenManuallyStopped = false, execDurationMs = 0): RestartDecision {
+    assertExitCode(exitCode);
+    assertBoolean(hasBeenManuallyStopped, 'hasBeenManuallyStopped');
+    assertFinite(execDurationMs, 'execDurationMs');
+    if (this.#canceled) return CANCELED;
+    const config = this.#config;
+    const policy = this.#policy;
+    const docker = config.profile === 'docker';
+    if (docker && policy.name === 'no') return DOCKER_NO;
+
+    const failureCount = docker ? this.#failureCount : exitCode !== 0 ? increment(this.#failureCount) : 0;
+    const timeoutMs = nextBackoffMs(this.#timeoutMs, execDurationMs, config.backoff);
+
+    let restart: boolean;
+    let reason: DecisionReason;
+    const action = config.actions?.get(exitCode);
+    if (action === undefined) {
+      // Docker's `restartCount < N` is the table's `count <= N` with the count this restart would make.
+      const tableCount = docker ? failureCount + 1 : failureCount;
+      restart = tableDecision(policy, exitCode, hasBeenManuallyStopped, tableCount);
+      reason = policyReason(policy, restart, exitCode);
+    } else {
+      restart = action === 'restart';
+      reason = 'exit-code-rule';
+    }
+
+    const nowMs = restart && config.rateLimit !== undefined ? this.#now() : 0;
+    if (restart && this.#isRateLimited(nowMs)) {
+      restart = false;
+      reason = 'rate-limited';
+    }
+    const delayMs = restart ? this.#delayMs(timeoutMs) : 0;
+
+    this.#failureCount = docker && restart ? increment(failureCount) : failureCount;
+    this.#timeoutMs = timeoutMs;
+    if (restart && config.rateLimit !== undefined) (this.#restartTimesMs ??= []).push(nowMs);
+    if (log.enabled) {
+      log('exit %d (%s) under %o: %s, delay %d ms, count %d', exitCode, hasBeenManuallyStopped ? 'stopped' : 'exited', policy, reason, delayMs, this.#failureCount);
+    }
+    return { restart, delayMs, reason };
+  }
+
+  /**
+   * Replaces the policy from the next step on; the count and the backoff carry over.
+   *
+   * @throws {@link RestartPolicyError} for an invalid policy; the old one stays.
+   */
+  setPolicy(policy: RestartPolicyInput): void {
+    this.#policy = normalizeRestartPolicy(policy);
+  }
+
+  /**
+   * Cancels the manager for good (idempotent): later steps decide `canceled`, `signal` aborts with a
+   * {@link RestartCanceledError}, and every pending {@link RestartManager.waitCancel} resolves `true`.
+   */
+  cancel(): void {
+    if (this.#canceled) return;
+    this.#canceled = true;
+    this.#controller?.abort(new RestartCanceledError());
+    const waiters = this.#waiters;
+    this.#waiters = undefined;
+    if (waiters === undefined) return;
+    for (const waiter of waiters) {
+      stopTimer(waiter.timer);
+      waiter.wake(true);
+    }
+  }
+
+  /**
+   * Waits for the cancel: `true` as soon as the manager is (or already was) canceled, `false` once
+   * `timeoutMs` has passed (exactly, even beyond 2^31 − 1 ms). Leaves no timer behind when it settles.
+   *
+   * @param timeoutMs - How long to wait, in ms; `Infinity` waits for the cancel alone.
+   * @throws `TypeError`/`RangeError` when `timeoutMs` is not a non-negative number or `Infinity`.
+   * @example
+   * ```ts
+   * if (await rm.waitCancel(delayMs)) return; // canceled: do not restart
+   * ```
+   */
+  waitCancel(timeoutMs: number): Promise<boolean> {
+    assertDuration(timeoutMs, 'timeoutMs', true);
+    return new Promise((resolve) => {
+      this.#addWaiter(timeoutMs, resolve);
+    });
+  }
+
+  /** The manager's state as plain JSON, for {@link RestartManager.fromJSON}. */
+  toJSON(): RestartManagerJSON {
+    return {
+      policy: { name: this.#policy.name, maximumRetryCount: this.#policy.maximumRetryCount },
+      failureCount: this.#failureCount,
+      timeoutMs: this.#timeoutMs,
+      canceled: this.#canceled,
+    };
+  }
+
+  #addWaiter(delayMs: number, wake: (canceled: boolean) => void): void {
+    if (this.#canceled) {
+      wake(true);
+      return;
+    }
+    if (delayMs === 0) {
+      wake(false);
+      return;
+    }
+    const waiter: Waiter = { timer: undefined, wake };
+    if (delayMs !== Infinity) {
+      waiter.timer = startTimer(() => {
+        this.#removeWaiter(waiter);
+        wake(false);
+      }, delayMs);
+    }
+    (this.#waiters ??= new Set()).add(waiter);
+  }
+
+  #removeWaiter(waiter: Waiter): void {
+    const waiters = this.#waiters;
+    if (waiters === undefined) return;
+    waiters.delete(waiter);
+    if (waiters.size === 0) this.#waiters = undefined;
+  }
+
+  #now(): number {
+    const nowMs = this.#config.clock.now();
+    assertFinite(nowMs, 'clock.now()');
+    return nowMs;
+  }
+
+  #isRateLimited(nowMs: number): boolean {
+    const limit = this.#config.rateLimit;
+    if (limit === undefined) return false;
+    const times = this.#restartTimesMs;
+    if (times !== undefined) {
+      while (times.length > 0 && nowMs - (times[0] as number) >= limit.windowMs) times.shift();
+    }
+    return (times?.length ?? 0) >= limit.maxRestarts;
+  }
+
+  #delayMs(timeoutMs: number): number {
+    const { jitter } = this.#config.backoff;
+    if (jitter === 0) return Math.round(timeoutMs);
+    const random = this.#config.random();
+    if (!(typeof random === 'number' && random >= 0 && random < 1)) {
+      throw new RangeError(`Expected \`random()\` to return a number in [0, 1), got ${show(random)}`);
+    }
+    return jitteredDelayMs(timeoutMs, jitter, random);
+  }
+}

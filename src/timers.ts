@@ -1,0 +1,53 @@
+/**
+ * Timers that may be longer than one `setTimeout` can hold (2^31 − 1 ms; Node fires a longer one
+ * after 1 ms): a long delay is chained in slices.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+import { MAX_TIMER_MS } from './validate.js';
+
+class LongTimer {
+  #remainingMs: number;
+  #handle: NodeJS.Timeout;
+  readonly #callback: () => void;
+
+  constructor(callback: () => void, delayMs: number) {
+    this.#callback = callback;
+    this.#remainingMs = delayMs - MAX_TIMER_MS;
+    this.#handle = setTimeout(this.#tick, MAX_TIMER_MS);
+  }
+
+  readonly #tick = (): void => {
+    if (this.#remainingMs > MAX_TIMER_MS) {
+      this.#remainingMs -= MAX_TIMER_MS;
+      this.#handle = setTimeout(this.#tick, MAX_TIMER_MS);
+    } else {
+      this.#handle = setTimeout(this.#callback, this.#remainingMs);
+    }
+  };
+
+  clear(): void {
+    clearTimeout(this.#handle);
+  }
+}
+
+/** A running timer, stopped with {@link stopTimer}. */
+export type TimerHandle = NodeJS.Timeout | LongTimer;
+
+/** Calls `callback` once after `delayMs` (finite, ≥ 0), however long. */
+export function startTimer(callback: () => void, delayMs: number): TimerHandle {
+  return delayMs > MAX_TIMER_MS ? new LongTimer(callback, delayMs) : setTimeout(callback, delayMs);
+}
+
+/** Stops a timer from {@link startTimer}; stopping a fired or stopped timer does nothing. */
+export function stopTimer(handle: TimerHandle | undefined): void {
+  if (handle instanceof LongTimer) handle.clear();
+  else clearTimeout(handle);
+}
+
+/** `setTimeout`/`clearTimeout` look-alikes for p-timeout's `customTimers`, safe for any delay. */
+export const longTimers = {
+  setTimeout: startTimer,
+  clearTimeout: stopTimer,
+} as unknown as { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };

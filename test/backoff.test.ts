@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MANAGER_OPTIONS, jitteredDelayMs, nextBackoffMs, type Backoff } from '../src/index.js';
+
+/** The timeouts of `steps` consecutive exits of runs lasting `execDurationMs`. */
+function sequence(backoff: Backoff, steps: number, execDurationMs = 0): number[] {
+  const timeouts: number[] = [];
+  let timeoutMs = 0;
+  for (let step = 0; step < steps; step++) {
+    timeoutMs = nextBackoffMs(timeoutMs, execDurationMs, backoff);
+    timeouts.push(timeoutMs);
+  }
+  return timeouts;
+}
+
+const defaults = DEFAULT_MANAGER_OPTIONS.backoff;
+
+describe('nextBackoffMs', () => {
+  it('gives the seed sequence: 100 doubling to 51 200, then 60 000 for good', () => {
+    expect(sequence(defaults, 12)).toEqual([100, 200, 400, 800, 1_600, 3_200, 6_400, 12_800, 25_600, 51_200, 60_000, 60_000]);
+  });
+
+  it('resets on a run of 10 s or more, not on a shorter one', () => {
+    expect(nextBackoffMs(51_200, 9_999, defaults)).toBe(60_000);
+    expect(nextBackoffMs(51_200, 10_000, defaults)).toBe(100);
+    expect(nextBackoffMs(60_000, 86_400_000, defaults)).toBe(100);
+  });
+
+  it('never exceeds the cap, even from a larger stored timeout', () => {
+    expect(nextBackoffMs(1e9, 0, defaults)).toBe(60_000);
+  });
+
+  it('follows a custom shape', () => {
+    const backoff: Backoff = { initialMs: 250, multiplier: 1.5, maxMs: 1_000, resetAfterMs: Infinity, jitter: 0 };
+    expect(sequence(backoff, 6, 1e12)).toEqual([250, 375, 562.5, 843.75, 1_000, 1_000]);
+  });
+
+  it('stays constant with multiplier 1', () => {
+    expect(sequence({ ...defaults, multiplier: 1 }, 4)).toEqual([100, 100, 100, 100]);
+  });
+});
+
+describe('jitteredDelayMs', () => {
+  it('takes up to `jitter` of the timeout off, in whole ms', () => {
+    expect(jitteredDelayMs(1_000, 0, 0.999)).toBe(1_000);
+    expect(jitteredDelayMs(1_000, 0.5, 0)).toBe(1_000);
+    expect(jitteredDelayMs(1_000, 0.5, 0.5)).toBe(750);
+    expect(jitteredDelayMs(1_000, 1, 0.9994)).toBe(1);
+    expect(jitteredDelayMs(562.5, 0, 0)).toBe(563);
+  });
+});

@@ -1,0 +1,72 @@
+import type { RestartPolicy } from '../src/index.js';
+
+/** One exit fed to a manager and to the model. */
+export interface ModelExit {
+  exitCode: number;
+  manual: boolean;
+  execDurationMs: number;
+}
+
+/** The SPEC §4 rules (iSulad), written from the text, independently of the implementation. */
+export class IsuladModel {
+  failureCount: number;
+  timeoutMs = 0;
+  canceled = false;
+
+  constructor(
+    public policy: RestartPolicy,
+    failureCount = 0,
+  ) {
+    this.failureCount = failureCount;
+  }
+
+  step({ exitCode, manual, execDurationMs }: ModelExit): { restart: boolean; delayMs: number } {
+    if (this.canceled) return { restart: false, delayMs: 0 };
+    this.failureCount = exitCode !== 0 ? this.failureCount + 1 : 0;
+    if (execDurationMs >= 10_000) this.timeoutMs = 0;
+    if (this.timeoutMs === 0) this.timeoutMs = 100;
+    else if (this.timeoutMs < 60_000) this.timeoutMs *= 2;
+    if (this.timeoutMs > 60_000) this.timeoutMs = 60_000;
+    const restart = this.decide(exitCode, manual);
+    return { restart, delayMs: restart ? this.timeoutMs : 0 };
+  }
+
+  private decide(exitCode: number, manual: boolean): boolean {
+    const { name, maximumRetryCount: n } = this.policy;
+    if (name === 'always') return true;
+    if (name === 'unless-stopped') return !manual;
+    if (name === 'on-failure') return exitCode !== 0 && (n === 0 || this.failureCount <= n);
+    if (name === 'on-reboot') return exitCode === 129;
+    return false;
+  }
+}
+
+/** moby's `restartmanager.go` rules (SPEC §10 `profile: 'docker'`), written from the text. */
+export class DockerModel {
+  restartCount: number;
+  timeoutMs = 0;
+  canceled = false;
+
+  constructor(
+    public policy: RestartPolicy,
+    restartCount = 0,
+  ) {
+    this.restartCount = restartCount;
+  }
+
+  step({ exitCode, manual, execDurationMs }: ModelExit): { restart: boolean; delayMs: number } {
+    if (this.policy.name === 'no' || this.canceled) return { restart: false, delayMs: 0 };
+    if (execDurationMs >= 10_000) this.timeoutMs = 0;
+    if (this.timeoutMs === 0) this.timeoutMs = 100;
+    else if (this.timeoutMs < 60_000) this.timeoutMs *= 2;
+    if (this.timeoutMs > 60_000) this.timeoutMs = 60_000;
+    let restart = false;
+    const { name, maximumRetryCount: max } = this.policy;
+    if (name === 'always') restart = true;
+    else if (name === 'unless-stopped' && !manual) restart = true;
+    else if (name === 'on-failure' && (max === 0 || this.restartCount < max)) restart = exitCode !== 0;
+    else if (name === 'on-reboot') restart = exitCode === 129;
+    if (restart) this.restartCount++;
+    return { restart, delayMs: restart ? this.timeoutMs : 0 };
+  }
+}
