@@ -13,11 +13,7 @@ function setBrand(error: Error, brand: string): void {
 }
 
 function hasBrand(value: unknown, brand: string): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as { [kBrand]?: unknown })[kBrand] === brand
-  );
+  return typeof value === 'object' && value !== null && (value as { [kBrand]?: unknown })[kBrand] === brand;
 }
 
 /**

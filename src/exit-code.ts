@@ -27,7 +27,8 @@ export const REBOOT_EXIT_CODE = 129;
  */
 export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number {
   if (typeof code === 'number' && Number.isInteger(code) && code >= 0) return code;
-  const signalNumber = typeof signal === 'string' ? (constants.signals as Record<string, number | undefined>)[signal] : undefined;
+  const signalNumber =
+    typeof signal === 'string' ? (constants.signals as Record<string, number | undefined>)[signal] : undefined;
   if (code === null && signalNumber !== undefined) return 128 + signalNumber;
   throw new TypeError(
     `Expected \`code\` to be a non-negative integer or \`signal\` a signal name, got ${show(code)} and ${show(signal)}`,

@@ -191,7 +191,15 @@ export class RestartManager {
     this.#timeoutMs = timeoutMs;
     if (restart && config.rateLimit !== undefined) (this.#restartTimesMs ??= []).push(nowMs);
     if (log.enabled) {
-      log('exit %d (%s) under %o: %s, delay %d ms, count %d', exitCode, hasBeenManuallyStopped ? 'stopped' : 'exited', policy, reason, delayMs, this.#failureCount);
+      log(
+        'exit %d (%s) under %o: %s, delay %d ms, count %d',
+        exitCode,
+        hasBeenManuallyStopped ? 'stopped' : 'exited',
+        policy,
+        reason,
+        delayMs,
+        this.#failureCount,
+      );
     }
     return { restart, delayMs, reason };
   }
@@ -287,7 +295,8 @@ export class RestartManager {
     if (limit === undefined) return false;
     const times = this.#restartTimesMs;
     if (times !== undefined) {
-      while (times.length > 0 && nowMs - (times[0] as number) >= limit.windowMs) times.shift();
+      for (let first = times[0]; first !== undefined && nowMs - first >= limit.windowMs; first = times[0])
+        times.shift();
     }
     return (times?.length ?? 0) >= limit.maxRestarts;
   }

@@ -126,14 +126,18 @@ function resolveBackoff(input: unknown): Backoff {
   assertKnownKeys(input, BACKOFF_KEYS, 'backoff.');
   const initialMs = input.initialMs ?? defaults.initialMs;
   assertFinite(initialMs, 'backoff.initialMs');
-  if (!(initialMs > 0)) throw new RangeError(`Expected \`backoff.initialMs\` to be a positive finite number, got ${show(initialMs)}`);
+  if (!(initialMs > 0))
+    throw new RangeError(`Expected \`backoff.initialMs\` to be a positive finite number, got ${show(initialMs)}`);
   const multiplier = input.multiplier ?? defaults.multiplier;
   assertFinite(multiplier, 'backoff.multiplier');
-  if (!(multiplier >= 1)) throw new RangeError(`Expected \`backoff.multiplier\` to be a finite number ≥ 1, got ${show(multiplier)}`);
+  if (!(multiplier >= 1))
+    throw new RangeError(`Expected \`backoff.multiplier\` to be a finite number ≥ 1, got ${show(multiplier)}`);
   const maxMs = input.maxMs ?? Math.max(defaults.maxMs, initialMs);
   assertFinite(maxMs, 'backoff.maxMs');
   if (!(maxMs >= initialMs)) {
-    throw new RangeError(`Expected \`backoff.maxMs\` to be a finite number ≥ backoff.initialMs (${initialMs}), got ${show(maxMs)}`);
+    throw new RangeError(
+      `Expected \`backoff.maxMs\` to be a finite number ≥ backoff.initialMs (${initialMs}), got ${show(maxMs)}`,
+    );
   }
   const resetAfterMs = input.resetAfterMs ?? defaults.resetAfterMs;
   assertDuration(resetAfterMs, 'backoff.resetAfterMs', true);
@@ -147,7 +151,8 @@ function resolveRateLimit(input: unknown): RateLimit | undefined {
   assertObject(input, 'rateLimit');
   assertCount(input.maxRestarts, 'rateLimit.maxRestarts');
   assertDuration(input.windowMs, 'rateLimit.windowMs', true);
-  if (input.windowMs === 0) throw new RangeError('Expected `rateLimit.windowMs` to be a positive number or Infinity, got 0');
+  if (input.windowMs === 0)
+    throw new RangeError('Expected `rateLimit.windowMs` to be a positive number or Infinity, got 0');
   return Object.freeze({ maxRestarts: input.maxRestarts, windowMs: input.windowMs });
 }
 
@@ -160,7 +165,8 @@ function resolveRules(input: unknown): readonly ExitCodeRule[] {
       assertObject(rule, name);
       assertOneOf(rule.action, `${name}.action`, ACTIONS);
       const codes = rule.exitCodes;
-      if (!Array.isArray(codes)) throw new TypeError(`Expected \`${name}.exitCodes\` to be an array of exit codes, got ${show(codes)}`);
+      if (!Array.isArray(codes))
+        throw new TypeError(`Expected \`${name}.exitCodes\` to be an array of exit codes, got ${show(codes)}`);
       codes.forEach((code: unknown, i) => {
         assertExitCode(code, `${name}.exitCodes[${i}]`);
       });

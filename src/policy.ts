@@ -98,13 +98,15 @@ export function parseRestartPolicy(text: string): RestartPolicy {
  * ```
  */
 export function normalizeRestartPolicy(input: RestartPolicyInput): RestartPolicy {
-  if (typeof input === 'string') return parseRestartPolicy(input);
-  if (typeof input !== 'object' || input === null) {
-    throw new RestartPolicyError(`Invalid restart policy ${show(input)}`);
+  const value: unknown = input;
+  if (typeof value === 'string') return parseRestartPolicy(value);
+  if (typeof value === 'object' && value !== null) {
+    if ('name' in value)
+      return makePolicy(value.name, 'maximumRetryCount' in value ? (value.maximumRetryCount ?? 0) : 0);
+    if ('Name' in value)
+      return makePolicy(value.Name, 'MaximumRetryCount' in value ? (value.MaximumRetryCount ?? 0) : 0);
   }
-  if ('name' in input) return makePolicy(input.name, input.maximumRetryCount ?? 0);
-  if ('Name' in input) return makePolicy(input.Name, input.MaximumRetryCount ?? 0);
-  throw new RestartPolicyError(`Invalid restart policy ${show(input)}`);
+  throw new RestartPolicyError(`Invalid restart policy ${show(value)}`);
 }
 
 /**

@@ -8,7 +8,15 @@ import createDebug from 'debug';
 import pTimeout, { TimeoutError } from 'p-timeout';
 import { type RestartDecision, RestartManager, onCancelOrTimeout } from './manager.js';
 import { longTimers } from './timers.js';
-import { assertBoolean, assertDuration, assertExitCode, assertFinite, assertFunction, assertObject, show } from './validate.js';
+import {
+  assertBoolean,
+  assertDuration,
+  assertExitCode,
+  assertFinite,
+  assertFunction,
+  assertObject,
+  show,
+} from './validate.js';
 
 const log = createDebug('restart-manager:restart');
 
@@ -81,7 +89,11 @@ function runStart<T>(
   const settled =
     startTimeoutMs === Infinity
       ? started
-      : pTimeout<T, typeof TIMED_OUT>(started, { milliseconds: startTimeoutMs, fallback: () => TIMED_OUT, customTimers: longTimers });
+      : pTimeout<T, typeof TIMED_OUT>(started, {
+          milliseconds: startTimeoutMs,
+          fallback: () => TIMED_OUT,
+          customTimers: longTimers,
+        });
   settled.then(
     (value) => {
       if (value === TIMED_OUT) {
@@ -89,7 +101,7 @@ function runStart<T>(
         log('start timed out after %d ms', startTimeoutMs);
         resolve({ status: 'start-timeout', exitCode, error });
       } else {
-        resolve({ status: 'started', exitCode, value: value as T });
+        resolve({ status: 'started', exitCode, value: value });
       }
     },
     (error: unknown) => {
@@ -102,7 +114,8 @@ function runStart<T>(
 function assertExit(exit: ExitInfo): void {
   assertObject(exit, 'exit');
   assertExitCode(exit.exitCode, 'exit.exitCode');
-  if (exit.hasBeenManuallyStopped !== undefined) assertBoolean(exit.hasBeenManuallyStopped, 'exit.hasBeenManuallyStopped');
+  if (exit.hasBeenManuallyStopped !== undefined)
+    assertBoolean(exit.hasBeenManuallyStopped, 'exit.hasBeenManuallyStopped');
   if (exit.execDurationMs !== undefined) assertFinite(exit.execDurationMs, 'exit.execDurationMs');
 }
 
@@ -112,7 +125,8 @@ function assertOptions(options: RestartInThreadOptions): void {
   const { startTimeoutMs } = options;
   if (startTimeoutMs !== undefined) {
     assertDuration(startTimeoutMs, 'options.startTimeoutMs', true);
-    if (startTimeoutMs === 0) throw new RangeError('Expected `options.startTimeoutMs` to be a positive number or Infinity, got 0');
+    if (startTimeoutMs === 0)
+      throw new RangeError('Expected `options.startTimeoutMs` to be a positive number or Infinity, got 0');
   }
 }
 

@@ -86,6 +86,11 @@ export function assertObject(value: unknown, name: string): asserts value is Rec
 /** One of `choices`. */
 export function assertOneOf<T extends string>(value: unknown, name: string, choices: readonly T[]): asserts value is T {
   if (!choices.includes(value as T)) {
-    fail(typeof value === 'string' ? 'range' : 'type', name, `one of ${choices.map((c) => `'${c}'`).join(', ')}`, value);
+    fail(
+      typeof value === 'string' ? 'range' : 'type',
+      name,
+      `one of ${choices.map((c) => `'${c}'`).join(', ')}`,
+      value,
+    );
   }
 }

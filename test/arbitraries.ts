@@ -3,9 +3,11 @@ import { MAX_RETRY_COUNT, type RestartPolicy } from '../src/index.js';
 
 /** Any valid, normalised policy. */
 export const validPolicyArbitrary: fc.Arbitrary<RestartPolicy> = fc.oneof(
-  fc.constantFrom('no', 'always', 'unless-stopped', 'on-reboot').map((name) => ({ name, maximumRetryCount: 0 }) as RestartPolicy),
-  fc.integer({ min: 0, max: MAX_RETRY_COUNT }).map((maximumRetryCount) => ({ name: 'on-failure', maximumRetryCount }) as RestartPolicy),
-  fc.integer({ min: 0, max: 6 }).map((maximumRetryCount) => ({ name: 'on-failure', maximumRetryCount }) as RestartPolicy),
+  fc.constantFrom('no', 'always', 'unless-stopped', 'on-reboot').map((name) => ({ name, maximumRetryCount: 0 })),
+  fc
+    .integer({ min: 0, max: MAX_RETRY_COUNT })
+    .map((maximumRetryCount) => ({ name: 'on-failure' as const, maximumRetryCount })),
+  fc.integer({ min: 0, max: 6 }).map((maximumRetryCount) => ({ name: 'on-failure' as const, maximumRetryCount })),
 );
 
 /** Exit codes that matter to the table, and a few others. */

@@ -16,7 +16,9 @@ const defaults = DEFAULT_MANAGER_OPTIONS.backoff;
 
 describe('nextBackoffMs', () => {
   it('gives the seed sequence: 100 doubling to 51 200, then 60 000 for good', () => {
-    expect(sequence(defaults, 12)).toEqual([100, 200, 400, 800, 1_600, 3_200, 6_400, 12_800, 25_600, 51_200, 60_000, 60_000]);
+    expect(sequence(defaults, 12)).toEqual([
+      100, 200, 400, 800, 1_600, 3_200, 6_400, 12_800, 25_600, 51_200, 60_000, 60_000,
+    ]);
   });
 
   it('resets on a run of 10 s or more, not on a shorter one', () => {

@@ -55,7 +55,8 @@ describe('shouldRestart (the decision table)', () => {
 
   it('on-failure:N restarts while the count (this exit included) is at most N', () => {
     const policy: RestartPolicy = { name: 'on-failure', maximumRetryCount: 3 };
-    const decide = (failureCount: number) => shouldRestart(policy, { exitCode: 1, hasBeenManuallyStopped: false, failureCount });
+    const decide = (failureCount: number) =>
+      shouldRestart(policy, { exitCode: 1, hasBeenManuallyStopped: false, failureCount });
     expect([1, 2, 3, 4].map(decide)).toEqual([true, true, true, false]);
   });
 
@@ -63,17 +64,25 @@ describe('shouldRestart (the decision table)', () => {
     expect(REBOOT_EXIT_CODE).toBe(129);
     const policy: RestartPolicy = { name: 'on-reboot', maximumRetryCount: 0 };
     for (let exitCode = 0; exitCode < 300; exitCode++) {
-      expect(shouldRestart(policy, { exitCode, hasBeenManuallyStopped: false, failureCount: 1 })).toBe(exitCode === 129);
+      expect(shouldRestart(policy, { exitCode, hasBeenManuallyStopped: false, failureCount: 1 })).toBe(
+        exitCode === 129,
+      );
     }
   });
 
   it('matches the table for random inputs', () => {
     fc.assert(
-      fc.property(validPolicyArbitrary, exitCodeArbitrary, fc.boolean(), fc.nat(), (policy, exitCode, manual, count) => {
-        expect(shouldRestart(policy, { exitCode, hasBeenManuallyStopped: manual, failureCount: count })).toBe(
-          expected(policy.name, policy.maximumRetryCount, exitCode, manual, count),
-        );
-      }),
+      fc.property(
+        validPolicyArbitrary,
+        exitCodeArbitrary,
+        fc.boolean(),
+        fc.nat(),
+        (policy, exitCode, manual, count) => {
+          expect(shouldRestart(policy, { exitCode, hasBeenManuallyStopped: manual, failureCount: count })).toBe(
+            expected(policy.name, policy.maximumRetryCount, exitCode, manual, count),
+          );
+        },
+      ),
       { numRuns: 5_000 },
     );
   });
@@ -83,13 +92,29 @@ describe('shouldRestart (the decision table)', () => {
     const context = { exitCode: 1, hasBeenManuallyStopped: false, failureCount: 1 };
     it.each([
       [{ ...context, exitCode: -1 }, RangeError, 'Expected `exitCode` to be an integer in [0, 4294967295], got -1'],
-      [{ ...context, exitCode: 2 ** 32 }, RangeError, 'Expected `exitCode` to be an integer in [0, 4294967295], got 4294967296'],
+      [
+        { ...context, exitCode: 2 ** 32 },
+        RangeError,
+        'Expected `exitCode` to be an integer in [0, 4294967295], got 4294967296',
+      ],
       [{ ...context, exitCode: 1.5 }, RangeError, 'Expected `exitCode` to be an integer in [0, 4294967295], got 1.5'],
       [{ ...context, exitCode: NaN }, RangeError, 'Expected `exitCode` to be an integer in [0, 4294967295], got NaN'],
       [{ ...context, exitCode: '1' }, TypeError, "Expected `exitCode` to be an integer in [0, 4294967295], got '1'"],
-      [{ ...context, hasBeenManuallyStopped: 1 }, TypeError, 'Expected `hasBeenManuallyStopped` to be a boolean, got 1'],
-      [{ ...context, failureCount: -1 }, RangeError, 'Expected `failureCount` to be a non-negative safe integer, got -1'],
-      [{ ...context, failureCount: 2 ** 53 }, RangeError, 'Expected `failureCount` to be a non-negative safe integer, got 9007199254740992'],
+      [
+        { ...context, hasBeenManuallyStopped: 1 },
+        TypeError,
+        'Expected `hasBeenManuallyStopped` to be a boolean, got 1',
+      ],
+      [
+        { ...context, failureCount: -1 },
+        RangeError,
+        'Expected `failureCount` to be a non-negative safe integer, got -1',
+      ],
+      [
+        { ...context, failureCount: 2 ** 53 },
+        RangeError,
+        'Expected `failureCount` to be a non-negative safe integer, got 9007199254740992',
+      ],
       [null, TypeError, 'Expected `context` to be an object, got null'],
     ])('refuses context %j', (ctx, type, message) => {
       expect(() => shouldRestart(policy, ctx as never)).toThrow(type);
@@ -97,8 +122,14 @@ describe('shouldRestart (the decision table)', () => {
     });
 
     it.each([
-      [{ name: 'sometimes', maximumRetryCount: 0 }, "Expected `policy` to be a normalised restart policy, got { name: 'sometimes', maximumRetryCount: 0 }"],
-      [{ name: 'on-failure', maximumRetryCount: -1 }, "Expected `policy` to be a normalised restart policy, got { name: 'on-failure', maximumRetryCount: -1 }"],
+      [
+        { name: 'sometimes', maximumRetryCount: 0 },
+        "Expected `policy` to be a normalised restart policy, got { name: 'sometimes', maximumRetryCount: 0 }",
+      ],
+      [
+        { name: 'on-failure', maximumRetryCount: -1 },
+        "Expected `policy` to be a normalised restart policy, got { name: 'on-failure', maximumRetryCount: -1 }",
+      ],
       [{ name: 'on-failure' }, "Expected `policy` to be a normalised restart policy, got { name: 'on-failure' }"],
       [undefined, 'Expected `policy` to be an object, got undefined'],
     ])('refuses policy %j with a TypeError', (badPolicy, message) => {

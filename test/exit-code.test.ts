@@ -22,6 +22,8 @@ describe('exitCodeOf', () => {
     [1.5, null],
   ])('refuses (%j, %j) with a TypeError', (code, signal) => {
     expect(() => exitCodeOf(code, signal as never)).toThrow(TypeError);
-    expect(() => exitCodeOf(code, signal as never)).toThrow(/Expected `code` to be a non-negative integer or `signal` a signal name/);
+    expect(() => exitCodeOf(code, signal as never)).toThrow(
+      /Expected `code` to be a non-negative integer or `signal` a signal name/,
+    );
   });
 });

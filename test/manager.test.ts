@@ -29,7 +29,10 @@ describe('RestartManager: construction', () => {
   it.each([
     ['on-failure:3', { name: 'on-failure', maximumRetryCount: 3 }],
     [{ name: 'always' }, { name: 'always', maximumRetryCount: 0 }],
-    [{ Name: 'on-failure', MaximumRetryCount: 2 }, { name: 'on-failure', maximumRetryCount: 2 }],
+    [
+      { Name: 'on-failure', MaximumRetryCount: 2 },
+      { name: 'on-failure', maximumRetryCount: 2 },
+    ],
   ] as const)('takes any policy input: %j', (input, policy) => {
     expect(new RestartManager(input).policy).toEqual(policy);
   });
@@ -85,7 +88,8 @@ describe('RestartManager.shouldRestart: counting (iSulad)', () => {
 
   it('moves the count and the backoff whatever the policy, so setPolicy sees a true count', () => {
     const rm = new RestartManager('no');
-    for (let i = 0; i < 3; i++) expect(rm.shouldRestart(1)).toEqual({ restart: false, delayMs: 0, reason: 'policy-no' });
+    for (let i = 0; i < 3; i++)
+      expect(rm.shouldRestart(1)).toEqual({ restart: false, delayMs: 0, reason: 'policy-no' });
     expect(rm.failureCount).toBe(3);
     expect(rm.timeoutMs).toBe(400);
     rm.setPolicy('on-failure:4');
@@ -310,7 +314,12 @@ describe('RestartManager JSON', () => {
     rm.shouldRestart(1);
     rm.shouldRestart(3);
     const json = rm.toJSON();
-    expect(json).toEqual({ policy: { name: 'on-failure', maximumRetryCount: 5 }, failureCount: 2, timeoutMs: 200, canceled: false });
+    expect(json).toEqual({
+      policy: { name: 'on-failure', maximumRetryCount: 5 },
+      failureCount: 2,
+      timeoutMs: 200,
+      canceled: false,
+    });
     const text = JSON.stringify(rm);
     const copy = RestartManager.fromJSON(JSON.parse(text) as RestartManagerJSON);
     expect(copy.toJSON()).toEqual(json);
@@ -331,7 +340,11 @@ describe('RestartManager JSON', () => {
     [{ policy: 'always', failureCount: 0, timeoutMs: Infinity, canceled: false }, RangeError, '`json.timeoutMs`'],
     [{ policy: 'always', failureCount: 0, timeoutMs: 0, canceled: 'no' }, TypeError, '`json.canceled`'],
     [{ policy: 'always', failureCount: -3, timeoutMs: 0, canceled: false }, RangeError, '`json.failureCount`'],
-    [{ policy: 'sometimes', failureCount: 0, timeoutMs: 0, canceled: false }, RestartPolicyError, "Invalid restart policy 'sometimes'"],
+    [
+      { policy: 'sometimes', failureCount: 0, timeoutMs: 0, canceled: false },
+      RestartPolicyError,
+      "Invalid restart policy 'sometimes'",
+    ],
   ])('refuses %j', (json, type, message) => {
     expect(() => RestartManager.fromJSON(json as never)).toThrow(type);
     expect(() => RestartManager.fromJSON(json as never)).toThrow(message);

@@ -76,7 +76,9 @@ describe('parseRestartPolicy', () => {
   });
 
   it('refuses a non-string with a TypeError naming `text`', () => {
-    expect(() => parseRestartPolicy(3 as unknown as string)).toThrow(new TypeError('Expected `text` to be a string, got 3'));
+    expect(() => parseRestartPolicy(3 as unknown as string)).toThrow(
+      new TypeError('Expected `text` to be a string, got 3'),
+    );
   });
 
   it('returns a new object on each call', () => {
@@ -87,11 +89,20 @@ describe('parseRestartPolicy', () => {
 describe('normalizeRestartPolicy', () => {
   it.each([
     [{ name: 'always' }, { name: 'always', maximumRetryCount: 0 }],
-    [{ name: 'on-failure', maximumRetryCount: 5 }, { name: 'on-failure', maximumRetryCount: 5 }],
+    [
+      { name: 'on-failure', maximumRetryCount: 5 },
+      { name: 'on-failure', maximumRetryCount: 5 },
+    ],
     [{ name: '' }, { name: 'no', maximumRetryCount: 0 }],
-    [{ Name: 'on-failure', MaximumRetryCount: 2 }, { name: 'on-failure', maximumRetryCount: 2 }],
+    [
+      { Name: 'on-failure', MaximumRetryCount: 2 },
+      { name: 'on-failure', maximumRetryCount: 2 },
+    ],
     [{ Name: 'unless-stopped' }, { name: 'unless-stopped', maximumRetryCount: 0 }],
-    [{ Name: '', MaximumRetryCount: 0 }, { name: 'no', maximumRetryCount: 0 }],
+    [
+      { Name: '', MaximumRetryCount: 0 },
+      { name: 'no', maximumRetryCount: 0 },
+    ],
     ['on-failure:4', { name: 'on-failure', maximumRetryCount: 4 }],
   ] as const)('normalises %j', (input, expected) => {
     const policy = normalizeRestartPolicy(input);
@@ -177,8 +188,17 @@ describe('policy fuzzing', () => {
   it('normalises any value to a valid policy or a RestartPolicyError, never another error', () => {
     const input = fc.oneof(
       fc.anything(),
-      fc.record({ name: fc.oneof(fc.constantFrom(...RESTART_POLICY_NAMES, ''), fc.anything()), maximumRetryCount: fc.anything() }, { requiredKeys: ['name'] }),
-      fc.record({ Name: fc.oneof(fc.constantFrom(...RESTART_POLICY_NAMES), fc.anything()), MaximumRetryCount: fc.oneof(fc.integer(), fc.anything()) }),
+      fc.record(
+        {
+          name: fc.oneof(fc.constantFrom(...RESTART_POLICY_NAMES, ''), fc.anything()),
+          maximumRetryCount: fc.anything(),
+        },
+        { requiredKeys: ['name'] },
+      ),
+      fc.record({
+        Name: fc.oneof(fc.constantFrom(...RESTART_POLICY_NAMES), fc.anything()),
+        MaximumRetryCount: fc.oneof(fc.integer(), fc.anything()),
+      }),
     );
     fc.assert(
       fc.property(input, (value) => {

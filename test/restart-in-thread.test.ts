@@ -16,8 +16,8 @@ async function settle<T>(done: Promise<RestartOutcome<T>>): Promise<RestartOutco
   let outcome: RestartOutcome<T> | undefined;
   void done.then((value) => (outcome = value));
   for (let i = 0; i < 100 && outcome === undefined; i++) await vi.advanceTimersToNextTimerAsync();
-  expect(outcome).toBeDefined();
-  return outcome as RestartOutcome<T>;
+  if (outcome === undefined) throw new Error('the restart did not settle');
+  return outcome;
 }
 
 describe('restartInThread', () => {
@@ -104,15 +104,21 @@ describe('restartInThread', () => {
   });
 
   it.each([
-    ['throws', () => {
-      throw new Error('boom');
-    }],
-    ['rejects', () => Promise.reject(new Error('boom'))],
-    ['returns a thenable whose then throws', () => ({
-      get then(): never {
+    [
+      'throws',
+      () => {
         throw new Error('boom');
       },
-    })],
+    ],
+    ['rejects', () => Promise.reject(new Error('boom'))],
+    [
+      'returns a thenable whose then throws',
+      () => ({
+        get then(): never {
+          throw new Error('boom');
+        },
+      }),
+    ],
   ])('reports a start that %s as start-failed, never as a rejection', async (_, start) => {
     const rm = new RestartManager('always');
     const { done } = restartInThread(rm, { exitCode: 7 }, start);
@@ -123,7 +129,9 @@ describe('restartInThread', () => {
 
   it('reports a start that does not settle in time as start-timeout, distinct from a failure', async () => {
     const rm = new RestartManager('always');
-    const { done } = restartInThread(rm, { exitCode: 1 }, () => new Promise(() => undefined), { startTimeoutMs: 2_000 });
+    const { done } = restartInThread(rm, { exitCode: 1 }, () => new Promise(() => undefined), {
+      startTimeoutMs: 2_000,
+    });
     await vi.advanceTimersByTimeAsync(100 + 1_999);
     let settled = false;
     void done.then(() => (settled = true));
@@ -152,11 +160,16 @@ describe('restartInThread', () => {
 
   it('a start that resolves twice or rejects after resolving reports the first result', async () => {
     const rm = new RestartManager('always');
-    const { done } = restartInThread(rm, { exitCode: 1 }, () => new Promise((resolve, reject) => {
-      resolve('first');
-      resolve('second');
-      reject(new Error('late'));
-    }));
+    const { done } = restartInThread(
+      rm,
+      { exitCode: 1 },
+      () =>
+        new Promise((resolve, reject) => {
+          resolve('first');
+          resolve('second');
+          reject(new Error('late'));
+        }),
+    );
     await expect(settle(done)).resolves.toEqual({ status: 'started', exitCode: 1, value: 'first' });
   });
 
@@ -171,12 +184,15 @@ describe('restartInThread', () => {
 
   it('a cancel during the start reaches the start through its signal', async () => {
     const rm = new RestartManager('always');
-    const { done } = restartInThread(rm, { exitCode: 1 }, (signal) =>
-      new Promise((_, reject) => {
-        signal.addEventListener('abort', () => {
-          reject(signal.reason as Error);
-        });
-      }),
+    const { done } = restartInThread(
+      rm,
+      { exitCode: 1 },
+      (signal) =>
+        new Promise((_, reject) => {
+          signal.addEventListener('abort', () => {
+            reject(signal.reason as Error);
+          });
+        }),
     );
     await vi.advanceTimersByTimeAsync(100);
     rm.cancel();
@@ -188,22 +204,48 @@ describe('restartInThread', () => {
   describe('bad input changes nothing', () => {
     const start = () => undefined;
     it.each([
-      ['a manager that is not one', [{}, { exitCode: 1 }, start], TypeError, 'Expected `manager` to be a RestartManager, got {}'],
+      [
+        'a manager that is not one',
+        [{}, { exitCode: 1 }, start],
+        TypeError,
+        'Expected `manager` to be a RestartManager, got {}',
+      ],
       ['no exit', [null, null, start], TypeError, 'Expected `exit` to be an object, got null'],
-      ['a bad exit code', [null, { exitCode: -1 }, start], RangeError, 'Expected `exit.exitCode` to be an integer in [0, 4294967295], got -1'],
-      ['a bad manual flag', [null, { exitCode: 1, hasBeenManuallyStopped: 'yes' }, start], TypeError, '`exit.hasBeenManuallyStopped`'],
+      [
+        'a bad exit code',
+        [null, { exitCode: -1 }, start],
+        RangeError,
+        'Expected `exit.exitCode` to be an integer in [0, 4294967295], got -1',
+      ],
+      [
+        'a bad manual flag',
+        [null, { exitCode: 1, hasBeenManuallyStopped: 'yes' }, start],
+        TypeError,
+        '`exit.hasBeenManuallyStopped`',
+      ],
       ['a bad run length', [null, { exitCode: 1, execDurationMs: NaN }, start], RangeError, '`exit.execDurationMs`'],
       ['no start', [null, { exitCode: 1 }, 'start'], TypeError, "Expected `start` to be a function, got 'start'"],
       ['a bad delay', [null, { exitCode: 1 }, start, { delayMs: -1 }], RangeError, '`options.delayMs`'],
       ['an infinite delay', [null, { exitCode: 1 }, start, { delayMs: Infinity }], RangeError, '`options.delayMs`'],
-      ['a zero start timeout', [null, { exitCode: 1 }, start, { startTimeoutMs: 0 }], RangeError, '`options.startTimeoutMs`'],
+      [
+        'a zero start timeout',
+        [null, { exitCode: 1 }, start, { startTimeoutMs: 0 }],
+        RangeError,
+        '`options.startTimeoutMs`',
+      ],
       ['bad options', [null, { exitCode: 1 }, start, 5], TypeError, 'Expected `options` to be an object, got 5'],
     ])('refuses %s', (_, args, type, message) => {
       const rm = new RestartManager('always');
-      const call = () => restartInThread(...((args[0] === null ? [rm, ...args.slice(1)] : args) as Parameters<typeof restartInThread>));
+      const call = () =>
+        restartInThread(...((args[0] === null ? [rm, ...args.slice(1)] : args) as Parameters<typeof restartInThread>));
       expect(call).toThrow(type);
       expect(call).toThrow(message);
-      expect(rm.toJSON()).toEqual({ policy: { name: 'always', maximumRetryCount: 0 }, failureCount: 0, timeoutMs: 0, canceled: false });
+      expect(rm.toJSON()).toEqual({
+        policy: { name: 'always', maximumRetryCount: 0 },
+        failureCount: 0,
+        timeoutMs: 0,
+        canceled: false,
+      });
     });
   });
 });
