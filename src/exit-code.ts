@@ -34,3 +34,15 @@ export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): 
     `Expected \`code\` to be a non-negative integer or \`signal\` a signal name, got ${show(code)} and ${show(signal)}`,
   );
 }
+
+/**
+ * The exit code `docker run` gives when a command cannot run: 127 when it is not found, 126 when it
+ * cannot be executed, 125 for any other failure to start. @internal
+ */
+export function exitCodeOfStartError(error: unknown): number {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (code === 'ENOENT') return 127;
+  if (code === 'EACCES' || code === 'EPERM' || code === 'ENOEXEC' || code === 'EISDIR' || code === 'ENOTDIR')
+    return 126;
+  return 125;
+}

@@ -40,3 +40,16 @@ export {
   type RestartOutcomeStatus,
   type RestartHandle,
 } from './restart-in-thread.js';
+export { processWorkload, KILL_GRACE_MS, type Workload, type Run, type ProcessRun } from './workload.js';
+export {
+  Supervisor,
+  DEFAULT_SUPERVISOR_OPTIONS,
+  type SupervisorOptions,
+  type SupervisorEvents,
+  type ContainerSpec,
+  type ContainerUpdate,
+  type ContainerInfo,
+  type ContainerStatus,
+  type ContainerRestartOptions,
+} from './supervisor.js';
+export { CONTAINER_STATUSES, MAX_ID_LENGTH } from './container-state.js';

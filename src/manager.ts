@@ -263,10 +263,6 @@ export class RestartManager {
       wake(true);
       return;
     }
-    if (delayMs === 0) {
-      wake(false);
-      return;
-    }
     const waiter: Waiter = { timer: undefined, wake };
     if (delayMs !== Infinity) {
       waiter.timer = startTimer(() => {
