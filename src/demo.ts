@@ -1,43 +1,67 @@
 /**
- * `npm run demo`: real child processes restarting under real policies, each decision printed.
+ * `npm run demo`: the CLI running real child processes under real policies, each decision printed.
  *
  * @internal
  * @packageDocumentation
  */
 import { spawn } from 'node:child_process';
-import { RestartManager, exitCodeOf, formatRestartPolicy, restartInThread } from './index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-/** Runs `node -e script` once (`RUN` in its environment) and resolves with its container exit code. */
-function runOnce(script: string, run: number): Promise<number> {
+const cli = fileURLToPath(new URL('cli.js', import.meta.url));
+const scratch = mkdtempSync(join(tmpdir(), 'restart-manager-demo-'));
+
+/** Runs `node -e script` under the CLI with `flags`; `stopAfterMs` sends SIGTERM (a manual stop). */
+function demo(title: string, flags: string[], script: string, stopAfterMs?: number): Promise<void> {
+  console.error(`\n== ${title}\n$ restart-manager run ${flags.join(' ')} -- node -e '${script}'`);
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, RUN: String(run) };
-    const child = spawn(process.execPath, ['-e', script], { stdio: 'inherit', env });
+    const child = spawn(process.execPath, [cli, 'run', ...flags, '--', process.execPath, '-e', script], {
+      stdio: 'inherit',
+      env: { ...process.env, SCRATCH: scratch },
+    });
+    const timer = stopAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGTERM'), stopAfterMs);
     child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      resolve(exitCodeOf(code, signal));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      console.error(`(restart-manager exited with ${code ?? 'a signal'})`);
+      resolve();
     });
   });
 }
 
-/** Supervises `script` under `policy` until the policy stops restarting (or `maxRuns` is reached). */
-async function supervise(policy: string, script: string, maxRuns: number): Promise<void> {
-  const manager = new RestartManager(policy);
-  console.log(`\n== ${formatRestartPolicy(manager.policy)}: node -e '${script}'`);
-  for (let run = 1; ; run++) {
-    const startedAt = performance.now();
-    const exitCode = await runOnce(script, run);
-    const execDurationMs = performance.now() - startedAt;
-    if (run === maxRuns) manager.cancel();
-    const { decision, done } = restartInThread(manager, { exitCode, execDurationMs }, () => undefined);
-    console.log(
-      `run ${run}: exit ${exitCode} after ${Math.round(execDurationMs)} ms → ${decision.restart ? `restart in ${decision.delayMs} ms` : 'stay stopped'} ` +
-        `(${decision.reason}, failure count ${manager.failureCount})`,
-    );
-    const outcome = await done;
-    if (outcome.status !== 'started') return;
-  }
+/** A script that exits with `codes[n]` on its n-th run (counted in a file), then with the last code. */
+function exitSequence(name: string, codes: number[]): string {
+  return (
+    `const fs=require("fs"),f=process.env.SCRATCH+"/${name}";` +
+    `const n=fs.existsSync(f)?Number(fs.readFileSync(f,"utf8")):0;fs.writeFileSync(f,String(n+1));` +
+    `const codes=${JSON.stringify(codes)};process.exit(codes[Math.min(n,codes.length-1)])`
+  );
 }
 
-await supervise('on-failure:3', 'process.exit(1)', Infinity);
-await supervise('always', 'process.exit(0)', 4);
-await supervise('on-reboot', 'process.exit(Number(process.env.RUN) < 3 ? 129 : 0)', Infinity);
+try {
+  await demo(
+    'on-failure:3 — a crash-looping job is retried three times',
+    ['--restart', 'on-failure:3', '--name', 'job'],
+    'process.exit(1)',
+  );
+  await demo(
+    'on-reboot — a system container that runs `reboot` (exit 129) comes back; a clean exit ends it',
+    ['--restart', 'on-reboot', '--name', 'system'],
+    exitSequence('system', [129, 129, 0]),
+  );
+  await demo(
+    'always — restarted whatever the exit code, until a budget of 3 restarts per minute runs out',
+    ['--restart', 'always', '--name', 'web', '--max-restarts', '3', '--window', '60000'],
+    exitSequence('web', [0, 137, 2, 0]),
+  );
+  await demo(
+    'unless-stopped — a SIGTERM to restart-manager is a manual stop: the pending restart is canceled',
+    ['--restart', 'unless-stopped', '--name', 'worker', '--backoff-initial', '1000'],
+    'setTimeout(() => process.exit(3), 300)',
+    800,
+  );
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}

@@ -162,6 +162,8 @@ export class StateStore {
           await rename(temp, file);
         } catch (error) {
           await unlink(temp).catch(() => undefined);
+          // A directory removed under us is made again at the next write.
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') this.#ready = undefined;
           throw error;
         }
       }),

@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+/**
+ * The `restart-manager` bin.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+import { runCli } from './cli/run.js';
+
+process.exitCode = await runCli(process.argv.slice(2));

@@ -1,0 +1,217 @@
+/**
+ * The CLI's command line: `restart-manager run [OPTIONS] [--] COMMAND [ARG…]`.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+import { parseArgs } from 'node:util';
+import type { ContainerRestartOptions } from '../container-options.js';
+import { assertContainerId } from '../container-state.js';
+import { type ExitCodeRule, resolveManagerOptions } from '../options.js';
+import { type RestartPolicy, parseRestartPolicy } from '../policy.js';
+
+/** A command line that cannot be run: exit status 125, as `docker run`. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** What `restart-manager run` was asked to do. */
+export interface RunCommand {
+  readonly kind: 'run';
+  readonly policy: RestartPolicy;
+  readonly name: string | undefined;
+  readonly stopTimeoutMs: number | undefined;
+  readonly stateDir: string | undefined;
+  readonly options: ContainerRestartOptions;
+  readonly command: string;
+  readonly args: readonly string[];
+}
+
+/** A parsed command line. */
+export type Command = RunCommand | { readonly kind: 'help' } | { readonly kind: 'version' };
+
+const OPTIONS = {
+  restart: { type: 'string' },
+  name: { type: 'string' },
+  'stop-timeout': { type: 'string' },
+  'state-dir': { type: 'string' },
+  profile: { type: 'string' },
+  'backoff-initial': { type: 'string' },
+  'backoff-max': { type: 'string' },
+  'backoff-multiplier': { type: 'string' },
+  'backoff-reset': { type: 'string' },
+  jitter: { type: 'string' },
+  'max-restarts': { type: 'string' },
+  window: { type: 'string' },
+  'restart-on-exit': { type: 'string' },
+  'stop-on-exit': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const;
+
+/** The help text. */
+export const USAGE = `Usage: restart-manager run [OPTIONS] [--] COMMAND [ARG...]
+
+Run COMMAND as a child process (stdio inherited) under a restart policy, printing one
+line per lifecycle event on stderr. Ends when the policy stops restarting, with the
+child's last exit code. SIGINT or SIGTERM is a manual stop: the child gets SIGTERM
+(SIGKILL after the stop timeout; at once on a second signal) and no restart follows.
+
+Options:
+  --restart POLICY           no | always | on-failure[:N] | unless-stopped | on-reboot (default: no)
+  --name NAME                the container's name (default: run-<pid>)
+  --stop-timeout MS          wait between SIGTERM and SIGKILL on a stop (default: 10000)
+  --state-dir DIR            persist the container's state in DIR/NAME.json
+  --profile NAME             isulad (consecutive failures) | docker (restarts) (default: isulad)
+  --backoff-initial MS       first restart delay (default: 100)
+  --backoff-multiplier X     growth factor of the delay (default: 2)
+  --backoff-max MS           cap of the delay (default: 60000)
+  --backoff-reset MS         a run this long resets the delay; "Infinity": never (default: 10000)
+  --jitter X                 take a random part of up to X (0..1) off each delay (default: 0)
+  --max-restarts N           allow at most N restarts within --window
+  --window MS                the rate-limit window for --max-restarts; "Infinity": for good
+  --restart-on-exit CODES    always restart on these exit codes (comma-separated)
+  --stop-on-exit CODES       never restart on these exit codes (comma-separated)
+  -h, --help                 show this help
+  -V, --version              show the version
+
+Exit status: the child's last exit code; 125 for a bad option or policy;
+126 when COMMAND cannot be executed; 127 when COMMAND is not found.
+
+Example:
+  restart-manager run --restart on-failure:3 -- node -e "process.exit(1)"`;
+
+const VALUE_OPTIONS = new Set(
+  Object.entries(OPTIONS)
+    .filter(([, option]) => option.type === 'string')
+    .map(([name]) => name),
+);
+
+/** Splits the words after `run` into its options and the command (at `--` or the first non-option). */
+function splitCommand(words: readonly string[]): { options: string[]; command: string[] } {
+  let skip = false;
+  for (const [index, word] of words.entries()) {
+    if (skip) {
+      skip = false;
+      continue;
+    }
+    if (word === '--') return { options: words.slice(0, index), command: words.slice(index + 1) };
+    if (!word.startsWith('-') || word === '-') return { options: words.slice(0, index), command: words.slice(index) };
+    skip = word.startsWith('--') && !word.includes('=') && VALUE_OPTIONS.has(word.slice(2));
+  }
+  return { options: [...words], command: [] };
+}
+
+function number(
+  text: string | undefined,
+  flag: string,
+  check: (value: number) => boolean,
+  expected: string,
+): number | undefined {
+  if (text === undefined) return undefined;
+  const value = text === 'Infinity' ? Infinity : /^[0-9]+(\.[0-9]+)?$/.test(text) ? Number(text) : NaN;
+  if (!check(value)) throw new UsageError(`Invalid value for --${flag}: expected ${expected}, got '${text}'`);
+  return value;
+}
+
+const finiteAtLeast = (min: number) => (value: number) => Number.isFinite(value) && value >= min;
+
+function exitCodes(text: string | undefined, flag: string): number[] | undefined {
+  if (text === undefined) return undefined;
+  const codes = text.split(',').map((code) => code.trim());
+  if (!codes.every((code) => /^[0-9]+$/.test(code) && Number(code) <= 2 ** 32 - 1)) {
+    throw new UsageError(`Invalid value for --${flag}: expected comma-separated exit codes, got '${text}'`);
+  }
+  return codes.map(Number);
+}
+
+/**
+ * Parses the CLI's arguments (without `node` and the script).
+ *
+ * @throws {@link UsageError} for a bad command line; {@link RestartPolicyError} for a bad policy.
+ */
+export function parseCommandLine(argv: readonly string[]): Command {
+  const [verb, ...rest] = argv;
+  if (verb === undefined || verb === '-h' || verb === '--help' || verb === 'help') return { kind: 'help' };
+  if (verb === '-V' || verb === '--version') return { kind: 'version' };
+  if (verb !== 'run') throw new UsageError(`Unknown command '${verb}'`);
+  const split = splitCommand(rest);
+  let values: Partial<Record<keyof typeof OPTIONS, string | boolean>>;
+  try {
+    ({ values } = parseArgs({ args: split.options, options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help === true) return { kind: 'help' };
+  if (values.version === true) return { kind: 'version' };
+  const text = (flag: keyof typeof OPTIONS): string | undefined => values[flag] as string | undefined;
+  const [command, ...args] = split.command;
+  if (command === undefined || command === '') throw new UsageError('Missing COMMAND to run');
+
+  const name = text('name');
+  if (name !== undefined) {
+    try {
+      assertContainerId(name);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  const maxRestarts = number(
+    text('max-restarts'),
+    'max-restarts',
+    (v) => Number.isSafeInteger(v),
+    'a non-negative integer',
+  );
+  const windowMs = number(text('window'), 'window', (v) => v > 0, 'a positive number of ms or Infinity');
+  if ((maxRestarts === undefined) !== (windowMs === undefined)) {
+    throw new UsageError('--max-restarts and --window go together');
+  }
+  const restartOn = exitCodes(text('restart-on-exit'), 'restart-on-exit');
+  const stopOn = exitCodes(text('stop-on-exit'), 'stop-on-exit');
+  const exitCodeRules: ExitCodeRule[] = [
+    ...(stopOn === undefined ? [] : [{ action: 'stop' as const, exitCodes: stopOn }]),
+    ...(restartOn === undefined ? [] : [{ action: 'restart' as const, exitCodes: restartOn }]),
+  ];
+  const profile = text('profile');
+  if (profile !== undefined && profile !== 'isulad' && profile !== 'docker') {
+    throw new UsageError(`Invalid value for --profile: expected isulad or docker, got '${profile}'`);
+  }
+  const backoff = {
+    initialMs: number(
+      text('backoff-initial'),
+      'backoff-initial',
+      (v) => Number.isFinite(v) && v > 0,
+      'a positive number of ms',
+    ),
+    multiplier: number(text('backoff-multiplier'), 'backoff-multiplier', finiteAtLeast(1), 'a number ≥ 1'),
+    maxMs: number(text('backoff-max'), 'backoff-max', finiteAtLeast(0), 'a number of ms'),
+    resetAfterMs: number(text('backoff-reset'), 'backoff-reset', (v) => v >= 0, 'a number of ms or Infinity'),
+    jitter: number(text('jitter'), 'jitter', (v) => v >= 0 && v <= 1, 'a number in [0, 1]'),
+  };
+  const options: ContainerRestartOptions = {
+    ...(profile !== undefined && { profile }),
+    ...(Object.values(backoff).some((value) => value !== undefined) && {
+      backoff: Object.fromEntries(Object.entries(backoff).filter(([, value]) => value !== undefined)),
+    }),
+    ...(maxRestarts !== undefined && windowMs !== undefined && { rateLimit: { maxRestarts, windowMs } }),
+    ...(exitCodeRules.length > 0 && { exitCodeRules }),
+  };
+  try {
+    resolveManagerOptions(options);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return {
+    kind: 'run',
+    policy: parseRestartPolicy(text('restart') ?? 'no'),
+    name,
+    stopTimeoutMs: number(text('stop-timeout'), 'stop-timeout', finiteAtLeast(0), 'a number of ms'),
+    stateDir: text('state-dir'),
+    options,
+    command,
+    args,
+  };
+}

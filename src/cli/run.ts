@@ -1,0 +1,142 @@
+/**
+ * The CLI's `run` command: one container, a real child process, under a restart policy.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+import { readFileSync } from 'node:fs';
+import { isRestartPolicyError } from '../errors.js';
+import { exitCodeOfStartError } from '../exit-code.js';
+import { formatRestartPolicy } from '../policy.js';
+import { Supervisor } from '../supervisor.js';
+import { processWorkload } from '../workload.js';
+import { type RunCommand, USAGE, UsageError, parseCommandLine } from './args.js';
+
+/** Where the CLI writes. */
+export interface CliOutput {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+}
+
+const processOutput: CliOutput = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+function version(): string {
+  const json = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(json) as { version: string }).version;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Runs the container until its policy stops restarting it; resolves with the CLI's exit status. */
+async function run(command: RunCommand, output: CliOutput): Promise<number> {
+  const name = command.name ?? `run-${process.pid}`;
+  const say = (line: string): void => {
+    output.err(`restart-manager[${name}]: ${line}`);
+  };
+  const supervisor = new Supervisor({
+    stateDir: command.stateDir,
+    stopTimeoutMs: command.stopTimeoutMs,
+  });
+  let lastExitCode = 0;
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+
+  supervisor.on('start', ({ pid, restartCount }) => {
+    say(`started pid ${pid ?? '?'}${restartCount > 0 ? ` (restart ${restartCount})` : ''}`);
+  });
+  supervisor.on('exit', ({ exitCode, execDurationMs, restart, delayMs, reason }) => {
+    lastExitCode = exitCode;
+    const { failureCount } = supervisor.inspect(name);
+    const decision = restart ? `restarting in ${delayMs} ms` : 'not restarting';
+    say(
+      `exited with code ${exitCode} after ${Math.round(execDurationMs)} ms; failure count ${failureCount}; ${decision} (${reason})`,
+    );
+    if (!restart) finish(exitCode);
+  });
+  supervisor.on('restart-canceled', ({ exitCode }) => {
+    say('pending restart canceled');
+    finish(exitCode);
+  });
+  supervisor.on('start-failed', ({ error, manual }) => {
+    say(`failed to start: ${describe(error)}`);
+    if (!manual) finish(exitCodeOfStartError(error));
+  });
+  supervisor.on('gc', ({ phase, attempts, error }) => {
+    say(
+      `garbage collection ${phase}${attempts > 0 ? ` after ${attempts} attempt(s)` : ''}${error === undefined ? '' : `: ${describe(error)}`}`,
+    );
+  });
+  supervisor.on('error', ({ error }) => {
+    say(`error: ${describe(error)}`);
+  });
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals++;
+    if (signals === 1) {
+      say(`${signal}: stopping (SIGTERM, SIGKILL after ${command.stopTimeoutMs ?? 10_000} ms)`);
+      supervisor.stop(name).catch((error: unknown) => {
+        say(`stop failed: ${describe(error)}`);
+        finish(lastExitCode);
+      });
+      return;
+    }
+    const { pid } = supervisor.inspect(name);
+    say(`${signal} again: killing${pid === null ? '' : ` pid ${pid}`}`);
+    if (pid !== null) process.kill(pid, 'SIGKILL');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const workload = processWorkload(command.command, command.args, { stdio: 'inherit' });
+    say(`policy ${formatRestartPolicy(command.policy)}: ${[command.command, ...command.args].join(' ')}`);
+    await supervisor.add(name, { policy: command.policy, workload, options: command.options });
+    try {
+      await supervisor.start(name);
+    } catch (error) {
+      return exitCodeOfStartError((error as Error).cause);
+    }
+    return await finished;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await supervisor.close();
+  }
+}
+
+/**
+ * Runs the CLI with `argv` (without `node` and the script) and resolves with its exit status.
+ *
+ * @internal
+ */
+export async function runCli(argv: readonly string[], output: CliOutput = processOutput): Promise<number> {
+  let command;
+  try {
+    command = parseCommandLine(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError) && !isRestartPolicyError(error)) throw error;
+    output.err(`restart-manager: ${error.message}`);
+    output.err("See 'restart-manager --help'.");
+    return 125;
+  }
+  switch (command.kind) {
+    case 'help':
+      output.out(USAGE);
+      return 0;
+    case 'version':
+      output.out(version());
+      return 0;
+    case 'run':
+      try {
+        return await run(command, output);
+      } catch (error) {
+        output.err(`restart-manager: ${describe(error)}`);
+        return 125;
+      }
+  }
+}
