@@ -6,5 +6,6 @@ export default defineConfig({
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 20_000,
+    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'] },
   },
 });

@@ -24,6 +24,7 @@ export {
   DEFAULT_MANAGER_OPTIONS,
   type RestartManagerOptions,
   type ResolvedRestartManagerOptions,
+  type BackoffOptions,
   type RestartProfile,
   type ExitCodeRule,
   type ExitCodeAction,

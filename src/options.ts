@@ -16,6 +16,9 @@ import {
   show,
 } from './validate.js';
 
+/** The backoff's shape as an option: each field optional, defaulting on its own. */
+export type BackoffOptions = { readonly [K in keyof Backoff]?: number | undefined };
+
 /** How a manager counts: `'isulad'` (the seed's) or `'docker'` (moby's `restartmanager.go`). */
 export type RestartProfile = 'isulad' | 'docker';
 
@@ -54,7 +57,7 @@ export interface RestartManagerOptions {
    */
   readonly profile?: RestartProfile | undefined;
   /** The backoff's shape; each field defaults on its own. */
-  readonly backoff?: Partial<Backoff> | undefined;
+  readonly backoff?: BackoffOptions | undefined;
   /**
    * The jitter's source of numbers in [0, 1).
    * @defaultValue `Math.random`
