@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     environment: 'node',
+    setupFiles: ['test/support/leak-check.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     typecheck: { enabled: true, include: ['test/**/*.test-d.ts'] },
