@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+import { assertDuration, assertFinite, assertInRange, assertObject, show } from './validate.js';
 
 /** The shape of a backoff, all fields present (see {@link RestartManagerOptions}`.backoff`). */
 export interface Backoff {
@@ -18,6 +19,14 @@ export interface Backoff {
   readonly jitter: number;
 }
 
+/** {@link nextBackoffMs} on checked arguments (the manager's hot path). @internal */
+export function nextTimeoutMs(timeoutMs: number, execDurationMs: number, backoff: Backoff): number {
+  let nextMs = execDurationMs >= backoff.resetAfterMs ? 0 : timeoutMs;
+  if (nextMs === 0) nextMs = backoff.initialMs;
+  else if (nextMs < backoff.maxMs) nextMs *= backoff.multiplier;
+  return nextMs > backoff.maxMs ? backoff.maxMs : nextMs;
+}
+
 /**
  * The timeout after one more exit: a run of at least `resetAfterMs` resets it; then 0 becomes
  * `initialMs`, a timeout below `maxMs` is multiplied by `multiplier`, and none exceeds `maxMs`.
@@ -25,17 +34,28 @@ export interface Backoff {
  *
  * @param timeoutMs - The current timeout (0 before the first exit).
  * @param execDurationMs - How long the run that ended lasted (negative counts as 0).
- * @param backoff - The backoff's shape.
+ * @param backoff - The backoff's shape, e.g. `DEFAULT_MANAGER_OPTIONS.backoff`.
+ * @throws `TypeError`/`RangeError` naming a bad argument.
  * @example
  * ```ts
  * nextBackoffMs(51_200, 0, DEFAULT_MANAGER_OPTIONS.backoff); // 60_000
  * ```
  */
 export function nextBackoffMs(timeoutMs: number, execDurationMs: number, backoff: Backoff): number {
-  let nextMs = execDurationMs >= backoff.resetAfterMs ? 0 : timeoutMs;
-  if (nextMs === 0) nextMs = backoff.initialMs;
-  else if (nextMs < backoff.maxMs) nextMs *= backoff.multiplier;
-  return nextMs > backoff.maxMs ? backoff.maxMs : nextMs;
+  assertDuration(timeoutMs, 'timeoutMs', false);
+  assertFinite(execDurationMs, 'execDurationMs');
+  assertObject(backoff, 'backoff');
+  const { initialMs, multiplier, maxMs, resetAfterMs } = backoff;
+  assertFinite(initialMs, 'backoff.initialMs');
+  assertFinite(multiplier, 'backoff.multiplier');
+  assertFinite(maxMs, 'backoff.maxMs');
+  assertDuration(resetAfterMs, 'backoff.resetAfterMs', true);
+  if (!(initialMs > 0 && multiplier >= 1 && maxMs >= initialMs)) {
+    throw new RangeError(
+      `Expected \`backoff\` to have initialMs > 0, multiplier ≥ 1 and maxMs ≥ initialMs, got ${show(backoff)}`,
+    );
+  }
+  return nextTimeoutMs(timeoutMs, execDurationMs, backoff);
 }
 
 /**
@@ -44,7 +64,17 @@ export function nextBackoffMs(timeoutMs: number, execDurationMs: number, backoff
  * @param timeoutMs - The timeout from {@link nextBackoffMs}.
  * @param jitter - In [0, 1].
  * @param random - A number in [0, 1).
+ * @throws `TypeError`/`RangeError` naming a bad argument.
  */
 export function jitteredDelayMs(timeoutMs: number, jitter: number, random: number): number {
+  assertDuration(timeoutMs, 'timeoutMs', false);
+  assertInRange(jitter, 'jitter', 0, 1);
+  assertInRange(random, 'random', 0, 1);
+  if (random === 1) throw new RangeError('Expected `random` to be a number in [0, 1), got 1');
+  return jitterMs(timeoutMs, jitter, random);
+}
+
+/** {@link jitteredDelayMs} on checked arguments. @internal */
+export function jitterMs(timeoutMs: number, jitter: number, random: number): number {
   return Math.round(timeoutMs * (1 - jitter * random));
 }

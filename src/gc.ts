@@ -5,7 +5,7 @@
  * @internal
  * @packageDocumentation
  */
-import { nextBackoffMs } from './backoff.js';
+import { nextTimeoutMs } from './backoff.js';
 import type { Run } from './workload.js';
 import { type TimerHandle, startTimer, stopTimer } from './timers.js';
 
@@ -60,7 +60,7 @@ export class GcQueue {
       run,
       stopTimeoutMs,
       attempts: 0,
-      delayMs: nextBackoffMs(0, 0, GC_BACKOFF),
+      delayMs: nextTimeoutMs(0, 0, GC_BACKOFF),
       timer: undefined,
     };
     this.#entries.set(id, entry);
@@ -113,7 +113,7 @@ export class GcQueue {
       },
       (error: unknown) => {
         if (this.#entries.get(id) !== entry) return;
-        entry.delayMs = nextBackoffMs(entry.delayMs, 0, GC_BACKOFF);
+        entry.delayMs = nextTimeoutMs(entry.delayMs, 0, GC_BACKOFF);
         this.#callbacks.retryFailed(id, entry.attempts, error, entry.delayMs);
         if (this.#entries.get(id) === entry) this.#schedule(id, entry);
       },

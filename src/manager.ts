@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import createDebug from 'debug';
-import { jitteredDelayMs, nextBackoffMs } from './backoff.js';
+import { jitterMs, nextTimeoutMs } from './backoff.js';
 import { type DecisionReason, policyReason, tableDecision } from './decision.js';
 import { RestartCanceledError } from './errors.js';
 import { type ManagerConfig, type RestartManagerOptions, resolveManagerOptions } from './options.js';
@@ -165,7 +165,7 @@ export class RestartManager {
     if (docker && policy.name === 'no') return DOCKER_NO;
 
     const failureCount = docker ? this.#failureCount : exitCode !== 0 ? increment(this.#failureCount) : 0;
-    const timeoutMs = nextBackoffMs(this.#timeoutMs, execDurationMs, config.backoff);
+    const timeoutMs = nextTimeoutMs(this.#timeoutMs, execDurationMs, config.backoff);
 
     let restart: boolean;
     let reason: DecisionReason;
@@ -304,6 +304,6 @@ export class RestartManager {
     if (!(typeof random === 'number' && random >= 0 && random < 1)) {
       throw new RangeError(`Expected \`random()\` to return a number in [0, 1), got ${show(random)}`);
     }
-    return jitteredDelayMs(timeoutMs, jitter, random);
+    return jitterMs(timeoutMs, jitter, random);
   }
 }

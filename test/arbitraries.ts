@@ -15,3 +15,6 @@ export const exitCodeArbitrary: fc.Arbitrary<number> = fc.oneof(
   fc.constantFrom(0, 1, 2, 129, 137, 255),
   fc.integer({ min: 0, max: 2 ** 32 - 1 }),
 );
+
+/** How many runs a property test makes: raised by `npm run test:deep`. */
+export const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 1_000);

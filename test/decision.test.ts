@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { REBOOT_EXIT_CODE, shouldRestart, type RestartPolicy, type RestartPolicyName } from '../src/index.js';
-import { exitCodeArbitrary, validPolicyArbitrary } from './arbitraries.js';
+import { NUM_RUNS, exitCodeArbitrary, validPolicyArbitrary } from './arbitraries.js';
 
 const EXIT_CODES = [0, 1, 2, 129, 137, 255];
 const MANUAL = [false, true];
@@ -83,7 +83,7 @@ describe('shouldRestart (the decision table)', () => {
           );
         },
       ),
-      { numRuns: 5_000 },
+      { numRuns: 5 * NUM_RUNS },
     );
   });
 

@@ -1,10 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RestartManager, isRestartPolicyError, type RestartPolicy } from '../src/index.js';
-import { validPolicyArbitrary } from './arbitraries.js';
+import { NUM_RUNS, validPolicyArbitrary } from './arbitraries.js';
 import { IsuladModel, type ModelExit } from './model.js';
-
-const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 2_000);
 
 type Command =
   | { kind: 'exit'; exit: ModelExit }
@@ -95,7 +93,7 @@ describe('RestartManager against the SPEC model (iSulad profile)', () => {
           }
         },
       ),
-      { numRuns: NUM_RUNS },
+      { numRuns: 2 * NUM_RUNS },
     );
   });
 });

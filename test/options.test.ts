@@ -6,10 +6,8 @@ import {
   type RestartManagerOptions,
   type RestartPolicy,
 } from '../src/index.js';
-import { validPolicyArbitrary } from './arbitraries.js';
+import { NUM_RUNS, validPolicyArbitrary } from './arbitraries.js';
 import { DockerModel, IsuladModel, type ModelExit } from './model.js';
-
-const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 1_000);
 
 const exitArbitrary: fc.Arbitrary<ModelExit> = fc.record({
   exitCode: fc.constantFrom(0, 1, 2, 129, 137, 255),

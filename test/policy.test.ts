@@ -10,7 +10,7 @@ import {
   parseRestartPolicy,
   type RestartPolicy,
 } from '../src/index.js';
-import { validPolicyArbitrary } from './arbitraries.js';
+import { NUM_RUNS, validPolicyArbitrary } from './arbitraries.js';
 
 function policyError(run: () => unknown): RestartPolicyError {
   try {
@@ -181,7 +181,7 @@ describe('policy fuzzing', () => {
         expect(RESTART_POLICY_NAMES).toContain(policy.name);
         expect(parseRestartPolicy(formatRestartPolicy(policy))).toEqual(policy);
       }),
-      { numRuns: 2_000 },
+      { numRuns: 2 * NUM_RUNS },
     );
   });
 
@@ -209,7 +209,7 @@ describe('policy fuzzing', () => {
           expect(isRestartPolicyError(error)).toBe(true);
         }
       }),
-      { numRuns: 2_000 },
+      { numRuns: 2 * NUM_RUNS },
     );
   });
 });
