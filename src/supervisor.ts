@@ -513,7 +513,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     container.manager.cancel();
     container.pending?.cancel();
     this.#emit('stop', { id });
-    await this.#persist(container);
+    // The stop goes on even if the flag could not be persisted: the call then rejects at the end.
+    let persistError: Error | undefined;
+    await this.#persist(container).catch((error: unknown) => {
+      persistError = error instanceof Error ? error : new Error(String(error));
+    });
     const run = container.run ?? this.#gc.runOf(id);
     if (run !== undefined && !this.#gc.has(id)) {
       try {
@@ -530,8 +534,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         );
       }
     }
-    if (this.#gc.has(id)) return;
-    await this.#whenIdle(container);
+    if (!this.#gc.has(id)) await this.#whenIdle(container);
+    if (persistError !== undefined) throw persistError;
   }
 
   /** Starts one run of the container's workload; rejects (and leaves nothing running) if it cannot. */
