@@ -201,6 +201,58 @@ describe('restartInThread', () => {
     expect(isRestartCanceledError((outcome as { error: unknown }).error)).toBe(true);
   });
 
+  describe('a cancel at every instant of a restart', () => {
+    /** Starts a restart (delay 100 ms, an async start of 50 ms that honours its signal) and cancels at `when`. */
+    async function cancelAt(
+      when: 'before' | 'same tick' | 'during delay' | 'as the delay ends' | 'during start' | 'after',
+    ): Promise<string> {
+      const rm = new RestartManager('always');
+      const start = vi.fn(
+        (signal: AbortSignal) =>
+          new Promise<string>((resolve, reject) => {
+            const timer = setTimeout(() => {
+              resolve('up');
+            }, 50);
+            signal.addEventListener('abort', () => {
+              clearTimeout(timer);
+              reject(signal.reason as Error);
+            });
+          }),
+      );
+      if (when === 'before') rm.cancel();
+      if (when === 'as the delay ends')
+        setTimeout(() => {
+          rm.cancel();
+        }, 100);
+      const { done } = restartInThread(rm, { exitCode: 1 }, start);
+      if (when === 'same tick') rm.cancel();
+      if (when === 'during delay')
+        setTimeout(() => {
+          rm.cancel();
+        }, 60);
+      if (when === 'during start')
+        setTimeout(() => {
+          rm.cancel();
+        }, 120);
+      await vi.advanceTimersByTimeAsync(200);
+      const outcome = await done;
+      if (when === 'after') rm.cancel();
+      const error = (outcome as { error?: unknown }).error;
+      return `${outcome.status}${isRestartCanceledError(error) ? ' (canceled error)' : ''}, start called ${start.mock.calls.length}`;
+    }
+
+    it.each([
+      ['before', 'not-restarted, start called 0'],
+      ['same tick', 'canceled, start called 0'],
+      ['during delay', 'canceled, start called 0'],
+      ['as the delay ends', 'canceled, start called 0'],
+      ['during start', 'start-failed (canceled error), start called 1'],
+      ['after', 'started, start called 1'],
+    ] as const)('%s → %s', async (when, expected) => {
+      expect(await cancelAt(when)).toBe(expected);
+    });
+  });
+
   describe('bad input changes nothing', () => {
     const start = () => undefined;
     it.each([
