@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { REBOOT_EXIT_CODE } from './exit-code.js';
-import type { RestartPolicy } from './policy.js';
+import { MAX_RETRY_COUNT, type RestartPolicy } from './policy.js';
 import { assertBoolean, assertCount, assertExitCode, assertObject, show } from './validate.js';
 
 /** What {@link shouldRestart} decides on. */
@@ -81,8 +81,18 @@ function assertContext(policy: RestartPolicy, context: DecisionContext): void {
  * ```
  */
 export function shouldRestart(policy: RestartPolicy, context: DecisionContext): boolean {
-  assertContext(policy, context);
-  return tableDecision(policy, context.exitCode, context.hasBeenManuallyStopped, context.failureCount);
+  if (typeof context !== 'object' || context === null) assertContext(policy, context);
+  const { exitCode, hasBeenManuallyStopped, failureCount } = context;
+  // The common case in three cheap checks (a count beyond 2^32 − 1 takes the slow path, and passes).
+  if (
+    exitCode >>> 0 !== exitCode ||
+    failureCount >>> 0 !== failureCount ||
+    typeof hasBeenManuallyStopped !== 'boolean'
+  ) {
+    assertContext(policy, context);
+  }
+  if (typeof policy !== 'object' || policy === null) assertContext(policy, context);
+  return tableDecision(policy, exitCode, hasBeenManuallyStopped, failureCount);
 }
 
 /** {@link shouldRestart} on checked arguments. @internal */
@@ -101,7 +111,7 @@ export function tableDecision(
       return !hasBeenManuallyStopped;
     case 'on-failure': {
       const max = policy.maximumRetryCount;
-      if (!Number.isSafeInteger(max) || max < 0) invalidPolicy(policy);
+      if (max >>> 0 !== max || max > MAX_RETRY_COUNT) invalidPolicy(policy);
       return exitCode !== 0 && (max === 0 || failureCount <= max);
     }
     case 'on-reboot':

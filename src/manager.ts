@@ -40,9 +40,31 @@ export interface RestartManagerJSON {
   readonly canceled: boolean;
 }
 
-interface Waiter {
-  timer: TimerHandle | undefined;
-  readonly wake: (canceled: boolean) => void;
+/**
+ * Something waiting for a manager's cancel or for a timeout, whichever comes first: a pending
+ * `waitCancel` or a pending restart. One object per wait, and its timer calls a shared function,
+ * so that a pending restart costs little more than its timer. @internal
+ */
+export abstract class CancelWaiter {
+  /** The wait's timer, while it runs. */
+  timer: TimerHandle | undefined = undefined;
+  /** The manager waited on, while the wait is pending. */
+  manager: RestartManager | undefined = undefined;
+  /** Called once: `true` when the manager was canceled, `false` when the time is up. */
+  abstract wake(canceled: boolean): void;
+}
+
+class PromiseWaiter extends CancelWaiter {
+  readonly #resolve: (canceled: boolean) => void;
+
+  constructor(resolve: (canceled: boolean) => void) {
+    super();
+    this.#resolve = resolve;
+  }
+
+  wake(canceled: boolean): void {
+    this.#resolve(canceled);
+  }
 }
 
 const CANCELED: RestartDecision = Object.freeze({ restart: false, delayMs: 0, reason: 'canceled' });
@@ -54,10 +76,10 @@ function increment(count: number): number {
 }
 
 /**
- * Calls `wake(true)` as soon as `manager` is canceled (at once if it already is), or `wake(false)`
- * after `delayMs`; whichever comes first, once. Leaves nothing behind. @internal
+ * Wakes `waiter` with `true` as soon as `manager` is canceled (at once if it already is), or with
+ * `false` after `delayMs`; whichever comes first, once. Leaves nothing behind. @internal
  */
-export let onCancelOrTimeout: (manager: RestartManager, delayMs: number, wake: (canceled: boolean) => void) => void;
+export let waitForCancel: (manager: RestartManager, delayMs: number, waiter: CancelWaiter) => void;
 
 /**
  * The restart manager of one container: it holds the policy, the failure count, the backoff
@@ -78,13 +100,22 @@ export class RestartManager {
   #canceled = false;
   readonly #config: ManagerConfig;
   #controller: AbortController | undefined;
-  #waiters: Set<Waiter> | undefined;
+  /** One waiter, or a set of them: most managers have at most one pending restart. */
+  #waiters: CancelWaiter | Set<CancelWaiter> | undefined;
   #restartTimesMs: number[] | undefined;
 
   static {
-    onCancelOrTimeout = (manager, delayMs, wake) => {
-      manager.#addWaiter(delayMs, wake);
+    waitForCancel = (manager, delayMs, waiter) => {
+      manager.#addWaiter(delayMs, waiter);
     };
+  }
+
+  /** A waiter's time is up (a timer callback shared by every waiter). */
+  static #expire(this: void, waiter: CancelWaiter): void {
+    waiter.timer = undefined;
+    const { manager } = waiter;
+    if (manager !== undefined) manager.#removeWaiter(waiter);
+    waiter.wake(false);
   }
 
   /**
@@ -223,11 +254,15 @@ export class RestartManager {
     this.#controller?.abort(new RestartCanceledError());
     const waiters = this.#waiters;
     this.#waiters = undefined;
-    if (waiters === undefined) return;
-    for (const waiter of waiters) {
-      stopTimer(waiter.timer);
-      waiter.wake(true);
-    }
+    if (waiters instanceof Set) for (const waiter of waiters) RestartManager.#wakeCanceled(waiter);
+    else if (waiters !== undefined) RestartManager.#wakeCanceled(waiters);
+  }
+
+  static #wakeCanceled(waiter: CancelWaiter): void {
+    stopTimer(waiter.timer);
+    waiter.timer = undefined;
+    waiter.manager = undefined;
+    waiter.wake(true);
   }
 
   /**
@@ -244,7 +279,7 @@ export class RestartManager {
   waitCancel(timeoutMs: number): Promise<boolean> {
     assertDuration(timeoutMs, 'timeoutMs', true);
     return new Promise((resolve) => {
-      this.#addWaiter(timeoutMs, resolve);
+      this.#addWaiter(timeoutMs, new PromiseWaiter(resolve));
     });
   }
 
@@ -258,26 +293,27 @@ export class RestartManager {
     };
   }
 
-  #addWaiter(delayMs: number, wake: (canceled: boolean) => void): void {
+  #addWaiter(delayMs: number, waiter: CancelWaiter): void {
     if (this.#canceled) {
-      wake(true);
+      waiter.wake(true);
       return;
     }
-    const waiter: Waiter = { timer: undefined, wake };
-    if (delayMs !== Infinity) {
-      waiter.timer = startTimer(() => {
-        this.#removeWaiter(waiter);
-        wake(false);
-      }, delayMs);
-    }
-    (this.#waiters ??= new Set()).add(waiter);
+    waiter.manager = this;
+    if (delayMs !== Infinity) waiter.timer = startTimer(RestartManager.#expire, delayMs, waiter);
+    const waiters = this.#waiters;
+    if (waiters === undefined) this.#waiters = waiter;
+    else if (waiters instanceof Set) waiters.add(waiter);
+    else this.#waiters = new Set([waiters, waiter]);
   }
 
-  #removeWaiter(waiter: Waiter): void {
+  #removeWaiter(waiter: CancelWaiter): void {
+    waiter.manager = undefined;
     const waiters = this.#waiters;
-    if (waiters === undefined) return;
-    waiters.delete(waiter);
-    if (waiters.size === 0) this.#waiters = undefined;
+    if (waiters === waiter) this.#waiters = undefined;
+    else if (waiters instanceof Set) {
+      waiters.delete(waiter);
+      if (waiters.size === 0) this.#waiters = undefined;
+    }
   }
 
   #now(): number {

@@ -6,7 +6,7 @@
  */
 import createDebug from 'debug';
 import pTimeout, { TimeoutError } from 'p-timeout';
-import { type RestartDecision, RestartManager, onCancelOrTimeout } from './manager.js';
+import { CancelWaiter, type RestartDecision, RestartManager, waitForCancel } from './manager.js';
 import { longTimers } from './timers.js';
 import {
   assertBoolean,
@@ -70,45 +70,73 @@ export interface RestartHandle<T> {
 }
 
 const TIMED_OUT: unique symbol = Symbol('timed out');
+const NO_OPTIONS: RestartInThreadOptions = Object.freeze({});
 
-function runStart<T>(
-  manager: RestartManager,
-  start: StartCallback<T>,
-  exitCode: number,
-  startTimeoutMs: number,
-  resolve: (outcome: RestartOutcome<T>) => void,
-): void {
-  let result: T | PromiseLike<T>;
-  try {
-    result = start(manager.signal);
-  } catch (error) {
-    resolve({ status: 'start-failed', exitCode, error });
-    return;
+/** A restart waiting for its delay: woken by the manager's cancel or by its timer, then starts. */
+class PendingRestart<T> extends CancelWaiter {
+  readonly #owner: RestartManager;
+  readonly #start: StartCallback<T>;
+  readonly #exitCode: number;
+  readonly #startTimeoutMs: number;
+  readonly #resolve: (outcome: RestartOutcome<T>) => void;
+
+  constructor(
+    owner: RestartManager,
+    start: StartCallback<T>,
+    exitCode: number,
+    startTimeoutMs: number,
+    resolve: (outcome: RestartOutcome<T>) => void,
+  ) {
+    super();
+    this.#owner = owner;
+    this.#start = start;
+    this.#exitCode = exitCode;
+    this.#startTimeoutMs = startTimeoutMs;
+    this.#resolve = resolve;
   }
-  const started = Promise.resolve(result);
-  const settled =
-    startTimeoutMs === Infinity
-      ? started
-      : pTimeout<T, typeof TIMED_OUT>(started, {
-          milliseconds: startTimeoutMs,
-          fallback: () => TIMED_OUT,
-          customTimers: longTimers,
-        });
-  settled.then(
-    (value) => {
-      if (value === TIMED_OUT) {
-        const error = new TimeoutError(`The start callback did not settle within ${startTimeoutMs} ms`);
-        log('start timed out after %d ms', startTimeoutMs);
-        resolve({ status: 'start-timeout', exitCode, error });
-      } else {
-        resolve({ status: 'started', exitCode, value: value });
-      }
-    },
-    (error: unknown) => {
-      log('start failed: %O', error);
+
+  wake(canceled: boolean): void {
+    const exitCode = this.#exitCode;
+    // A wake-up is a cancel only if the manager says so.
+    if (canceled || this.#owner.canceled) {
+      log('restart of exit %d canceled during the delay', exitCode);
+      this.#resolve({ status: 'canceled', exitCode });
+      return;
+    }
+    const resolve = this.#resolve;
+    let result: T | PromiseLike<T>;
+    try {
+      result = this.#start(this.#owner.signal);
+    } catch (error) {
       resolve({ status: 'start-failed', exitCode, error });
-    },
-  );
+      return;
+    }
+    const startTimeoutMs = this.#startTimeoutMs;
+    const started = Promise.resolve(result);
+    const settled =
+      startTimeoutMs === Infinity
+        ? started
+        : pTimeout<T, typeof TIMED_OUT>(started, {
+            milliseconds: startTimeoutMs,
+            fallback: () => TIMED_OUT,
+            customTimers: longTimers,
+          });
+    settled.then(
+      (value) => {
+        if (value === TIMED_OUT) {
+          const error = new TimeoutError(`The start callback did not settle within ${startTimeoutMs} ms`);
+          log('start timed out after %d ms', startTimeoutMs);
+          resolve({ status: 'start-timeout', exitCode, error });
+        } else {
+          resolve({ status: 'started', exitCode, value: value as T });
+        }
+      },
+      (error: unknown) => {
+        log('start failed: %O', error);
+        resolve({ status: 'start-failed', exitCode, error });
+      },
+    );
+  }
 }
 
 function assertExit(exit: ExitInfo): void {
@@ -150,7 +178,7 @@ export function restartInThread<T>(
   manager: RestartManager,
   exit: ExitInfo,
   start: StartCallback<T>,
-  options: RestartInThreadOptions = {},
+  options: RestartInThreadOptions = NO_OPTIONS,
 ): RestartHandle<Awaited<T>> {
   if (!(manager instanceof RestartManager)) {
     throw new TypeError(`Expected \`manager\` to be a RestartManager, got ${show(manager)}`);
@@ -166,15 +194,11 @@ export function restartInThread<T>(
   const delayMs = options.delayMs ?? decision.delayMs;
   const startTimeoutMs = options.startTimeoutMs ?? Infinity;
   const done = new Promise<RestartOutcome<Awaited<T>>>((resolve) => {
-    onCancelOrTimeout(manager, delayMs, (canceled) => {
-      // A wake-up is a cancel only if the manager says so.
-      if (canceled || manager.canceled) {
-        log('restart of exit %d canceled during the delay', exitCode);
-        resolve({ status: 'canceled', exitCode });
-      } else {
-        runStart(manager, start as StartCallback<Awaited<T>>, exitCode, startTimeoutMs, resolve);
-      }
-    });
+    waitForCancel(
+      manager,
+      delayMs,
+      new PendingRestart(manager, start as StartCallback<Awaited<T>>, exitCode, startTimeoutMs, resolve),
+    );
   });
   return { decision, done };
 }
