@@ -49,6 +49,10 @@ export type DecisionReason =
   | 'policy-on-reboot'
   | 'not-reboot';
 
+function isObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null;
+}
+
 function invalidPolicy(policy: RestartPolicy): never {
   throw new TypeError(`Expected \`policy\` to be a normalised restart policy, got ${show(policy)}`);
 }
@@ -81,7 +85,7 @@ function assertContext(policy: RestartPolicy, context: DecisionContext): void {
  * ```
  */
 export function shouldRestart(policy: RestartPolicy, context: DecisionContext): boolean {
-  if (typeof context !== 'object' || context === null) assertContext(policy, context);
+  if (!isObject(context)) assertContext(policy, context);
   const { exitCode, hasBeenManuallyStopped, failureCount } = context;
   // The common case in three cheap checks (a count beyond 2^32 − 1 takes the slow path, and passes).
   if (
@@ -91,7 +95,7 @@ export function shouldRestart(policy: RestartPolicy, context: DecisionContext): 
   ) {
     assertContext(policy, context);
   }
-  if (typeof policy !== 'object' || policy === null) assertContext(policy, context);
+  if (!isObject(policy)) assertContext(policy, context);
   return tableDecision(policy, exitCode, hasBeenManuallyStopped, failureCount);
 }
 

@@ -111,7 +111,7 @@ export class RestartManager {
   }
 
   /** A waiter's time is up (a timer callback shared by every waiter). */
-  static #expire(this: void, waiter: CancelWaiter): void {
+  static #expire(waiter: CancelWaiter): void {
     waiter.timer = undefined;
     const { manager } = waiter;
     if (manager !== undefined) manager.#removeWaiter(waiter);

@@ -128,7 +128,7 @@ class PendingRestart<T> extends CancelWaiter {
           log('start timed out after %d ms', startTimeoutMs);
           resolve({ status: 'start-timeout', exitCode, error });
         } else {
-          resolve({ status: 'started', exitCode, value: value as T });
+          resolve({ status: 'started', exitCode, value });
         }
       },
       (error: unknown) => {
