@@ -609,25 +609,30 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       { delayMs },
     );
     const { restart, reason } = decision;
-    this.#emit('exit', { id, exitCode, execDurationMs, restart, delayMs: delayMs ?? decision.delayMs, reason });
-    if (!restart) {
+    const restartDelayMs = delayMs ?? decision.delayMs;
+    // The state moves first, so that a listener's `inspect` sees it.
+    if (restart) {
+      container.restartCount++;
+      container.status = 'restarting';
+      container.pending = manager;
+      persisted = this.#persistInBackground(container);
+      void done.then((outcome) => {
+        this.#onRestartOutcome(container, manager, outcome);
+      });
+    } else {
       this.#becomeExited(container);
-      return;
     }
-    container.restartCount++;
-    container.status = 'restarting';
-    container.pending = manager;
-    persisted = this.#persistInBackground(container);
-    this.#emit('restarting', {
-      id,
-      exitCode,
-      delayMs: delayMs ?? decision.delayMs,
-      restartCount: container.restartCount,
-      failureCount: manager.failureCount,
-    });
-    void done.then((outcome) => {
-      this.#onRestartOutcome(container, manager, outcome);
-    });
+    this.#emit('exit', { id, exitCode, execDurationMs, restart, delayMs: restartDelayMs, reason });
+    if (restart) {
+      const { restartCount } = container;
+      this.#emit('restarting', {
+        id,
+        exitCode,
+        delayMs: restartDelayMs,
+        restartCount,
+        failureCount: manager.failureCount,
+      });
+    }
   }
 
   #onRestartOutcome(container: Container, manager: RestartManager, outcome: RestartOutcome<Run>): void {

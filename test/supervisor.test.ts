@@ -580,3 +580,18 @@ describe('Supervisor: events and close', () => {
     expect(workload.last.stopCalls).toHaveLength(1);
   });
 });
+
+describe('Supervisor: listeners see the new state', () => {
+  it('an exit listener inspects the container after the decision', async () => {
+    const workload = new FakeWorkload();
+    const seen: string[] = [];
+    supervisor.on('exit', ({ id, restart }) => seen.push(`${String(restart)}:${supervisor.inspect(id).status}`));
+    await supervisor.add('web', { policy: 'on-failure:1', workload });
+    await supervisor.start('web');
+    workload.last.end(1);
+    await vi.advanceTimersByTimeAsync(100);
+    workload.last.end(1);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(seen).toEqual(['true:restarting', 'false:exited']);
+  });
+});
