@@ -34,20 +34,30 @@ export function assertContainerId(id: unknown): asserts id is string {
   }
 }
 
-/** What a state file holds. */
-export interface ContainerState {
-  readonly version: typeof STATE_VERSION;
+/** A container as {@link Supervisor.inspect} shows it. */
+export interface ContainerInfo {
   readonly id: string;
-  readonly policy: RestartPolicy;
-  readonly options?: ContainerRestartOptions | undefined;
   readonly status: ContainerStatus;
+  /** Automatic restarts since the last manual start. */
   readonly restartCount: number;
+  /** The restart manager's count (consecutive failures, or restarts under `profile: 'docker'`). */
   readonly failureCount: number;
+  /** The last exit code; `null` before the first exit. */
   readonly exitCode: number | null;
+  /** When the last run started (ISO 8601); `null` before the first. */
   readonly startedAt: string | null;
+  /** When the last run ended (ISO 8601); `null` before the first exit. */
   readonly finishedAt: string | null;
   readonly hasBeenManuallyStopped: boolean;
+  readonly policy: RestartPolicy;
+  /** The running process's id, when there is one. */
   readonly pid: number | null;
+}
+
+/** What a state file holds: the container as inspected, its own restart options and the caller's meta. */
+export interface ContainerState extends ContainerInfo {
+  readonly version: typeof STATE_VERSION;
+  readonly options?: ContainerRestartOptions | undefined;
   readonly meta?: unknown;
 }
 

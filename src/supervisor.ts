@@ -13,6 +13,7 @@ import {
   mergeContainerOptions,
 } from './container-options.js';
 import {
+  type ContainerInfo,
   type ContainerState,
   type ContainerStatus,
   STATE_VERSION,
@@ -25,7 +26,7 @@ import { exitCodeOfStartError } from './exit-code.js';
 import { GcQueue } from './gc.js';
 import { RestartManager } from './manager.js';
 import { type ManagerConfig, type RestartManagerOptions, resolveManagerOptions } from './options.js';
-import { type RestartPolicy, type RestartPolicyInput, normalizeRestartPolicy } from './policy.js';
+import { type RestartPolicyInput, normalizeRestartPolicy } from './policy.js';
 import { type RestartOutcome, restartInThread } from './restart-in-thread.js';
 import { StateStore } from './state-store.js';
 import { assertDuration, assertFunction, assertObject, show } from './validate.js';
@@ -33,7 +34,7 @@ import type { Run, Workload } from './workload.js';
 
 const log = createDebug('restart-manager:supervisor');
 
-export type { ContainerStatus } from './container-state.js';
+export type { ContainerInfo, ContainerStatus } from './container-state.js';
 export type { ContainerRestartOptions } from './container-options.js';
 
 /** The options of a {@link Supervisor}: its own, and the restart options of all its containers. */
@@ -86,26 +87,6 @@ export interface ContainerUpdate {
   readonly policy?: RestartPolicyInput | undefined;
   /** The container's new restart options (replacing its old ones); take effect at the next exit. */
   readonly options?: ContainerRestartOptions | undefined;
-}
-
-/** A container as {@link Supervisor.inspect} shows it. */
-export interface ContainerInfo {
-  readonly id: string;
-  readonly status: ContainerStatus;
-  /** Automatic restarts since the last manual start. */
-  readonly restartCount: number;
-  /** The restart manager's count (consecutive failures, or restarts under `profile: 'docker'`). */
-  readonly failureCount: number;
-  /** The last exit code; `null` before the first exit. */
-  readonly exitCode: number | null;
-  /** When the last run started (ISO 8601); `null` before the first. */
-  readonly startedAt: string | null;
-  /** When the last run ended (ISO 8601); `null` before the first exit. */
-  readonly finishedAt: string | null;
-  readonly hasBeenManuallyStopped: boolean;
-  readonly policy: RestartPolicy;
-  /** The running process's id, when there is one. */
-  readonly pid: number | null;
 }
 
 /** The events of a {@link Supervisor}, each with its payload. */
@@ -679,23 +660,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   #snapshot(container: Container): ContainerState {
-    const { manager } = container;
+    const { options, meta } = container;
     return {
       version: STATE_VERSION,
-      id: container.id,
-      policy: manager.policy,
-      ...(container.options !== undefined && {
-        options: encodeContainerOptions(container.options) as ContainerRestartOptions,
-      }),
-      status: container.status,
-      restartCount: container.restartCount,
-      failureCount: manager.failureCount,
-      exitCode: container.exitCode,
-      startedAt: container.startedAt === null ? null : new Date(container.startedAt).toISOString(),
-      finishedAt: container.finishedAt === null ? null : new Date(container.finishedAt).toISOString(),
-      hasBeenManuallyStopped: container.hasBeenManuallyStopped,
-      pid: container.run?.pid ?? null,
-      ...(container.meta !== undefined && { meta: container.meta }),
+      ...this.#info(container),
+      ...(options !== undefined && { options: encodeContainerOptions(options) as ContainerRestartOptions }),
+      ...(meta !== undefined && { meta }),
     };
   }
 

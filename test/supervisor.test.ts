@@ -7,7 +7,7 @@ import {
   type ContainerErrorCode,
   type SupervisorEvents,
 } from '../src/index.js';
-import { FakeWorkload } from './support/fake-workload.js';
+import { FakeWorkload, GatedWorkload } from './support/fake-workload.js';
 
 interface Recorded {
   event: keyof SupervisorEvents;
@@ -333,24 +333,18 @@ describe('Supervisor: manual stop and start', () => {
   });
 
   it('a stop that arrives while a restart is starting stops the new run', async () => {
-    let release!: () => void;
-    const workload = new FakeWorkload();
-    const slow = {
-      start: async (signal: AbortSignal) => {
-        await new Promise<void>((resolve) => (release = resolve));
-        return workload.start(signal);
-      },
-    };
-    await supervisor.add('web', { policy: 'always', workload: slow });
+    const gated = new GatedWorkload();
+    const workload = gated.inner;
+    await supervisor.add('web', { policy: 'always', workload: gated });
     const starting = supervisor.start('web');
     await vi.advanceTimersByTimeAsync(0);
-    release();
+    gated.release();
     await starting;
     workload.last.end(1);
     await vi.advanceTimersByTimeAsync(100);
     const stopping = supervisor.stop('web');
     await vi.advanceTimersByTimeAsync(0);
-    release();
+    gated.release();
     await stopping;
     expect(workload.runs).toHaveLength(2);
     expect(workload.last.stopCalls).toHaveLength(1);
@@ -554,20 +548,12 @@ describe('Supervisor: events and close', () => {
   });
 
   it('close releases a pending stop', async () => {
-    let release!: () => void;
-    const workload = new FakeWorkload();
-    await supervisor.add('web', {
-      policy: 'always',
-      workload: {
-        start: async (signal) => {
-          await new Promise<void>((resolve) => (release = resolve));
-          return workload.start(signal);
-        },
-      },
-    });
+    const gated = new GatedWorkload();
+    const workload = gated.inner;
+    await supervisor.add('web', { policy: 'always', workload: gated });
     const starting = supervisor.start('web');
     await vi.advanceTimersByTimeAsync(0);
-    release();
+    gated.release();
     await starting;
     workload.last.end(1);
     await vi.advanceTimersByTimeAsync(100);
@@ -575,7 +561,7 @@ describe('Supervisor: events and close', () => {
     await vi.advanceTimersByTimeAsync(0);
     await supervisor.close();
     await expect(stopping).resolves.toBeUndefined();
-    release();
+    gated.release();
     await vi.advanceTimersByTimeAsync(0);
     expect(workload.last.stopCalls).toHaveLength(1);
   });

@@ -62,3 +62,21 @@ export class FakeWorkload implements Workload {
     return run;
   }
 }
+
+/** A workload whose starts wait until the test calls `release()`; its runs are the inner workload's. */
+export class GatedWorkload implements Workload {
+  readonly inner = new FakeWorkload();
+  readonly #gates: (() => void)[] = [];
+
+  async start(signal: AbortSignal): Promise<Run> {
+    await new Promise<void>((resolve) => this.#gates.push(resolve));
+    return this.inner.start(signal);
+  }
+
+  /** Lets the oldest waiting start go on. */
+  release(): void {
+    const gate = this.#gates.shift();
+    if (gate === undefined) throw new Error('no start is waiting');
+    gate();
+  }
+}
