@@ -49,10 +49,6 @@ export type DecisionReason =
   | 'policy-on-reboot'
   | 'not-reboot';
 
-function isObject(value: unknown): boolean {
-  return typeof value === 'object' && value !== null;
-}
-
 function invalidPolicy(policy: RestartPolicy): never {
   throw new TypeError(`Expected \`policy\` to be a normalised restart policy, got ${show(policy)}`);
 }
@@ -85,9 +81,10 @@ function assertContext(policy: RestartPolicy, context: DecisionContext): void {
  * ```
  */
 export function shouldRestart(policy: RestartPolicy, context: DecisionContext): boolean {
-  if (!isObject(context)) assertContext(policy, context);
-  const { exitCode, hasBeenManuallyStopped, failureCount } = context;
-  // The common case in three cheap checks (a count beyond 2^32 − 1 takes the slow path, and passes).
+  // `== null` and three primitive checks cover the common case; the slow path names what is wrong.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- callers from JavaScript may pass anything
+  if (policy == null || context == null) assertContext(policy, context);
+  const { exitCode, failureCount, hasBeenManuallyStopped } = context;
   if (
     exitCode >>> 0 !== exitCode ||
     failureCount >>> 0 !== failureCount ||
@@ -95,7 +92,6 @@ export function shouldRestart(policy: RestartPolicy, context: DecisionContext): 
   ) {
     assertContext(policy, context);
   }
-  if (!isObject(policy)) assertContext(policy, context);
   return tableDecision(policy, exitCode, hasBeenManuallyStopped, failureCount);
 }
 
