@@ -578,15 +578,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Applies the restart policy to an exit: restart (after `delayMs`, or the backoff) or become `exited`. */
   #decide(container: Container, exitCode: number, execDurationMs: number, delayMs: number | undefined): void {
     const { id, manager } = container;
-    let persisted: Promise<void> = Promise.resolve();
+    // The restart does not wait for its state write: under a storm of exits the disk would gate every
+    // restart, and a crash in between only leaves the previous state, which restore handles.
     const { decision, done } = restartInThread(
       manager,
       { exitCode, hasBeenManuallyStopped: container.hasBeenManuallyStopped, execDurationMs },
-      async (signal) => {
-        await persisted.catch(noop);
-        signal.throwIfAborted();
-        return this.#startRun(container, signal);
-      },
+      (signal) => this.#startRun(container, signal),
       { delayMs },
     );
     const { restart, reason } = decision;
@@ -596,7 +593,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       container.restartCount++;
       container.status = 'restarting';
       container.pending = manager;
-      persisted = this.#persistInBackground(container);
+      void this.#persistInBackground(container);
       void done.then((outcome) => {
         this.#onRestartOutcome(container, manager, outcome);
       });
