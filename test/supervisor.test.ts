@@ -61,6 +61,25 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
+/** Runs a container, lets it exit, and calls stop while its restart's start is still pending. */
+async function stopWhileRestartStarts(): Promise<{
+  gated: GatedWorkload;
+  workload: FakeWorkload;
+  stopping: Promise<void>;
+}> {
+  const gated = new GatedWorkload();
+  await supervisor.add('web', { policy: 'always', workload: gated });
+  const starting = supervisor.start('web');
+  await vi.advanceTimersByTimeAsync(0);
+  gated.release();
+  await starting;
+  gated.inner.last.end(1);
+  await vi.advanceTimersByTimeAsync(100);
+  const stopping = supervisor.stop('web');
+  await vi.advanceTimersByTimeAsync(0);
+  return { gated, workload: gated.inner, stopping };
+}
+
 describe('Supervisor: adding and inspecting', () => {
   it('adds a container as created, with everything at zero', async () => {
     await supervisor.add('web', { policy: 'on-failure:3', workload: new FakeWorkload() });
@@ -333,17 +352,7 @@ describe('Supervisor: manual stop and start', () => {
   });
 
   it('a stop that arrives while a restart is starting stops the new run', async () => {
-    const gated = new GatedWorkload();
-    const workload = gated.inner;
-    await supervisor.add('web', { policy: 'always', workload: gated });
-    const starting = supervisor.start('web');
-    await vi.advanceTimersByTimeAsync(0);
-    gated.release();
-    await starting;
-    workload.last.end(1);
-    await vi.advanceTimersByTimeAsync(100);
-    const stopping = supervisor.stop('web');
-    await vi.advanceTimersByTimeAsync(0);
+    const { gated, workload, stopping } = await stopWhileRestartStarts();
     gated.release();
     await stopping;
     expect(workload.runs).toHaveLength(2);
@@ -548,17 +557,7 @@ describe('Supervisor: events and close', () => {
   });
 
   it('close releases a pending stop', async () => {
-    const gated = new GatedWorkload();
-    const workload = gated.inner;
-    await supervisor.add('web', { policy: 'always', workload: gated });
-    const starting = supervisor.start('web');
-    await vi.advanceTimersByTimeAsync(0);
-    gated.release();
-    await starting;
-    workload.last.end(1);
-    await vi.advanceTimersByTimeAsync(100);
-    const stopping = supervisor.stop('web');
-    await vi.advanceTimersByTimeAsync(0);
+    const { gated, workload, stopping } = await stopWhileRestartStarts();
     await supervisor.close();
     await expect(stopping).resolves.toBeUndefined();
     gated.release();
