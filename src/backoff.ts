@@ -74,6 +74,20 @@ export function jitteredDelayMs(timeoutMs: number, jitter: number, random: numbe
   return jitterMs(timeoutMs, jitter, random);
 }
 
+/**
+ * Calls the caller's `random` and checks what it returned.
+ *
+ * @internal
+ * @throws `RangeError` if it is not a number in [0, 1).
+ */
+export function drawRandom(random: () => number): number {
+  const value: unknown = random();
+  if (!(typeof value === 'number' && value >= 0 && value < 1)) {
+    throw new RangeError(`Expected \`random()\` to return a number in [0, 1), got ${show(value)}`);
+  }
+  return value;
+}
+
 /** {@link jitteredDelayMs} on checked arguments. @internal */
 export function jitterMs(timeoutMs: number, jitter: number, random: number): number {
   return Math.round(timeoutMs * (1 - jitter * random));

@@ -4,21 +4,13 @@
  * @packageDocumentation
  */
 import createDebug from 'debug';
-import { jitterMs, nextTimeoutMs } from './backoff.js';
+import { drawRandom, jitterMs, nextTimeoutMs } from './backoff.js';
 import { type DecisionReason, policyReason, tableDecision } from './decision.js';
 import { RestartCanceledError } from './errors.js';
 import { type ManagerConfig, type RestartManagerOptions, resolveManagerOptions } from './options.js';
 import { type RestartPolicy, type RestartPolicyInput, normalizeRestartPolicy } from './policy.js';
 import { type TimerHandle, startTimer, stopTimer } from './timers.js';
-import {
-  assertBoolean,
-  assertCount,
-  assertDuration,
-  assertExitCode,
-  assertFinite,
-  assertObject,
-  show,
-} from './validate.js';
+import { assertBoolean, assertCount, assertDuration, assertExitCode, assertFinite, assertObject } from './validate.js';
 
 const log = createDebug('restart-manager:manager');
 
@@ -336,10 +328,6 @@ export class RestartManager {
   #delayMs(timeoutMs: number): number {
     const { jitter } = this.#config.backoff;
     if (jitter === 0) return Math.round(timeoutMs);
-    const random = this.#config.random();
-    if (!(typeof random === 'number' && random >= 0 && random < 1)) {
-      throw new RangeError(`Expected \`random()\` to return a number in [0, 1), got ${show(random)}`);
-    }
-    return jitterMs(timeoutMs, jitter, random);
+    return jitterMs(timeoutMs, jitter, drawRandom(this.#config.random));
   }
 }

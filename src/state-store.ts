@@ -45,6 +45,10 @@ async function writeDurably(path: string, text: string): Promise<void> {
   }
 }
 
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
 /** Where one container's state lives, and its temp file while it is written. */
 function paths(dir: string, id: string, sequence: number): { file: string; temp: string } {
   return { file: join(dir, `${id}${SUFFIX}`), temp: join(dir, `.${id}${SUFFIX}.${process.pid}.${sequence}.tmp`) };
@@ -54,7 +58,10 @@ function paths(dir: string, id: string, sequence: number): { file: string; temp:
 export class StateStore {
   readonly dir: string | undefined;
   readonly #pending = new Map<string, Pending>();
-  #flushing: Promise<void> | undefined;
+  /** Whether a drain loop is writing the pending files. */
+  #draining = false;
+  /** Every write not yet settled (what {@link StateStore.flush} waits for). */
+  readonly #unsettled = new Set<Promise<void>>();
   #sequence = 0;
   #ready: Promise<void> | undefined;
 
@@ -72,9 +79,9 @@ export class StateStore {
     return this.#enqueue(id, undefined);
   }
 
-  /** Resolves once every write queued so far has settled. */
+  /** Resolves once every write queued so far has settled (later writes do not delay it). */
   async flush(): Promise<void> {
-    while (this.#flushing !== undefined) await this.#flushing;
+    await Promise.allSettled([...this.#unsettled]);
   }
 
   /** Reads every state file back (and removes temp files a crash left behind). */
@@ -110,15 +117,24 @@ export class StateStore {
   #enqueue(id: string, text: string | undefined): Promise<void> {
     const { dir } = this;
     if (dir === undefined) return Promise.resolve();
-    return new Promise((resolve, reject) => {
+    const written = new Promise<void>((resolve, reject) => {
       const pending = this.#pending.get(id);
       if (pending === undefined) this.#pending.set(id, { text, settle: [{ resolve, reject }] });
       else {
         pending.text = text;
         pending.settle.push({ resolve, reject });
       }
-      this.#flushing ??= this.#drain(dir);
+      if (!this.#draining) {
+        this.#draining = true;
+        void this.#drain(dir);
+      }
     });
+    this.#unsettled.add(written);
+    const forget = (): void => {
+      this.#unsettled.delete(written);
+    };
+    written.then(forget, forget);
+    return written;
   }
 
   #ensureDir(dir: string): Promise<void> {
@@ -142,41 +158,49 @@ export class StateStore {
         await this.#writeBatch(dir, batch);
       }
     } finally {
-      this.#flushing = undefined;
+      this.#draining = false;
+    }
+  }
+
+  /** Writes or deletes one file; a directory removed under us is made again, once. */
+  async #writeOne(dir: string, id: string, text: string | undefined): Promise<void> {
+    await this.#ensureDir(dir);
+    const { file, temp } = paths(dir, id, this.#sequence++);
+    if (text === undefined) {
+      await unlink(file).catch((error: unknown) => {
+        if (!isMissing(error)) throw error;
+      });
+      return;
+    }
+    try {
+      await writeDurably(temp, text);
+      await rename(temp, file);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      if (!isMissing(error)) throw error;
+      this.#ready = undefined;
+      await this.#ensureDir(dir);
+      await writeDurably(temp, text);
+      await rename(temp, file);
     }
   }
 
   async #writeBatch(dir: string, batch: [string, Pending][]): Promise<void> {
-    const results = await Promise.allSettled(
-      batch.map(async ([id, { text }]) => {
-        await this.#ensureDir(dir);
-        const { file, temp } = paths(dir, id, this.#sequence++);
-        if (text === undefined) {
-          await unlink(file).catch((error: unknown) => {
-            if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-          });
-          return;
-        }
-        try {
-          await writeDurably(temp, text);
-          await rename(temp, file);
-        } catch (error) {
-          await unlink(temp).catch(() => undefined);
-          // A directory removed under us is made again at the next write.
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') this.#ready = undefined;
-          throw error;
-        }
-      }),
-    );
+    const results = await Promise.allSettled(batch.map(([id, { text }]) => this.#writeOne(dir, id, text)));
     let dirError: unknown;
     if (results.some((result) => result.status === 'fulfilled')) {
       // The renames and unlinks are durable once the directory is.
-      await syncPath(dir, 'r').catch((error: unknown) => (dirError = error));
+      await syncPath(dir, 'r').catch((error: unknown) => {
+        if (isMissing(error)) this.#ready = undefined;
+        dirError = error;
+      });
     }
     log('wrote %d state files', batch.length);
-    batch.forEach(([, { settle }], index) => {
+    batch.forEach(([, { text, settle }], index) => {
       const result = results[index];
-      const error = result?.status === 'rejected' ? (result.reason as unknown) : dirError;
+      // A file deleted from a directory that is gone is deleted all the same.
+      const lostDir = text === undefined && isMissing(dirError) ? undefined : dirError;
+      const error = result?.status === 'rejected' ? (result.reason as unknown) : lostDir;
       for (const { resolve, reject } of settle) {
         if (error === undefined) resolve();
         else reject(error);

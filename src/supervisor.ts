@@ -20,6 +20,7 @@ import {
   assertContainerId,
   parseContainerState,
 } from './container-state.js';
+import { drawRandom } from './backoff.js';
 import type { DecisionReason } from './decision.js';
 import { ContainerError, isContainerError, isRestartCanceledError } from './errors.js';
 import { exitCodeOfStartError } from './exit-code.js';
@@ -135,6 +136,8 @@ interface Container {
   lock: Promise<unknown>;
   /** Called once the container has left `running`/`restarting` and that is persisted. */
   idle: (() => void)[];
+  /** Settles once the last transition to `exited` is persisted (or reported as an `error` event). */
+  exitPersisted: Promise<void>;
 }
 
 const noop = (): void => undefined;
@@ -249,6 +252,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       runStartedAtMs: 0,
       lock: Promise.resolve(),
       idle: [],
+      exitPersisted: Promise.resolve(),
     };
     this.#containers.set(id, container);
     try {
@@ -357,12 +361,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const active = isActive(container.status) || this.#gc.has(id);
       if (active && !force) throw this.#stateError(container, 'remove');
       if (active) await this.#stopContainer(container, 0);
+      const previous = container.status;
       container.status = 'removing';
       this.#gc.delete(id);
       try {
         await this.#store.delete(id);
       } catch (error) {
-        container.status = 'exited';
+        container.status = previous;
         throw error;
       }
       this.#containers.delete(id);
@@ -444,6 +449,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   #restoreContainer(state: ContainerState, workload: Workload): void {
+    const jitterMs =
+      this.#restoreJitterMs === 0 ? 0 : Math.round(this.#restoreJitterMs * drawRandom(this.#config.random));
     const config = mergeContainerOptions(this.#config, state.options);
     const container: Container = {
       id: state.id,
@@ -463,6 +470,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       runStartedAtMs: 0,
       lock: Promise.resolve(),
       idle: [],
+      exitPersisted: Promise.resolve(),
     };
     this.#containers.set(container.id, container);
     if (state.status === 'created') return;
@@ -477,7 +485,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#becomeExited(container);
       return;
     }
-    const jitterMs = this.#restoreJitterMs === 0 ? 0 : Math.round(this.#restoreJitterMs * this.#config.random());
+
     log(
       'restoring %s (%s, exit %d) after %d ms',
       container.id,
@@ -580,12 +588,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const { id, manager } = container;
     // The restart does not wait for its state write: under a storm of exits the disk would gate every
     // restart, and a crash in between only leaves the previous state, which restore handles.
-    const { decision, done } = restartInThread(
-      manager,
-      { exitCode, hasBeenManuallyStopped: container.hasBeenManuallyStopped, execDurationMs },
-      (signal) => this.#startRun(container, signal),
-      { delayMs },
-    );
+    let started: ReturnType<typeof restartInThread<Run>>;
+    try {
+      started = restartInThread(
+        manager,
+        { exitCode, hasBeenManuallyStopped: container.hasBeenManuallyStopped, execDurationMs },
+        (signal) => this.#startRun(container, signal),
+        { delayMs },
+      );
+    } catch (error) {
+      // Only the caller's options can throw here (a `random` or `clock` that misbehaves).
+      this.#emit('error', { id, error });
+      this.#becomeExited(container);
+      return;
+    }
+    const { decision, done } = started;
     const { restart, reason } = decision;
     const restartDelayMs = delayMs ?? decision.delayMs;
     // The state moves first, so that a listener's `inspect` sees it.
@@ -645,14 +662,19 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #becomeExited(container: Container): void {
     container.status = 'exited';
     const idle = container.idle.splice(0);
-    void this.#persistInBackground(container).finally(() => {
+    container.exitPersisted = this.#persistInBackground(container).finally(() => {
       for (const resolve of idle) resolve();
     });
   }
 
-  /** Resolves once the container is neither running nor restarting, and that is persisted. */
+  /**
+   * Resolves once the container is neither running nor restarting, and that is persisted. It waits
+   * for this container's own write only, never for the store to drain, which other containers'
+   * writes may keep busy.
+   */
   #whenIdle(container: Container): Promise<void> {
-    if (!isActive(container.status) || this.#closed) return this.#store.flush();
+    if (this.#closed) return Promise.resolve();
+    if (!isActive(container.status)) return container.exitPersisted;
     return new Promise((resolve) => container.idle.push(resolve));
   }
 
