@@ -1,15 +1,19 @@
 /**
- * The built `restart-manager` bin, run the way a user runs it: a real process with real signals.
+ * The built `restart-manager` bin (`node dist/cli.js`), run the way a user runs it: a real process
+ * with real signals, its exit status, its stdout (the child's, inherited) and its stderr (one line per
+ * lifecycle event). Each run is its own process group, killed and checked gone after each test.
  */
 import { spawn } from 'node:child_process';
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { isAlive, waitFor } from '../support/wait-for.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/wait-for.js';
 
 const bin = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const packageJson = fileURLToPath(new URL('../../package.json', import.meta.url));
 const node = process.execPath;
 
 interface Result {
@@ -19,96 +23,397 @@ interface Result {
   stderr: string;
 }
 
-/** Runs the bin; `onStderr` sees stderr as it grows and may signal the process. */
-function cli(args: string[], onStderr?: (stderr: string, pid: number) => void): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(node, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-      onStderr?.(stderr, child.pid ?? 0);
-    });
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+/** A running bin: its output so far, and its result once it has closed. */
+interface Cli {
+  readonly pid: number;
+  readonly output: { stdout: string; stderr: string };
+  readonly result: Promise<Result>;
 }
 
-describe('the restart-manager bin', () => {
-  it('refuses a bad policy with 125 and the policy message, starting nothing', async () => {
-    const result = await cli(['run', '--restart', 'always:3', '--', node, '-e', 'console.log("ran")']);
-    expect(result).toMatchObject({ code: 125, stdout: '' });
-    expect(result.stderr).toContain("Maximum retry count cannot be used with restart policy 'always'");
+/** Process groups started by the test (each bin is the leader of its own group). */
+let groups: number[] = [];
+/** Child pids read from the bins' `started pid N` lines. */
+let childPids: number[] = [];
+let dir: string;
+
+/** The errno `process.kill(target, 0)` fails with, or `undefined` when it exists. */
+function errnoOfKill(target: number): string | undefined {
+  try {
+    process.kill(target, 0);
+    return undefined;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code;
+  }
+}
+
+beforeEach(async () => {
+  groups = [];
+  childPids = [];
+  dir = await mkdtemp(join(tmpdir(), 'restart-manager-bin-'));
+});
+
+afterEach(async () => {
+  const survivors = groups.filter((pgid) => errnoOfKill(-pgid) === undefined);
+  for (const pgid of survivors) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // Gone in between.
+    }
+  }
+  await waitFor(
+    () =>
+      groups.every((pgid) => errnoOfKill(-pgid) === 'ESRCH') && childPids.every((pid) => errnoOfKill(pid) === 'ESRCH'),
+    10_000,
+    'every bin and child to be gone',
+  );
+  await rm(dir, { recursive: true, force: true });
+  expect(survivors, 'process groups still alive after the test').toEqual([]);
+});
+
+function startedPids(stderr: string): number[] {
+  return [...stderr.matchAll(/started pid (\d+)/g)].map((match) => Number(match[1]));
+}
+
+/** Starts the bin with `args` in its own process group. */
+function launch(args: string[]): Cli {
+  const child = spawn(node, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const pid = child.pid ?? 0;
+  expect(pid).toBeGreaterThan(0);
+  groups.push(pid);
+  const output = { stdout: '', stderr: '' };
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    output.stderr += chunk;
+    for (const started of startedPids(output.stderr)) if (!childPids.includes(started)) childPids.push(started);
+  });
+  const result = new Promise<Result>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      resolve({ code, signal, ...output });
+    });
+  });
+  return { pid, output, result };
+}
+
+function cli(args: string[]): Promise<Result> {
+  return launch(args).result;
+}
+
+/** `node -e code` as the command. */
+function nodeScript(code: string): string[] {
+  return [node, '-e', code];
+}
+
+/** Waits until the bin's output satisfies `predicate`. */
+function waitForOutput(
+  run: Cli,
+  predicate: (output: { stdout: string; stderr: string }) => boolean,
+  what: string,
+): Promise<void> {
+  return waitFor(() => predicate(run.output), 15_000, what);
+}
+
+describe('the restart-manager bin: help, version and usage errors', () => {
+  it('--help prints the usage on stdout and exits 0', async () => {
+    for (const args of [['--help'], ['-h'], ['run', '--help'], []]) {
+      const result = await cli(args);
+      expect(result.code, args.join(' ')).toBe(0);
+      expect(result.stdout).toMatch(/^Usage: restart-manager run \[OPTIONS\] \[--\] COMMAND \[ARG\.\.\.\]/);
+      expect(result.stdout).toContain('--restart POLICY');
+      expect(result.stderr).toBe('');
+    }
   });
 
-  it('gives 127 for a command not found and 126 for one that cannot be executed', async () => {
-    expect((await cli(['run', '--', '/nonexistent/command'])).code).toBe(127);
-    expect((await cli(['run', '--', tmpdir()])).code).toBe(126);
+  it("--version prints package.json's version", async () => {
+    const { version } = JSON.parse(await readFile(packageJson, 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      expect(await cli([flag])).toEqual({ code: 0, signal: null, stdout: `${version}\n`, stderr: '' });
+    }
   });
 
-  it('runs the child with inherited stdio, restarts it by policy, and exits with its last code', async () => {
+  it("a bad policy ('always:3') exits 125 with the policy message and starts nothing", async () => {
+    const marker = join(dir, 'ran');
     const result = await cli([
       'run',
       '--restart',
-      'on-failure:2',
+      'always:3',
+      '--',
+      ...nodeScript(`require("fs").writeFileSync(${JSON.stringify(marker)}, "")`),
+    ]);
+    expect(result.code).toBe(125);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain("Maximum retry count cannot be used with restart policy 'always'");
+    expect(result.stderr).not.toContain('started pid');
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it.each([
+    [['--restart', 'on-failure:-1'], 'Maximum retry count cannot be negative'],
+    [['--restart', 'sometimes'], "Invalid restart policy 'sometimes'"],
+    [['--restart', 'on-failure:1:2'], 'Invalid restart policy format'],
+  ])('policy %j exits 125 with %j', async (flags, message) => {
+    const result = await cli(['run', ...flags, '--', ...nodeScript('')]);
+    expect(result.code).toBe(125);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toContain('started pid');
+  });
+
+  it('an unknown flag exits 125 and starts nothing', async () => {
+    const result = await cli(['run', '--no-such-flag', '--', ...nodeScript('')]);
+    expect(result.code).toBe(125);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('no-such-flag');
+    expect(result.stderr).toContain("See 'restart-manager --help'.");
+    expect(result.stderr).not.toContain('started pid');
+  });
+
+  it('a missing command exits 125', async () => {
+    for (const args of [['run'], ['run', '--restart', 'always'], ['run', '--restart', 'always', '--']]) {
+      const result = await cli(args);
+      expect(result.code, args.join(' ')).toBe(125);
+      expect(result.stderr).toContain('Missing COMMAND');
+    }
+  });
+
+  it('a command that is not found exits 127; a directory as the command exits 126', async () => {
+    const missing = await cli(['run', '--restart', 'always', '--', join(dir, 'no-such-binary')]);
+    expect(missing.code).toBe(127);
+    expect(missing.stderr).toContain('ENOENT');
+    expect(missing.stderr).not.toContain('started pid');
+    const directory = await cli(['run', '--restart', 'always', '--', dir]);
+    expect(directory.code).toBe(126);
+    expect(directory.stderr).toContain('EACCES');
+    expect(directory.stderr).not.toContain('started pid');
+  });
+});
+
+describe('the restart-manager bin: running under a policy', () => {
+  it('on-failure:2 with a child that exits 3: exits 3 after exactly 3 runs, saying each decision', async () => {
+    const result = await cli(['run', '--restart', 'on-failure:2', '--', ...nodeScript('process.exit(3)')]);
+    expect(result.code).toBe(3);
+    expect(startedPids(result.stderr)).toHaveLength(3);
+    expect(new Set(startedPids(result.stderr)).size).toBe(3);
+    const exits = result.stderr.split('\n').filter((line) => line.includes('exited with code'));
+    expect(exits).toHaveLength(3);
+    expect(exits[0]).toMatch(/exited with code 3 after \d+ ms; failure count 1; restarting in 100 ms/);
+    expect(exits[1]).toMatch(/exited with code 3 after \d+ ms; failure count 2; restarting in 200 ms/);
+    expect(exits[2]).toMatch(/exited with code 3 after \d+ ms; failure count 3; not restarting \(retry-limit\)/);
+    expect(result.stderr).toContain('(restart 2)');
+  });
+
+  it('--restart no with a child that exits 0 exits 0 after one run', async () => {
+    const result = await cli(['run', '--restart', 'no', '--', ...nodeScript('process.exit(0)')]);
+    expect(result.code).toBe(0);
+    expect(startedPids(result.stderr)).toHaveLength(1);
+    expect(result.stderr).toContain('not restarting (policy-no)');
+  });
+
+  it('a command given without `--` runs too, and its code is the exit status', async () => {
+    const result = await cli(['run', '--restart', 'no', node, '-e', 'process.exit(5)']);
+    expect(result.code).toBe(5);
+    expect(startedPids(result.stderr)).toHaveLength(1);
+  });
+
+  it("inherits stdio: the child's stdout is the bin's stdout", async () => {
+    const result = await cli([
+      'run',
+      '--restart',
+      'on-failure:1',
       '--backoff-initial',
       '10',
       '--',
-      node,
-      '-e',
-      'console.log("hello"); process.exit(3)',
+      // The texts are built at run time, so that the command line the bin echoes does not hold them.
+      ...nodeScript('console.log("to " + "stdout"); console.error("to " + "stderr"); process.exit(2)'),
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('to stdout\nto stdout\n');
+    expect(result.stderr.match(/^to stderr$/gm)).toHaveLength(2);
+    expect(result.stderr).not.toContain('to stdout');
+  });
+
+  it('--max-restarts 2 --window 60000 with --restart always stops after 2 restarts (rate-limited)', async () => {
+    const result = await cli([
+      'run',
+      '--restart',
+      'always',
+      '--max-restarts',
+      '2',
+      '--window',
+      '60000',
+      '--backoff-initial',
+      '10',
+      '--',
+      ...nodeScript('process.exit(4)'),
+    ]);
+    expect(result.code).toBe(4);
+    expect(startedPids(result.stderr)).toHaveLength(3);
+    expect(result.stderr.match(/restarting in \d+ ms \(policy-always\)/g)).toHaveLength(2);
+    expect(result.stderr).toContain('not restarting (rate-limited)');
+  });
+
+  it('--stop-on-exit 3 with --restart always does not restart a child that exits 3 (exit-code-rule)', async () => {
+    const result = await cli([
+      'run',
+      '--restart',
+      'always',
+      '--stop-on-exit',
+      '3',
+      '--',
+      ...nodeScript('process.exit(3)'),
     ]);
     expect(result.code).toBe(3);
-    expect(result.stdout).toBe('hello\nhello\nhello\n');
-    expect(result.stderr.match(/started pid \d+/g)).toHaveLength(3);
-    expect(result.stderr).toContain('not restarting (retry-limit)');
+    expect(startedPids(result.stderr)).toHaveLength(1);
+    expect(result.stderr).toContain('not restarting (exit-code-rule)');
   });
 
-  it('a SIGTERM stops the child and the bin exits with its code, leaving no process behind', async () => {
-    let childPid = 0;
-    let signaled = false;
-    const result = await cli(
-      ['run', '--restart', 'always', '--', node, '-e', 'setInterval(() => {}, 1000)'],
-      (stderr, pid) => {
-        const match = /started pid (\d+)/.exec(stderr);
-        if (match !== null && !signaled) {
-          signaled = true;
-          childPid = Number(match[1]);
-          process.kill(pid, 'SIGTERM');
-        }
-      },
-    );
+  it('--restart-on-exit 7 with --restart no restarts a child that exits 7, once', async () => {
+    const counter = join(dir, 'count');
+    const code = [
+      'const fs = require("fs");',
+      `const file = ${JSON.stringify(counter)};`,
+      'const runs = fs.existsSync(file) ? Number(fs.readFileSync(file, "utf8")) + 1 : 1;',
+      'fs.writeFileSync(file, String(runs));',
+      'process.exit(runs === 1 ? 7 : 0);',
+    ].join(' ');
+    const result = await cli([
+      'run',
+      '--restart',
+      'no',
+      '--restart-on-exit',
+      '7',
+      '--backoff-initial',
+      '10',
+      '--',
+      ...nodeScript(code),
+    ]);
+    expect(result.code).toBe(0);
+    expect(await readFile(counter, 'utf8')).toBe('2');
+    expect(startedPids(result.stderr)).toHaveLength(2);
+    expect(result.stderr).toContain('exited with code 7');
+    expect(result.stderr).toContain('restarting in 10 ms (exit-code-rule)');
+    expect(result.stderr).toContain('not restarting (policy-no)');
+  });
+
+  it('--state-dir persists <dir>/<name>.json, exited at the end', async () => {
+    const stateDir = join(dir, 'state');
+    const result = await cli([
+      'run',
+      '--state-dir',
+      stateDir,
+      '--name',
+      'job',
+      '--restart',
+      'on-failure:1',
+      '--backoff-initial',
+      '10',
+      '--',
+      ...nodeScript('process.exit(9)'),
+    ]);
+    expect(result.code).toBe(9);
+    expect(await readdir(stateDir)).toEqual(['job.json']);
+    const state = JSON.parse(await readFile(join(stateDir, 'job.json'), 'utf8')) as Record<string, unknown>;
+    expect(state).toMatchObject({
+      id: 'job',
+      status: 'exited',
+      exitCode: 9,
+      restartCount: 1,
+      failureCount: 2,
+      policy: { name: 'on-failure', maximumRetryCount: 1 },
+      pid: null,
+    });
+  });
+});
+
+describe('the restart-manager bin: signals', () => {
+  it('SIGTERM to the bin sends SIGTERM to the child; the bin exits 143 and the child is gone', async () => {
+    const run = launch([
+      'run',
+      '--restart',
+      'always',
+      '--',
+      ...nodeScript(
+        'process.once("SIGTERM", () => { console.log("child got SIGTERM"); process.kill(process.pid, "SIGTERM"); });' +
+          ' console.log("ready"); setInterval(() => {}, 1000)',
+      ),
+    ]);
+    await waitForOutput(run, ({ stdout }) => stdout.includes('ready'), 'the child to be ready');
+    const [childPid = 0] = startedPids(run.output.stderr);
+    expect(errnoOfKill(childPid)).toBeUndefined();
+    process.kill(run.pid, 'SIGTERM');
+    const result = await run.result;
     expect(result.code).toBe(143);
+    expect(result.stdout).toContain('child got SIGTERM');
     expect(result.stderr).toContain('SIGTERM: stopping');
-    await waitFor(() => !isAlive(childPid), 5_000, 'the child to be gone');
+    expect(result.stderr).toContain('exited with code 143');
+    expect(startedPids(result.stderr)).toEqual([childPid]);
+    await waitFor(() => errnoOfKill(childPid) === 'ESRCH', 10_000, 'the child to be gone');
   });
 
-  it('persists the container in --state-dir', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'restart-manager-bin-'));
-    try {
-      const result = await cli([
-        'run',
-        '--state-dir',
-        dir,
-        '--name',
-        'job',
-        '--restart',
-        'on-failure:1',
-        '--backoff-initial',
-        '10',
-        '--',
-        node,
-        '-e',
-        'process.exit(9)',
-      ]);
-      expect(result.code).toBe(9);
-      const state = JSON.parse(await readFile(join(dir, 'job.json'), 'utf8')) as Record<string, unknown>;
-      expect(state).toMatchObject({ id: 'job', status: 'exited', exitCode: 9, restartCount: 1, failureCount: 2 });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+  it('SIGINT while the child ignores SIGTERM, with --stop-timeout 300: SIGKILL after the timeout, exit 137', async () => {
+    const run = launch([
+      'run',
+      '--restart',
+      'always',
+      '--stop-timeout',
+      '300',
+      '--',
+      ...nodeScript(
+        'process.on("SIGTERM", () => console.log("ignored SIGTERM")); console.log("ready"); setInterval(() => {}, 1000)',
+      ),
+    ]);
+    await waitForOutput(run, ({ stdout }) => stdout.includes('ready'), 'the child to be ready');
+    const [childPid = 0] = startedPids(run.output.stderr);
+    const before = performance.now();
+    process.kill(run.pid, 'SIGINT');
+    const result = await run.result;
+    expect(result.code).toBe(137);
+    expect(performance.now() - before).toBeGreaterThanOrEqual(290);
+    expect(result.stdout).toContain('ignored SIGTERM');
+    expect(result.stderr).toContain('SIGINT: stopping (SIGTERM, SIGKILL after 300 ms)');
+    expect(startedPids(result.stderr)).toEqual([childPid]);
+    await waitFor(() => errnoOfKill(childPid) === 'ESRCH', 10_000, 'the child to be gone');
+  });
+
+  it('a second signal kills a child that ignores SIGTERM at once, without waiting for the stop timeout', async () => {
+    const run = launch([
+      'run',
+      '--restart',
+      'always',
+      '--stop-timeout',
+      '60000',
+      '--',
+      ...nodeScript(
+        'process.on("SIGTERM", () => console.log("ignored SIGTERM")); console.log("ready"); setInterval(() => {}, 1000)',
+      ),
+    ]);
+    await waitForOutput(run, ({ stdout }) => stdout.includes('ready'), 'the child to be ready');
+    process.kill(run.pid, 'SIGTERM');
+    await waitForOutput(run, ({ stdout }) => stdout.includes('ignored SIGTERM'), 'the child to get SIGTERM');
+    const before = performance.now();
+    process.kill(run.pid, 'SIGTERM');
+    const result = await run.result;
+    expect(result.code).toBe(137);
+    expect(performance.now() - before).toBeLessThan(30_000);
+    expect(result.stderr).toMatch(/SIGTERM again: killing pid \d+/);
+  });
+
+  it('a signal during a pending restart cancels it: the bin exits with the last code, no further run', async () => {
+    const run = launch([
+      'run',
+      '--restart',
+      'always',
+      '--backoff-initial',
+      '3000',
+      '--',
+      ...nodeScript('process.exit(1)'),
+    ]);
+    await waitForOutput(run, ({ stderr }) => stderr.includes('restarting in 3000 ms'), 'the pending restart');
+    process.kill(run.pid, 'SIGTERM');
+    const result = await run.result;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('pending restart canceled');
+    expect(startedPids(result.stderr)).toHaveLength(1);
+    expect(result.stderr).not.toContain('(restart 1)');
   });
 });

@@ -1,92 +1,228 @@
 /**
- * The crash test: a daemon running a Supervisor over crash-looping containers is killed with SIGKILL
- * at random instants, round after round on the same state dir. After each kill a fresh restore
- * loads every container without an error, and no restart count ever goes backwards.
+ * The crash test: a daemon (test/fixtures/crash-daemon.mjs) runs a Supervisor over crash-looping
+ * containers and is killed with SIGKILL, with all its children, at a random instant; round after round
+ * on the same state dir, each new daemon restoring what the last one left. After each kill, a fresh
+ * Supervisor in this process restores the dir: no error, every container present, every file parses,
+ * and no restart count ever goes backwards. Every third round kills at any instant after the spawn
+ * (possibly during the restore). `CRASH_ROUNDS` sets the number of rounds (default 8).
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Supervisor, type Run } from '../../src/index.js';
+import { Supervisor, type ContainerInfo, type Run, type Workload } from '../../src/index.js';
 import { waitFor } from '../support/wait-for.js';
 
 const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 8);
-const IDS = ['c0', 'c1', 'c2', 'c3', 'c4'];
+if (!Number.isSafeInteger(ROUNDS) || ROUNDS < 1) throw new RangeError(`CRASH_ROUNDS must be a positive integer`);
+const COUNT = 5;
+const IDS = Array.from({ length: COUNT }, (_, index) => `c${index}`);
+const POLICIES = ['always', 'on-failure', 'unless-stopped'];
 const daemon = fileURLToPath(new URL('../fixtures/crash-daemon.mjs', import.meta.url));
+
 let stateDir: string;
+/** Every daemon's process group, and every child pid the daemons reported. */
+const groups: number[] = [];
+const childPids: number[] = [];
+
+function errnoOfKill(target: number): string | undefined {
+  try {
+    process.kill(target, 0);
+    return undefined;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code;
+  }
+}
+
+function allGone(): boolean {
+  return (
+    groups.every((pgid) => errnoOfKill(-pgid) === 'ESRCH') && childPids.every((pid) => errnoOfKill(pid) === 'ESRCH')
+  );
+}
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'restart-manager-crash-'));
 });
 
 afterAll(async () => {
+  // A failed round may have left a daemon running: kill every group, then check nothing is left.
+  const survivors = groups.filter((pgid) => errnoOfKill(-pgid) === undefined);
+  for (const pgid of survivors) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // Gone in between.
+    }
+  }
+  await waitFor(allGone, 10_000, 'every daemon and child to be gone');
   await rm(stateDir, { recursive: true, force: true });
+  expect(survivors, 'daemons left running').toEqual([]);
 });
 
-/** Runs the daemon in its own process group and kills the whole group with SIGKILL `afterMs` after it is ready. */
-async function runAndKill(afterMs: number): Promise<string> {
-  const child = spawn(process.execPath, [daemon, stateDir], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const closed = new Promise<void>((resolve) =>
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Runs the daemon in its own process group and SIGKILLs the whole group `killAfterMs` after it is
+ * ready, or (`anyTime`) after it was spawned: then the kill may land in the middle of its restore.
+ */
+async function runAndKill(
+  killAfterMs: number,
+  anyTime: boolean,
+): Promise<{ stdout: string; stderr: string; starts: number }> {
+  const child = spawn(process.execPath, [daemon, stateDir, String(COUNT)], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const pgid = child.pid ?? 0;
+  expect(pgid).toBeGreaterThan(0);
+  groups.push(pgid);
+  const output = { stdout: '', stderr: '' };
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
+  const closed = new Promise<void>((resolve) => {
     child.once('close', () => {
       resolve();
-    }),
-  );
-  const pgid = child.pid ?? 0;
+    });
+  });
   try {
-    await waitFor(() => output.includes('ready') || child.exitCode !== null, 20_000, 'the daemon to be ready');
-    await new Promise((resolve) => setTimeout(resolve, afterMs));
+    if (!anyTime) {
+      await waitFor(() => /^ready /m.test(output.stdout) || child.exitCode !== null, 20_000, 'the daemon to be ready');
+    }
+    await sleep(killAfterMs);
+    expect(child.exitCode, `the daemon ended by itself: ${output.stderr}`).toBeNull();
   } finally {
     process.kill(-pgid, 'SIGKILL');
     await closed;
   }
-  await waitFor(() => !groupAlive(pgid), 5_000, 'the process group to be gone');
-  return output;
+  const starts = [...output.stdout.matchAll(/^start \S+ \d+ (\d+)$/gm)].map((match) => Number(match[1]));
+  childPids.push(...starts);
+  await waitFor(allGone, 10_000, 'the daemon and its children to be gone');
+  return { ...output, starts: starts.length };
 }
 
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
+/** Reads and parses every state file (a temp file left by the kill is listed apart). */
+async function readStates(): Promise<{ states: Map<string, Record<string, unknown>>; temps: string[] }> {
+  const states = new Map<string, Record<string, unknown>>();
+  const temps: string[] = [];
+  for (const name of (await readdir(stateDir)).sort()) {
+    if (name.startsWith('.') && name.endsWith('.tmp')) {
+      temps.push(name);
+      continue;
+    }
+    expect(name).toMatch(/^c\d+\.json$/);
+    const text = await readFile(join(stateDir, name), 'utf8');
+    let state: unknown;
+    try {
+      state = JSON.parse(text);
+    } catch (error) {
+      throw new Error(`${name} does not parse: ${JSON.stringify(text)}`, { cause: error });
+    }
+    expect(typeof state, name).toBe('object');
+    states.set(name.slice(0, -'.json'.length), state as Record<string, unknown>);
+  }
+  return { states, temps };
+}
+
+/** A workload that starts nothing real and records that it was asked to. */
+class IdleWorkload implements Workload {
+  starts = 0;
+  start(): Run {
+    this.starts++;
+    return { pid: 1, exit: new Promise<number>(() => undefined), stop: () => Promise.resolve() };
   }
 }
 
-/** Restores the state dir in this process (nothing is started) and reads the counts. */
-async function restoreCounts(): Promise<{ counts: Map<string, number>; errors: unknown[]; restored: string[] }> {
+/** Restores the dir in this process with in-memory workloads; nothing may start, and close cancels the restarts. */
+async function restoreHere(): Promise<{
+  restored: string[];
+  infos: ContainerInfo[];
+  errors: unknown[];
+  starts: number;
+}> {
   const supervisor = new Supervisor({ stateDir, restoreDelayMs: 3_600_000 });
   const errors: unknown[] = [];
   supervisor.on('error', ({ error }) => errors.push(error));
-  const idle: Run = { exit: new Promise<number>(() => undefined), stop: () => Promise.resolve() };
-  const restored = await supervisor.restore(() => ({ start: () => idle }));
-  const counts = new Map(supervisor.list().map((info) => [info.id, info.restartCount]));
-  await supervisor.close();
-  return { counts, errors, restored };
+  const workloads: IdleWorkload[] = [];
+  try {
+    const restored = await supervisor.restore(() => {
+      const workload = new IdleWorkload();
+      workloads.push(workload);
+      return workload;
+    });
+    return { restored, infos: supervisor.list(), errors, starts: workloads.reduce((sum, w) => sum + w.starts, 0) };
+  } finally {
+    await supervisor.close();
+  }
 }
 
-it(`survives ${ROUNDS} SIGKILLs at random instants with every container restorable and no count going backwards`, async () => {
-  let previous = new Map<string, number>();
-  const instants: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const afterMs = Math.floor(Math.random() * 350) + 20;
-    instants.push(afterMs);
-    const output = await runAndKill(afterMs);
-    expect(output, `round ${round} (killed after ${afterMs} ms)`).not.toContain('error');
-    const { counts, errors, restored } = await restoreCounts();
-    expect(errors, `round ${round}, instants ${instants.join(',')}`).toEqual([]);
-    expect([...restored].sort()).toEqual(IDS);
-    for (const id of IDS) {
-      expect(counts.get(id), `${id} in round ${round}, instants ${instants.join(',')}`).toBeGreaterThanOrEqual(
-        previous.get(id) ?? 0,
-      );
+it(
+  `survives ${ROUNDS} SIGKILLs at random instants: every container restorable, no count going backwards`,
+  async () => {
+    let baseline = new Map<string, number>();
+    let starts = 0;
+    const instants: string[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      // Every third round (once there is state to restore) the kill may come before the daemon is ready.
+      const anyTime = round % 3 === 2;
+      const killAfterMs = anyTime ? Math.floor(Math.random() * 400) : 50 + Math.floor(Math.random() * 350);
+      instants.push(anyTime ? `${killAfterMs} ms after spawn` : `${killAfterMs} ms after ready`);
+      const where = `round ${round} (kills: ${instants.join('; ')})`;
+
+      const run = await runAndKill(killAfterMs, anyTime);
+      starts += run.starts;
+      expect(run.stderr, where).toBe('');
+      if (!anyTime) {
+        expect(run.stdout, where).toMatch(
+          new RegExp(`^ready ${round === 0 ? 'added' : 'restored'} ${IDS.join(',')}$`, 'm'),
+        );
+      }
+
+      // The files as the kill left them: all there, all whole, no count lower than the last round's.
+      const { states } = await readStates();
+      expect([...states.keys()], where).toEqual(IDS);
+      for (const [index, id] of IDS.entries()) {
+        const state = states.get(id) ?? {};
+        expect(state, `${id}, ${where}`).toMatchObject({
+          version: 1,
+          id,
+          policy: { name: POLICIES[index % POLICIES.length], maximumRetryCount: 0 },
+          hasBeenManuallyStopped: false,
+          meta: { script: expect.stringMatching(/^setTimeout\(\(\) => process\.exit\(1\), \d+\)$/) as unknown },
+        });
+        expect(['running', 'restarting', 'exited'], `${id} status, ${where}`).toContain(state.status);
+        expect(Number.isSafeInteger(state.restartCount), `${id}, ${where}`).toBe(true);
+        expect(state.restartCount as number, `${id} restartCount, ${where}`).toBeGreaterThanOrEqual(
+          baseline.get(id) ?? 0,
+        );
+      }
+
+      // A daemon restart in this process: no error, every container back, restarts pending (none run).
+      const here = await restoreHere();
+      expect(here.errors, where).toEqual([]);
+      expect([...here.restored].sort(), where).toEqual(IDS);
+      expect(here.starts, where).toBe(0);
+      for (const info of here.infos) {
+        expect(info, where).toMatchObject({ status: 'restarting', exitCode: 255 });
+        expect(info.restartCount, `${info.id}, ${where}`).toBeGreaterThanOrEqual(
+          (states.get(info.id)?.restartCount as number | undefined) ?? 0,
+        );
+      }
+
+      // What the next daemon starts from: restore removed the temp files; the counts are the new floor.
+      const after = await readStates();
+      expect(after.temps, where).toEqual([]);
+      expect([...after.states.keys()], where).toEqual(IDS);
+      const next = new Map([...after.states].map(([id, state]) => [id, state.restartCount as number]));
+      for (const id of IDS) expect(next.get(id) ?? 0, `${id}, ${where}`).toBeGreaterThanOrEqual(baseline.get(id) ?? 0);
+      baseline = next;
     }
-    previous = counts;
-    expect((await readdir(stateDir)).filter((name) => name.startsWith('.'))).toEqual([]);
-  }
-  expect([...previous.values()].reduce((sum, count) => sum + count, 0)).toBeGreaterThan(ROUNDS);
-}, 120_000);
+    // The daemons did run the crash loops (not only restores).
+    expect(starts).toBeGreaterThan(ROUNDS);
+    expect([...baseline.values()].reduce((sum, count) => sum + count, 0)).toBeGreaterThan(ROUNDS);
+  },
+  60_000 + ROUNDS * 15_000,
+);
