@@ -21,10 +21,8 @@ export interface Backoff {
 
 /** {@link nextBackoffMs} on checked arguments (the manager's hot path). @internal */
 export function nextTimeoutMs(timeoutMs: number, execDurationMs: number, backoff: Backoff): number {
-  let nextMs = execDurationMs >= backoff.resetAfterMs ? 0 : timeoutMs;
-  if (nextMs === 0) nextMs = backoff.initialMs;
-  else if (nextMs < backoff.maxMs) nextMs *= backoff.multiplier;
-  return nextMs > backoff.maxMs ? backoff.maxMs : nextMs;
+  const reset = timeoutMs === 0 || execDurationMs >= backoff.resetAfterMs;
+  return Math.min(reset ? backoff.initialMs : timeoutMs * backoff.multiplier, backoff.maxMs);
 }
 
 /**

@@ -50,3 +50,35 @@ describe('jitteredDelayMs', () => {
     expect(jitteredDelayMs(562.5, 0, 0)).toBe(563);
   });
 });
+
+describe('bad input names the argument and the value', () => {
+  const valid = { ...defaults };
+  it.each([
+    [() => nextBackoffMs(-1, 0, valid), RangeError, '`timeoutMs`'],
+    [() => nextBackoffMs(Infinity, 0, valid), RangeError, '`timeoutMs`'],
+    [() => nextBackoffMs(0, Number.NaN, valid), RangeError, '`execDurationMs`'],
+    [() => nextBackoffMs(0, 0, null as unknown as Backoff), TypeError, '`backoff`'],
+    [() => nextBackoffMs(0, 0, { ...valid, initialMs: Number.NaN }), RangeError, '`backoff.initialMs`'],
+    [() => nextBackoffMs(0, 0, { ...valid, multiplier: '2' as unknown as number }), TypeError, '`backoff.multiplier`'],
+    [() => nextBackoffMs(0, 0, { ...valid, maxMs: Infinity }), RangeError, '`backoff.maxMs`'],
+    [() => nextBackoffMs(0, 0, { ...valid, resetAfterMs: -1 }), RangeError, '`backoff.resetAfterMs`'],
+    [() => nextBackoffMs(0, 0, { ...valid, initialMs: 0 }), RangeError, 'initialMs > 0'],
+    [() => nextBackoffMs(0, 0, { ...valid, multiplier: 0.99 }), RangeError, 'multiplier ≥ 1'],
+    [() => nextBackoffMs(0, 0, { ...valid, maxMs: 99 }), RangeError, 'maxMs ≥ initialMs'],
+    [() => jitteredDelayMs(-1, 0, 0), RangeError, '`timeoutMs`'],
+    [() => jitteredDelayMs(Infinity, 0, 0), RangeError, '`timeoutMs`'],
+    [() => jitteredDelayMs(100, 1.5, 0), RangeError, '`jitter`'],
+    [() => jitteredDelayMs(100, 0, -0.1), RangeError, '`random`'],
+    [() => jitteredDelayMs(100, 0, 1), RangeError, 'Expected `random` to be a number in [0, 1), got 1'],
+  ])('%#: %s', (call, type, message) => {
+    expect(call).toThrow(type);
+    expect(call).toThrow(message);
+  });
+
+  it('accepts the boundaries: maxMs equal to initialMs, a resetAfterMs of Infinity, jitter 1', () => {
+    expect(sequence({ ...defaults, maxMs: 100 }, 3)).toEqual([100, 100, 100]);
+    expect(nextBackoffMs(400, 1e15, { ...defaults, resetAfterMs: Infinity })).toBe(800);
+    expect(nextBackoffMs(0, 0, { ...defaults, initialMs: 0.5, maxMs: 0.5 })).toBe(0.5);
+    expect(jitteredDelayMs(0, 1, 0.5)).toBe(0);
+  });
+});
