@@ -21,7 +21,8 @@ export interface Backoff {
 
 /** {@link nextBackoffMs} on checked arguments (the manager's hot path). @internal */
 export function nextTimeoutMs(timeoutMs: number, execDurationMs: number, backoff: Backoff): number {
-  const reset = timeoutMs === 0 || execDurationMs >= backoff.resetAfterMs;
+  // A negative run length (the clock stepped back) counts as 0.
+  const reset = timeoutMs === 0 || Math.max(execDurationMs, 0) >= backoff.resetAfterMs;
   return Math.min(reset ? backoff.initialMs : timeoutMs * backoff.multiplier, backoff.maxMs);
 }
 

@@ -102,18 +102,18 @@ export function tableDecision(
   hasBeenManuallyStopped: boolean,
   failureCount: number,
 ): boolean {
-  switch (policy.name) {
+  const { name, maximumRetryCount: max } = policy;
+  // A count is an int32 ≥ 0, and only `on-failure` has one other than 0 (as normalising ensures).
+  if (max !== 0 && (name !== 'on-failure' || max >>> 0 !== max || max > MAX_RETRY_COUNT)) invalidPolicy(policy);
+  switch (name) {
     case 'no':
       return false;
     case 'always':
       return true;
     case 'unless-stopped':
       return !hasBeenManuallyStopped;
-    case 'on-failure': {
-      const max = policy.maximumRetryCount;
-      if (max >>> 0 !== max || max > MAX_RETRY_COUNT) invalidPolicy(policy);
+    case 'on-failure':
       return exitCode !== 0 && (max === 0 || failureCount <= max);
-    }
     case 'on-reboot':
       return exitCode === REBOOT_EXIT_CODE;
     default:

@@ -47,7 +47,12 @@ function isPolicyName(name: unknown): name is RestartPolicyName {
 
 /** Validates a name and a count in iSulad's order of checks and returns a new frozen policy. */
 function makePolicy(name: unknown, maximumRetryCount: unknown): RestartPolicy {
-  if (!Number.isInteger(maximumRetryCount) || Math.abs(maximumRetryCount as number) > MAX_RETRY_COUNT) {
+  // iSulad's `int`: −2^31 still fits (and is negative), 2^31 does not.
+  if (
+    !Number.isInteger(maximumRetryCount) ||
+    (maximumRetryCount as number) > MAX_RETRY_COUNT ||
+    (maximumRetryCount as number) < -MAX_RETRY_COUNT - 1
+  ) {
     throw new RestartPolicyError(NOT_AN_INTEGER);
   }
   const count = (maximumRetryCount as number) + 0; // -0 → 0

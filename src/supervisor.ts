@@ -535,6 +535,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return run;
   }
 
+  /** A restart's start: once its `restarting` state is written, unless it was canceled meanwhile. */
+  async #startWhenPersisted(
+    container: Container,
+    signal: AbortSignal,
+    persisted: Promise<void> | undefined,
+  ): Promise<Run> {
+    await persisted;
+    signal.throwIfAborted();
+    return this.#startRun(container, signal);
+  }
+
   #onStarted(container: Container, run: Run, manual: boolean): Promise<void> {
     container.run = run;
     container.status = 'running';
@@ -586,14 +597,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Applies the restart policy to an exit: restart (after `delayMs`, or the backoff) or become `exited`. */
   #decide(container: Container, exitCode: number, execDurationMs: number, delayMs: number | undefined): void {
     const { id, manager } = container;
-    // The restart does not wait for its state write: under a storm of exits the disk would gate every
-    // restart, and a crash in between only leaves the previous state, which restore handles.
+    // Set below, before the delay can end: the start waits for the `restarting` write (SPEC §8.1's
+    // order), which the delay almost always covers, so the disk does not gate a storm of restarts.
+    let persisted: Promise<void> | undefined;
     let started: ReturnType<typeof restartInThread<Run>>;
     try {
       started = restartInThread(
         manager,
         { exitCode, hasBeenManuallyStopped: container.hasBeenManuallyStopped, execDurationMs },
-        (signal) => this.#startRun(container, signal),
+        (signal) => this.#startWhenPersisted(container, signal, persisted),
         { delayMs },
       );
     } catch (error) {
@@ -604,13 +616,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     const { decision, done } = started;
     const { restart, reason } = decision;
-    const restartDelayMs = delayMs ?? decision.delayMs;
+    const restartDelayMs = restart ? (delayMs ?? decision.delayMs) : 0;
     // The state moves first, so that a listener's `inspect` sees it.
     if (restart) {
       container.restartCount++;
       container.status = 'restarting';
       container.pending = manager;
-      void this.#persistInBackground(container);
+      persisted = this.#persistInBackground(container);
       void done.then((outcome) => {
         this.#onRestartOutcome(container, manager, outcome);
       });

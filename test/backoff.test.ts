@@ -27,6 +27,12 @@ describe('nextBackoffMs', () => {
     expect(nextBackoffMs(60_000, 86_400_000, defaults)).toBe(100);
   });
 
+  it('counts a negative run length (the clock stepped back) as 0', () => {
+    const resetAtOnce: Backoff = { ...defaults, resetAfterMs: 0 };
+    expect(nextBackoffMs(400, -5, resetAtOnce)).toBe(100);
+    expect(nextBackoffMs(400, -5, defaults)).toBe(800);
+  });
+
   it('never exceeds the cap, even from a larger stored timeout', () => {
     expect(nextBackoffMs(1e9, 0, defaults)).toBe(60_000);
   });

@@ -131,6 +131,23 @@ describe('shouldRestart (the decision table)', () => {
         "Expected `policy` to be a normalised restart policy, got { name: 'on-failure', maximumRetryCount: -1 }",
       ],
       [{ name: 'on-failure' }, "Expected `policy` to be a normalised restart policy, got { name: 'on-failure' }"],
+      [
+        { name: 'on-failure', maximumRetryCount: 2 ** 31 },
+        "Expected `policy` to be a normalised restart policy, got { name: 'on-failure', maximumRetryCount: 2147483648 }",
+      ],
+      [
+        { name: 'always', maximumRetryCount: 'x' },
+        "Expected `policy` to be a normalised restart policy, got { name: 'always', maximumRetryCount: 'x' }",
+      ],
+      [
+        { name: 'no', maximumRetryCount: -5 },
+        "Expected `policy` to be a normalised restart policy, got { name: 'no', maximumRetryCount: -5 }",
+      ],
+      [
+        { name: 'unless-stopped', maximumRetryCount: 3 },
+        "Expected `policy` to be a normalised restart policy, got { name: 'unless-stopped', maximumRetryCount: 3 }",
+      ],
+      [{ name: 'always' }, "Expected `policy` to be a normalised restart policy, got { name: 'always' }"],
       [undefined, 'Expected `policy` to be an object, got undefined'],
     ])('refuses policy %j with a TypeError', (badPolicy, message) => {
       expect(() => shouldRestart(badPolicy as never, context)).toThrow(new TypeError(message));

@@ -135,6 +135,7 @@ describe('backoff options', () => {
     const always = new RestartManager('always', 0, { backoff: { resetAfterMs: 0 } });
     expect([1, 2, 3].map(() => never.shouldRestart(1, false, 1e9).delayMs)).toEqual([100, 200, 400]);
     expect([1, 2, 3].map(() => always.shouldRestart(1, false, 0).delayMs)).toEqual([100, 100, 100]);
+    expect([1, 2].map(() => always.shouldRestart(1, false, -5).delayMs)).toEqual([100, 100]);
   });
 
   it('delays are whole ms with a fractional multiplier', () => {

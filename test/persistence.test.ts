@@ -276,6 +276,28 @@ describe('state files', () => {
     expect(errors).toEqual([]);
   });
 
+  it('a restart starts only once its restarting state is on disk, even with a delay of 0 ms', async () => {
+    // jitter 1 with random() → 0.9999 takes the whole timeout off: the restart is due at once.
+    const supervisor = supervise({ backoff: { jitter: 1 }, random: () => 0.9999 });
+    const errors = errorsOf(supervisor);
+    const seenOnDisk: Json[] = [];
+    const workload = new FakeWorkload();
+    const start = workload.start.bind(workload);
+    workload.start = (signal) => {
+      if (workload.runs.length > 0) seenOnDisk.push(readState('web'));
+      return start(signal);
+    };
+    await supervisor.add('web', { policy: 'always', workload });
+    await supervisor.start('web');
+    const exits = exitsOf(supervisor);
+
+    workload.last.end(1);
+    await waitFor(() => workload.runs.length === 2);
+    expect(exits).toEqual([expect.objectContaining({ restart: true, delayMs: 0 })]);
+    expect(seenOnDisk).toEqual([expect.objectContaining({ status: 'restarting', restartCount: 1, exitCode: 1 })]);
+    expect(errors).toEqual([]);
+  });
+
   it('a manual start that fails is persisted as exited before the call rejects', async () => {
     const supervisor = supervise();
     const workload = new FakeWorkload();
@@ -597,7 +619,7 @@ function expectDecided(watched: Watched, id: string, policy: string, persisted: 
       },
     ]);
   } else {
-    for (const exit of exits) expect(exit).toMatchObject({ restart: false, exitCode: expected.exitCode });
+    for (const exit of exits) expect(exit).toMatchObject({ restart: false, exitCode: expected.exitCode, delayMs: 0 });
   }
 }
 

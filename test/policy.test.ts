@@ -59,6 +59,8 @@ describe('parseRestartPolicy', () => {
     [`on-failure:${2 ** 31}`, 'Maximum retry count must be an integer'],
     ['on-failure:99999999999999999999999', 'Maximum retry count must be an integer'],
     ['on-failure:-1', 'Maximum retry count cannot be negative'],
+    [`on-failure:${-(2 ** 31)}`, 'Maximum retry count cannot be negative'],
+    [`on-failure:${-(2 ** 31) - 1}`, 'Maximum retry count must be an integer'],
     ['always:-1', 'Maximum retry count cannot be negative'],
     ['no:1', "Maximum retry count cannot be used with restart policy 'no'"],
     ['always:2', "Maximum retry count cannot be used with restart policy 'always'"],
@@ -113,6 +115,8 @@ describe('normalizeRestartPolicy', () => {
 
   it.each([
     [{ name: 'on-failure', maximumRetryCount: -2 }, 'Maximum retry count cannot be negative'],
+    [{ name: 'on-failure', maximumRetryCount: -(2 ** 31) }, 'Maximum retry count cannot be negative'],
+    [{ name: 'on-failure', maximumRetryCount: -(2 ** 31) - 1 }, 'Maximum retry count must be an integer'],
     [{ name: 'on-failure', maximumRetryCount: 1.5 }, 'Maximum retry count must be an integer'],
     [{ name: 'on-failure', maximumRetryCount: '3' }, 'Maximum retry count must be an integer'],
     [{ name: 'on-failure', maximumRetryCount: NaN }, 'Maximum retry count must be an integer'],

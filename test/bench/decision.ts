@@ -53,8 +53,9 @@ function inlineSwitch(iterations: number): number {
 }
 
 /**
- * The floor with SPEC §6's checks added (a whole exit code, a whole failure count, a boolean): what
- * the table costs by hand once it may not decide on garbage. It shows where the package's time goes.
+ * The floor with SPEC §6's checks added (a whole exit code, a whole failure count, a boolean, and a
+ * retry count that fits the policy's name): what the table costs by hand once it may not decide on
+ * garbage. It shows where the package's time goes.
  */
 function checkedSwitch(iterations: number): number {
   let restarts = 0;
@@ -68,6 +69,10 @@ function checkedSwitch(iterations: number): number {
     ) {
       throw new TypeError('bad context');
     }
+    const max = policy.maximumRetryCount;
+    if (max !== 0 && (policy.name !== 'on-failure' || max >>> 0 !== max || max > 2_147_483_647)) {
+      throw new TypeError('bad policy');
+    }
     let restart = false;
     switch (policy.name) {
       case 'no':
@@ -80,7 +85,7 @@ function checkedSwitch(iterations: number): number {
         restart = !hasBeenManuallyStopped;
         break;
       case 'on-failure':
-        restart = exitCode !== 0 && (policy.maximumRetryCount === 0 || failureCount <= policy.maximumRetryCount);
+        restart = exitCode !== 0 && (max === 0 || failureCount <= max);
         break;
       case 'on-reboot':
         restart = exitCode === 129;

@@ -93,7 +93,7 @@ const rows: Row[] = [
     figure: 'pure `shouldRestart`, ns per decision',
     ours: `${fixed(decision.packageNs, 2)} ns (${times(decision.packageNs, decision.floorNs)})`,
     floor:
-      `${fixed(decision.floorNs, 2)} ns (inline \`switch\`); with SPEC §6's three input checks ` +
+      `${fixed(decision.floorNs, 2)} ns (inline \`switch\`); with SPEC §6's input checks ` +
       `${fixed(decision.checkedFloorNs, 2)} ns (ours ${times(decision.packageNs, decision.checkedFloorNs)} that)`,
     peers: '—',
     target: '≤ 1.5× the floor',
