@@ -297,7 +297,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           },
         );
       }
-      container.hasBeenManuallyStopped = false;
       await this.#onStarted(container, run, true);
     });
   }
@@ -549,6 +548,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #onStarted(container: Container, run: Run, manual: boolean): Promise<void> {
     container.run = run;
     container.status = 'running';
+    // Any start that succeeds ends a manual stop, as in moby (a restore restarts a stopped `always` one).
+    container.hasBeenManuallyStopped = false;
     container.startedAt = Date.now();
     container.runStartedAtMs = container.config.clock.now();
     run.exit.then(

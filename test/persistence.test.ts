@@ -635,9 +635,12 @@ function expectSettled(watched: Watched, id: string, persisted: Persisted, expec
     // Nothing restarts before restoreDelayMs (1 ms of timer rounding allowed).
     expect((workload?.startedAtMs[0] ?? 0) - watched.t0).toBeGreaterThanOrEqual(RESTORE_DELAY_MS - 1);
     expect(info.pid).toBe(workload?.runs[0]?.pid);
+    // A start that succeeds ends a manual stop (a stopped `always` container restored), as in moby.
+    expect(info.hasBeenManuallyStopped).toBe(false);
   } else {
     expect(workload?.startedAtMs).toEqual([]);
     expect(info.pid).toBeNull();
+    expect(info.hasBeenManuallyStopped).toBe(persisted.hasBeenManuallyStopped);
   }
 }
 
