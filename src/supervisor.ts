@@ -169,8 +169,10 @@ function isActive(status: ContainerStatus): boolean {
  * @example
  * ```ts
  * const supervisor = new Supervisor({ stateDir: '/var/lib/my-runtime/containers' });
- * await supervisor.restore((id, meta) => processWorkload(meta.command, meta.args));
- * await supervisor.add('web', { policy: 'always', workload: processWorkload('node', ['server.js']) });
+ * type Meta = { command: string; args: string[] };
+ * await supervisor.restore((id, meta) => processWorkload((meta as Meta).command, (meta as Meta).args));
+ * const meta: Meta = { command: 'node', args: ['server.js'] };
+ * await supervisor.add('web', { policy: 'always', workload: processWorkload(meta.command, meta.args), meta });
  * await supervisor.start('web');
  * ```
  */
