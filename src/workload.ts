@@ -36,12 +36,9 @@ export interface ProcessRun extends Run {
 /** How long a process may take to go after SIGKILL before its stop is reported as failed. */
 export const KILL_GRACE_MS = 5_000;
 
+/** Whether a running child exits within `timeoutMs` (called only while it has not exited yet). */
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve(true);
-      return;
-    }
     const onExit = (): void => {
       stopTimer(timer);
       resolve(true);

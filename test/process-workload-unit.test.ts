@@ -1,0 +1,173 @@
+/**
+ * `processWorkload` at the unit level, over real (short) child processes: what `stop` sends to a
+ * run that already ended, the failed stop of a process that outlives SIGKILL's grace (fake time,
+ * so the child's real exit is only seen afterwards), the default stdio and arguments, the error
+ * listener a started run keeps, and the debug lines it prints.
+ */
+import { format } from 'node:util';
+import createDebug from 'debug';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { processWorkload, type ProcessRun } from '../src/index.js';
+import { KILL_GRACE_MS } from '../src/workload.js';
+
+const node = process.execPath;
+const never = new AbortController().signal;
+
+let runs: ProcessRun[] = [];
+
+afterEach(async () => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+  for (const { child } of runs) {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    }
+  }
+  runs = [];
+});
+
+async function startRun(args: readonly string[] | undefined, options?: Parameters<typeof processWorkload>[2]) {
+  const run = (await processWorkload(node, args, options).start(never)) as ProcessRun;
+  runs.push(run);
+  return run;
+}
+
+/** Starts `node -e code` with stdout piped and waits for its first line (`ready`). */
+async function startReady(code: string): Promise<ProcessRun> {
+  const run = await startRun(['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    let text = '';
+    const onExit = (): void => {
+      reject(new Error(`exited before ready: ${text}`));
+    };
+    run.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      text += chunk;
+      if (!text.includes('ready')) return;
+      run.child.off('exit', onExit);
+      resolve();
+    });
+    run.child.once('exit', onExit);
+  });
+  return run;
+}
+
+/** Runs the microtasks queued so far (and those they queue), without letting any I/O in. */
+async function microtasks(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}
+
+/** Captures what the `debug` namespaces print while `run` runs. */
+async function debugLines(namespaces: string, run: () => Promise<void>): Promise<string[]> {
+  const lines: string[] = [];
+  const previousLog = createDebug.log;
+  const previous = createDebug.disable();
+  createDebug.enable(namespaces);
+  createDebug.log = (...args: unknown[]) => {
+    lines.push(format(...args));
+  };
+  try {
+    await run();
+  } finally {
+    createDebug.log = previousLog;
+    createDebug.disable();
+    if (previous !== '') createDebug.enable(previous);
+  }
+  return lines;
+}
+
+const IGNORE_SIGTERM = 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000); console.log("ready")';
+
+describe('stop', () => {
+  it('of a run that exited with a code sends no signal and resolves', async () => {
+    const run = await startRun(['-e', 'process.exit(3)']);
+    expect(await run.exit).toBe(3);
+    const kill = vi.spyOn(run.child, 'kill');
+    await expect(run.stop(1_000)).resolves.toBeUndefined();
+    expect(kill).not.toHaveBeenCalled();
+  });
+
+  it('of a run killed by a signal sends no signal and resolves', async () => {
+    const run = await startReady('setInterval(() => {}, 1000); console.log("ready")');
+    process.kill(run.pid ?? 0, 'SIGKILL');
+    expect(await run.exit).toBe(137);
+    expect(run.child.signalCode).toBe('SIGKILL');
+    const kill = vi.spyOn(run.child, 'kill');
+    await expect(run.stop(1_000)).resolves.toBeUndefined();
+    expect(kill).not.toHaveBeenCalled();
+  });
+
+  it('rejects naming the pid when the process is still there KILL_GRACE_MS after SIGKILL, leaving no exit listener', async () => {
+    const run = await startReady(IGNORE_SIGTERM);
+    const pid = run.pid;
+    expect(run.child.listenerCount('exit')).toBe(1);
+    vi.useFakeTimers();
+    const kill = vi.spyOn(run.child, 'kill');
+    const outcome = run.stop(200).then(
+      () => 'resolved',
+      (error: unknown) => error,
+    );
+    expect(kill.mock.calls).toEqual([['SIGTERM']]);
+    vi.advanceTimersByTime(199);
+    await microtasks();
+    expect(kill.mock.calls).toEqual([['SIGTERM']]);
+    vi.advanceTimersByTime(1);
+    await microtasks();
+    expect(kill.mock.calls).toEqual([['SIGTERM'], ['SIGKILL']]);
+    // The run's own listener and the one waiting for the SIGKILL; the SIGTERM wait's is gone.
+    expect(run.child.listenerCount('exit')).toBe(2);
+    vi.advanceTimersByTime(KILL_GRACE_MS);
+    const error = await outcome;
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toBe(`Process ${pid} did not exit within 5000 ms of SIGKILL`);
+    expect(run.child.listenerCount('exit')).toBe(1);
+    expect(vi.getTimerCount()).toBe(0);
+    vi.useRealTimers();
+    // The SIGKILL did land: the real exit arrives once the event loop runs.
+    expect(await run.exit).toBe(137);
+  });
+});
+
+describe('processWorkload defaults', () => {
+  it('inherits stdio unless told otherwise: the child has no pipes', async () => {
+    const run = await startRun(['-e', 'process.exit(0)']);
+    expect(run.child.stdin).toBeNull();
+    expect(run.child.stdout).toBeNull();
+    expect(run.child.stderr).toBeNull();
+    expect(await run.exit).toBe(0);
+  });
+
+  it('options.stdio replaces the default', async () => {
+    const run = await startRun(['-e', 'console.log("piped")'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let text = '';
+    run.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+    const closed = new Promise((resolve) => run.child.once('close', resolve));
+    expect(await run.exit).toBe(0);
+    await closed;
+    expect(text).toBe('piped\n');
+  });
+
+  it('passes no arguments when none are given (node then runs its empty stdin and exits 0)', async () => {
+    const run = await startRun(undefined, { stdio: 'ignore' });
+    expect(run.child.spawnargs).toEqual([node]);
+    expect(await run.exit).toBe(0);
+  });
+});
+
+describe('a started run', () => {
+  it('keeps one error listener, which logs a later error instead of throwing it', async () => {
+    const lines = await debugLines('restart-manager:process', async () => {
+      const run = await startReady(IGNORE_SIGTERM);
+      expect(run.child.listenerCount('error')).toBe(1);
+      expect(() => run.child.emit('error', new Error('late trouble'))).not.toThrow();
+      const exited = run.stop(50);
+      await exited;
+      expect(await run.exit).toBe(137);
+    });
+    const pid = runs[0]?.pid;
+    expect(lines.some((line) => line.includes(`spawned ${node} as pid ${pid}`))).toBe(true);
+    expect(lines.some((line) => line.includes(`pid ${pid}: Error: late trouble`))).toBe(true);
+    expect(lines.some((line) => line.includes(`stopping pid ${pid}: SIGTERM, SIGKILL after 50 ms`))).toBe(true);
+  });
+});

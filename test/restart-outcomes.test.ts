@@ -1,0 +1,182 @@
+/**
+ * `restartInThread` outcomes and options at the unit level, on fake time: when the manager's
+ * AbortSignal is made (early, in a microtask, for a restart due within 1 s; on the start path for a
+ * later one; never for a manager canceled first), `options.startTimeoutMs` checks and `Infinity`,
+ * and the outcome (and debug line) of a cancel, a timed-out start and a failed start.
+ */
+import { format } from 'node:util';
+import createDebug from 'debug';
+import { TimeoutError } from 'p-timeout';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RestartManager, restartInThread, type RestartOutcome } from '../src/index.js';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+
+afterEach(() => {
+  expect(vi.getTimerCount()).toBe(0);
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+/** Runs the microtasks queued so far (and those they queue). */
+async function microtasks(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
+
+/** Counts the reads of `manager.signal`. */
+function watchSignal(manager: RestartManager): { readonly reads: number } {
+  const spy = vi.spyOn(manager, 'signal', 'get');
+  return {
+    get reads() {
+      return spy.mock.calls.length;
+    },
+  };
+}
+
+/** Captures what the `debug` namespaces print while `run` runs. */
+async function debugLines(namespaces: string, run: () => Promise<void>): Promise<string[]> {
+  const lines: string[] = [];
+  const previousLog = createDebug.log;
+  const previous = createDebug.disable();
+  createDebug.enable(namespaces);
+  createDebug.log = (...args: unknown[]) => {
+    lines.push(format(...args));
+  };
+  try {
+    await run();
+  } finally {
+    createDebug.log = previousLog;
+    createDebug.disable();
+    if (previous !== '') createDebug.enable(previous);
+  }
+  return lines;
+}
+
+describe('the manager signal of a pending restart', () => {
+  it.each([0, 1, 1_000])('is made in a microtask when the restart is due within %d ms', async (delayMs) => {
+    const rm = new RestartManager('always');
+    const signal = watchSignal(rm);
+    const start = vi.fn((given: AbortSignal) => given);
+    const { done } = restartInThread(rm, { exitCode: 1 }, start, { delayMs });
+    expect(signal.reads).toBe(0);
+    await microtasks();
+    expect(signal.reads).toBe(1);
+    expect(start).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(delayMs);
+    expect(start).toHaveBeenCalledTimes(1);
+    expect(signal.reads).toBe(2);
+    const outcome = await done;
+    expect(outcome).toEqual({ status: 'started', exitCode: 1, value: rm.signal });
+  });
+
+  it.each([1_001, 5_000])('is made only when the start is due, for a restart due in %d ms', async (delayMs) => {
+    const rm = new RestartManager('always');
+    const signal = watchSignal(rm);
+    const start = vi.fn(() => 'up');
+    const { done } = restartInThread(rm, { exitCode: 2 }, start, { delayMs });
+    await microtasks();
+    expect(signal.reads).toBe(0);
+    await vi.advanceTimersByTimeAsync(delayMs - 1);
+    expect(signal.reads).toBe(0);
+    expect(start).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(signal.reads).toBe(1);
+    await expect(done).resolves.toEqual({ status: 'started', exitCode: 2, value: 'up' });
+  });
+
+  it('is made for every manager whose restart is due soon, all in the same tick', async () => {
+    const managers = [new RestartManager('always'), new RestartManager('always'), new RestartManager('always')];
+    const signals = managers.map(watchSignal);
+    const handles = managers.map((rm, i) => restartInThread(rm, { exitCode: i }, () => i, { delayMs: 10 * i }));
+    await microtasks();
+    expect(signals.map((signal) => signal.reads)).toEqual([1, 1, 1]);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(await Promise.all(handles.map((handle) => handle.done))).toEqual([
+      { status: 'started', exitCode: 0, value: 0 },
+      { status: 'started', exitCode: 1, value: 1 },
+      { status: 'started', exitCode: 2, value: 2 },
+    ]);
+  });
+
+  it('is not made for a manager canceled in the same tick', async () => {
+    const rm = new RestartManager('always');
+    const signal = watchSignal(rm);
+    const start = vi.fn();
+    const { done } = restartInThread(rm, { exitCode: 9 }, start, { delayMs: 10 });
+    rm.cancel();
+    await microtasks();
+    expect(signal.reads).toBe(0);
+    await expect(done).resolves.toEqual({ status: 'canceled', exitCode: 9 });
+    expect(start).not.toHaveBeenCalled();
+  });
+});
+
+describe('options.startTimeoutMs', () => {
+  it.each([
+    [-1, RangeError, 'Expected `options.startTimeoutMs` to be a non-negative number or Infinity, got -1'],
+    [Number.NaN, RangeError, 'Expected `options.startTimeoutMs` to be a non-negative number or Infinity, got NaN'],
+    ['5', TypeError, "Expected `options.startTimeoutMs` to be a non-negative number or Infinity, got '5'"],
+    [0, RangeError, 'Expected `options.startTimeoutMs` to be a positive number or Infinity, got 0'],
+  ])('%s is rejected before the manager changes', (startTimeoutMs, kind, message) => {
+    const rm = new RestartManager('always');
+    const start = vi.fn();
+    expect(() => restartInThread(rm, { exitCode: 1 }, start, { startTimeoutMs: startTimeoutMs as number })).toThrow(
+      expect.objectContaining({ constructor: kind, message }),
+    );
+    expect(rm.failureCount).toBe(0);
+    expect(start).not.toHaveBeenCalled();
+  });
+
+  it('Infinity waits for a start however long it takes', async () => {
+    const rm = new RestartManager('always');
+    const hour = 3_600_000;
+    const start = (): Promise<string> => new Promise((resolve) => setTimeout(resolve, hour, 'late but up'));
+    const { done } = restartInThread(rm, { exitCode: 1 }, start, { delayMs: 0, startTimeoutMs: Infinity });
+    let outcome: RestartOutcome<string> | undefined;
+    void done.then((value) => (outcome = value));
+    await vi.advanceTimersByTimeAsync(hour - 1);
+    expect(outcome).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(outcome).toEqual({ status: 'started', exitCode: 1, value: 'late but up' });
+  });
+});
+
+describe('outcomes and their debug lines', () => {
+  it('a cancel during the delay, a timed-out start and a failed start', async () => {
+    const failure = new Error('no such image');
+    const outcomes: RestartOutcome[] = [];
+    const lines = await debugLines('restart-manager:restart', async () => {
+      const canceled = new RestartManager('always');
+      const first = restartInThread(canceled, { exitCode: 7 }, vi.fn(), { delayMs: 500 });
+      await vi.advanceTimersByTimeAsync(100);
+      canceled.cancel();
+      outcomes.push(await first.done);
+
+      const slow = restartInThread(new RestartManager('always'), { exitCode: 8 }, () => new Promise(() => undefined), {
+        delayMs: 0,
+        startTimeoutMs: 50,
+      });
+      await vi.advanceTimersByTimeAsync(50);
+      outcomes.push(await slow.done);
+
+      const failing = restartInThread(new RestartManager('always'), { exitCode: 9 }, () => Promise.reject(failure), {
+        delayMs: 0,
+      });
+      await vi.advanceTimersByTimeAsync(0);
+      outcomes.push(await failing.done);
+    });
+
+    expect(outcomes[0]).toEqual({ status: 'canceled', exitCode: 7 });
+    expect(outcomes[1]).toMatchObject({ status: 'start-timeout', exitCode: 8 });
+    const timeout = (outcomes[1] as { error: unknown }).error;
+    expect(timeout).toBeInstanceOf(TimeoutError);
+    expect((timeout as Error).message).toBe('The start callback did not settle within 50 ms');
+    expect(outcomes[2]).toEqual({ status: 'start-failed', exitCode: 9, error: failure });
+
+    expect(lines.filter((line) => line.includes('restart of exit 7 canceled during the delay'))).toHaveLength(1);
+    expect(lines.filter((line) => line.includes('start timed out after 50 ms'))).toHaveLength(1);
+    expect(lines.filter((line) => line.includes('start failed: Error: no such image'))).toHaveLength(1);
+  });
+});

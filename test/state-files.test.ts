@@ -1,0 +1,385 @@
+/**
+ * State files at the unit level: what `parseContainerState` accepts and the exact `ERR_STATE_FILE`
+ * message (and `cause`) for each kind of bad file, the id a bad container id is reported under, and
+ * what `StateStore` writes on disk, how it batches directory fsyncs, which errors a write or a delete
+ * settles with when the directory fsync fails, and how `readAll` reads a directory back.
+ * `node:fs/promises` is wrapped to count handles and directory fsyncs and to inject fsync faults.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { format } from 'node:util';
+import createDebug from 'debug';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { assertContainerId, parseContainerState } from '../src/container-state.js';
+import { isContainerError } from '../src/index.js';
+import { StateStore } from '../src/state-store.js';
+
+const fsSpy = vi.hoisted(() => ({
+  /** Faults (errno codes) for the next directory fsyncs, one each. */
+  dirSyncFaults: [] as string[],
+  /** Directories opened to be fsynced (the store opens nothing else with `'r'`). */
+  dirSyncs: 0,
+  opened: 0,
+  closed: 0,
+  /** Skip the (slow) fsync of written files, for the tests that write hundreds. */
+  fastFileSync: false,
+  /** List directories in reverse name order (Node on Linux lists them sorted; other systems do not). */
+  reverseReaddir: false,
+}));
+
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs/promises')>();
+  const fail = (code: string): NodeJS.ErrnoException => Object.assign(new Error(`${code}: injected fault`), { code });
+  return {
+    ...actual,
+    readdir: async (path: string) => {
+      const names = await actual.readdir(path);
+      return fsSpy.reverseReaddir ? names.sort().reverse() : names;
+    },
+    open: async (...args: Parameters<typeof actual.open>) => {
+      const handle = await actual.open(...args);
+      fsSpy.opened++;
+      const isDir = args[1] === 'r';
+      if (isDir) fsSpy.dirSyncs++;
+      const fault = isDir ? fsSpy.dirSyncFaults.shift() : undefined;
+      return new Proxy(handle, {
+        get(target, key, receiver) {
+          if (key === 'sync' && fault !== undefined) return () => Promise.reject(fail(fault));
+          if (key === 'sync' && !isDir && fsSpy.fastFileSync) return () => Promise.resolve();
+          if (key === 'close') {
+            return () => {
+              fsSpy.closed++;
+              return target.close();
+            };
+          }
+          const value: unknown = Reflect.get(target, key, receiver);
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    },
+  };
+});
+
+/** Captures what the `debug` namespaces print while `run` runs. */
+async function debugLines(namespaces: string, run: () => Promise<void>): Promise<string[]> {
+  const lines: string[] = [];
+  const previousLog = createDebug.log;
+  const previous = createDebug.disable();
+  createDebug.enable(namespaces);
+  createDebug.log = (...args: unknown[]) => {
+    lines.push(format(...args));
+  };
+  try {
+    await run();
+  } finally {
+    createDebug.log = previousLog;
+    createDebug.disable();
+    if (previous !== '') createDebug.enable(previous);
+  }
+  return lines;
+}
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'restart-manager-state-files-'));
+  fsSpy.dirSyncFaults.length = 0;
+  fsSpy.dirSyncs = 0;
+  fsSpy.opened = 0;
+  fsSpy.closed = 0;
+  fsSpy.fastFileSync = false;
+  fsSpy.reverseReaddir = false;
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------------------------------------
+// container-state.ts
+// ---------------------------------------------------------------------------------------------
+
+const FILE = '/var/lib/rm/web.json';
+const VALID = Object.freeze({
+  version: 1,
+  id: 'web',
+  status: 'exited',
+  restartCount: 2,
+  failureCount: 1,
+  exitCode: 137,
+  startedAt: '2026-11-28T10:00:00.000Z',
+  finishedAt: '2026-11-28T10:00:01.000Z',
+  hasBeenManuallyStopped: false,
+  policy: { name: 'on-failure', maximumRetryCount: 3 },
+  pid: 4242,
+});
+
+/** Parses `VALID` with `changes` applied, expecting an `ERR_STATE_FILE`; returns it. */
+function corrupt(changes: Record<string, unknown>, text?: string): Error & { code?: string; id?: string } {
+  try {
+    parseContainerState(text ?? JSON.stringify({ ...VALID, ...changes }), 'web', FILE);
+  } catch (error) {
+    return error as Error & { code?: string; id?: string };
+  }
+  throw new Error('parseContainerState accepted a bad state');
+}
+
+describe('parseContainerState', () => {
+  it('returns a valid state with its policy normalized and no options', () => {
+    const state = parseContainerState(JSON.stringify(VALID), 'web', FILE);
+    expect(state).toEqual({ ...VALID, policy: { name: 'on-failure', maximumRetryCount: 3 } });
+    expect(state.options).toBeUndefined();
+  });
+
+  it('accepts null timestamps, a null exit code and a null pid (a container never started)', () => {
+    const fresh = { ...VALID, status: 'created', exitCode: null, startedAt: null, finishedAt: null, pid: null };
+    expect(parseContainerState(JSON.stringify(fresh), 'web', FILE)).toMatchObject({
+      status: 'created',
+      exitCode: null,
+      startedAt: null,
+      finishedAt: null,
+      pid: null,
+    });
+  });
+
+  it.each([
+    ['not an object', {}, '[]', 'Expected `state` to be an object, got []'],
+    ['another version', { version: 2 }, undefined, 'Unsupported state version 2'],
+    ['another id', { id: 'db' }, undefined, "State id 'db' does not match the file name"],
+    ['an unknown status', { status: 'paused' }, undefined, "Invalid status 'paused'"],
+    [
+      'a negative restartCount',
+      { restartCount: -1 },
+      undefined,
+      'Expected `restartCount` to be a non-negative safe integer, got -1',
+    ],
+    [
+      'a fractional failureCount',
+      { failureCount: 1.5 },
+      undefined,
+      'Expected `failureCount` to be a non-negative safe integer, got 1.5',
+    ],
+    [
+      'a negative exitCode',
+      { exitCode: -1 },
+      undefined,
+      'Expected `exitCode` to be an integer in [0, 4294967295], got -1',
+    ],
+    [
+      'a startedAt that is no date',
+      { startedAt: 'yesterday' },
+      undefined,
+      "Expected `startedAt` to be an ISO date or null, got 'yesterday'",
+    ],
+    [
+      'a startedAt that is a number',
+      { startedAt: 2024 },
+      undefined,
+      'Expected `startedAt` to be an ISO date or null, got 2024',
+    ],
+    [
+      'a finishedAt that is an object',
+      { finishedAt: {} },
+      undefined,
+      'Expected `finishedAt` to be an ISO date or null, got {}',
+    ],
+    [
+      'a string hasBeenManuallyStopped',
+      { hasBeenManuallyStopped: 'no' },
+      undefined,
+      "Expected `hasBeenManuallyStopped` to be a boolean, got 'no'",
+    ],
+    ['a negative pid', { pid: -5 }, undefined, 'Expected `pid` to be a non-negative safe integer, got -5'],
+  ])('a state with %s is ERR_STATE_FILE naming the file and the reason', (_, changes, text, reason) => {
+    const error = corrupt(changes, text);
+    expect(isContainerError(error)).toBe(true);
+    expect(error.code).toBe('ERR_STATE_FILE');
+    expect(error.id).toBe('web');
+    expect(error.message).toBe(`Corrupt state file ${FILE}: ${reason}`);
+    expect(error.cause).toBeInstanceOf(Error);
+    expect((error.cause as Error).message).toBe(reason);
+  });
+
+  it('keeps the JSON syntax error as the cause of a file that is not JSON', () => {
+    const error = corrupt({}, '{"version": 1,');
+    expect(error.code).toBe('ERR_STATE_FILE');
+    expect(error.cause).toBeInstanceOf(SyntaxError);
+    expect(error.message).toBe(`Corrupt state file ${FILE}: ${(error.cause as Error).message}`);
+  });
+});
+
+describe('assertContainerId', () => {
+  it.each([
+    ['a string id, as given', 'bad id', 'bad id', "'bad id'"],
+    ['a number, shown', 42, '42', '42'],
+    ['undefined, shown', undefined, 'undefined', 'undefined'],
+  ])('reports %s', (_, id, reportedId, shown) => {
+    let thrown: unknown;
+    try {
+      assertContainerId(id);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isContainerError(thrown)).toBe(true);
+    expect(thrown).toMatchObject({
+      code: 'ERR_INVALID_CONTAINER_ID',
+      id: reportedId,
+      message: `Invalid container id ${shown}: expected [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128 characters`,
+    });
+  });
+
+  it('reports a too long id as given (the message shortens it)', () => {
+    const id = 'a'.repeat(129);
+    expect(() => {
+      assertContainerId(id);
+    }).toThrow(expect.objectContaining({ code: 'ERR_INVALID_CONTAINER_ID', id }));
+  });
+
+  it('accepts a Docker-style name', () => {
+    expect(() => {
+      assertContainerId('web-1_a.b');
+    }).not.toThrow();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// state-store.ts
+// ---------------------------------------------------------------------------------------------
+
+describe('StateStore without a directory', () => {
+  it('has no file paths, writes nowhere and reads nothing', async () => {
+    const store = new StateStore(undefined);
+    expect(store.fileOf('web')).toBeUndefined();
+    await expect(store.write('web', '{}')).resolves.toBeUndefined();
+    await expect(store.delete('web')).resolves.toBeUndefined();
+    expect(await store.readAll()).toEqual([]);
+    expect(fsSpy.opened).toBe(0);
+  });
+});
+
+describe('StateStore writes', () => {
+  it('writes <id>.json (0600) in a directory it makes (0700), fsyncs it once per batch and closes every handle', async () => {
+    const stateDir = join(dir, 'state');
+    const store = new StateStore(stateDir);
+    expect(store.fileOf('web')).toBe(join(stateDir, 'web.json'));
+    await Promise.all([store.write('web', '{"a":"é"}'), store.write('db', '{"b":2}')]);
+    expect((await readdir(stateDir)).sort()).toEqual(['db.json', 'web.json']);
+    expect(await readFile(join(stateDir, 'web.json'), 'utf8')).toBe('{"a":"é"}');
+    expect(await readFile(join(stateDir, 'db.json'), 'utf8')).toBe('{"b":2}');
+    expect((await stat(stateDir)).mode & 0o777).toBe(0o700);
+    expect((await stat(join(stateDir, 'web.json'))).mode & 0o777).toBe(0o600);
+    expect(fsSpy.dirSyncs).toBe(1);
+    // Two temp files and one directory opened, and all three closed.
+    expect(fsSpy.opened).toBe(3);
+    expect(fsSpy.closed).toBe(3);
+
+    await store.delete('web');
+    expect(await readdir(stateDir)).toEqual(['db.json']);
+    expect(fsSpy.dirSyncs).toBe(2);
+    expect(fsSpy.closed).toBe(fsSpy.opened);
+  });
+
+  it('writes more than 256 files in batches of at most 256, one directory fsync each', async () => {
+    fsSpy.fastFileSync = true;
+    const store = new StateStore(dir);
+    const ids = Array.from({ length: 257 }, (_, i) => `c${i}`);
+    const lines = await debugLines('restart-manager:state', async () => {
+      await Promise.all(ids.map((id) => store.write(id, `"${id}"`)));
+    });
+    expect(fsSpy.dirSyncs).toBe(2);
+    expect(lines.filter((line) => line.includes('wrote '))).toEqual([
+      expect.stringContaining('wrote 256 state files'),
+      expect.stringContaining('wrote 1 state files'),
+    ]);
+    expect((await readdir(dir)).length).toBe(257);
+    expect(await readFile(join(dir, 'c256.json'), 'utf8')).toBe('"c256"');
+    expect(fsSpy.closed).toBe(fsSpy.opened);
+  });
+
+  it('a batch whose every write failed does not fsync the directory', async () => {
+    const store = new StateStore(dir);
+    // `sub/x.json` lies in a directory that does not exist: the write fails even after its retry.
+    await expect(store.write('sub/x', '{}')).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(fsSpy.dirSyncs).toBe(0);
+    expect(await readdir(dir)).toEqual([]);
+    expect(fsSpy.closed).toBe(fsSpy.opened);
+  });
+
+  it('a failed directory fsync fails the writes of the batch that succeeded, not just the failed ones', async () => {
+    const store = new StateStore(dir);
+    fsSpy.dirSyncFaults.push('EIO');
+    const good = store.write('good', '{"ok":true}');
+    const bad = store.write('sub/x', '{}');
+    await expect(good).rejects.toMatchObject({ code: 'EIO' });
+    await expect(bad).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(fsSpy.dirSyncs).toBe(1);
+  });
+
+  it.each([
+    ['a write', 'EIO', 'rejects'],
+    ['a write', 'ENOENT', 'rejects'],
+    ['a delete', 'EIO', 'rejects'],
+    ['a delete', 'ENOENT', 'resolves'],
+  ])('%s whose directory fsync fails with %s %s', async (what, code, settles) => {
+    const store = new StateStore(dir);
+    await writeFile(join(dir, 'web.json'), '{}');
+    fsSpy.dirSyncFaults.push(code);
+    const call = what === 'a write' ? store.write('web', '{"new":1}') : store.delete('web');
+    if (settles === 'rejects') await expect(call).rejects.toMatchObject({ code });
+    else await expect(call).resolves.toBeUndefined();
+    expect(fsSpy.dirSyncs).toBe(1);
+    expect(await readdir(dir)).toEqual(what === 'a write' ? ['web.json'] : []);
+  });
+
+  it('makes the directory again after a directory fsync found it gone', async () => {
+    const stateDir = join(dir, 'state');
+    const store = new StateStore(stateDir);
+    fsSpy.dirSyncFaults.push('ENOENT');
+    await expect(store.write('web', '{}')).rejects.toMatchObject({ code: 'ENOENT' });
+    await rm(stateDir, { recursive: true });
+    expect(await store.readAll()).toEqual([]);
+    expect(existsSync(stateDir)).toBe(true);
+  });
+
+  it('tries to make the directory again after making it failed', async () => {
+    const blocker = join(dir, 'blocker');
+    await writeFile(blocker, 'a file where the state directory should go');
+    const stateDir = join(blocker, 'state');
+    const store = new StateStore(stateDir);
+    await expect(store.readAll()).rejects.toMatchObject({ code: 'ENOTDIR' });
+    await rm(blocker);
+    expect(await store.readAll()).toEqual([]);
+    expect(existsSync(stateDir)).toBe(true);
+    await store.write('web', '{}');
+    expect(await readFile(join(stateDir, 'web.json'), 'utf8')).toBe('{}');
+  });
+});
+
+describe('StateStore.readAll', () => {
+  it('reads every <id>.json as text in name order and removes only stale temp files', async () => {
+    for (const id of ['m', 'c', 'x', 'a', 'q', 'b']) await writeFile(join(dir, `${id}.json`), `{"id":"${id}"}`);
+    await mkdir(join(dir, 'adir.json'));
+    await writeFile(join(dir, '.m.json.99999.3.tmp'), '{"half');
+    await writeFile(join(dir, '.ghost.json.1.0.tmp'), '');
+    await writeFile(join(dir, 'notes.tmp'), 'not a temp file of ours');
+    await writeFile(join(dir, '.hidden'), 'not a temp file either');
+    await writeFile(join(dir, 'README'), 'not a state file');
+
+    fsSpy.reverseReaddir = true;
+    const loaded = await new StateStore(dir).readAll();
+    fsSpy.reverseReaddir = false;
+
+    const ids = ['a', 'adir', 'b', 'c', 'm', 'q', 'x'];
+    expect(loaded.map((entry) => entry.id)).toEqual(ids);
+    for (const entry of loaded) {
+      expect(entry.file).toBe(join(dir, `${entry.id}.json`));
+      if (entry.id === 'adir') expect(entry).toMatchObject({ error: { code: 'EISDIR' } });
+      else expect(entry).toEqual({ id: entry.id, file: entry.file, text: `{"id":"${entry.id}"}` });
+    }
+    expect((await readdir(dir)).sort()).toEqual(
+      ['.hidden', 'README', 'notes.tmp', ...ids.map((id) => `${id}.json`)].sort(),
+    );
+  });
+});
