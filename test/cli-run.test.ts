@@ -3,6 +3,7 @@
  * test/integration/cli.test.ts runs the built bin the way a user does.
  */
 import { createRequire } from 'node:module';
+import { rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,6 +111,45 @@ describe('runCli', () => {
     expect(code).toBe(143);
     expect(err).toContain('restart-manager[web]: SIGTERM: stopping (SIGTERM, SIGKILL after 5000 ms)');
     expect(() => process.kill(pid, 0)).toThrow();
+  });
+
+  it('a signal before the container is added starts nothing and ends with 128 + the signal', async () => {
+    const { code, err } = await cli(
+      ['run', '--name', 'early', '--', node, '-e', 'setTimeout(() => process.exit(5), 1500)'],
+      (line) => {
+        if (line.includes('policy no')) process.emit('SIGTERM', 'SIGTERM');
+      },
+    );
+    expect(code).toBe(143);
+    expect(err).toEqual([
+      `restart-manager[early]: policy no: ${node} -e setTimeout(() => process.exit(5), 1500)`,
+      'restart-manager[early]: SIGTERM: not starting',
+    ]);
+  });
+
+  it('a state write that fails after the child started stops the child and ends with 125', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'restart-manager-cli-'));
+    const dir = join(parent, 'state');
+    let pid = 0;
+    try {
+      const { code, err } = await cli(
+        ['run', '--state-dir', dir, '--name', 'b', '--', node, '-e', 'setTimeout(() => process.exit(5), 5000)'],
+        (line) => {
+          const started = /started pid (\d+)/.exec(line);
+          if (started === null) return;
+          pid = Number(started[1]);
+          // The state dir becomes a regular file: the write of the running state fails.
+          rmSync(dir, { recursive: true });
+          writeFileSync(dir, '');
+        },
+      );
+      expect(code).toBe(125);
+      expect(err.some((line) => /^restart-manager\[b\]: error: .*ENOTDIR.*; stopping$/.test(line))).toBe(true);
+      expect(err.some((line) => line.startsWith('restart-manager[b]: exited with code 143'))).toBe(true);
+      expect(() => process.kill(pid, 0)).toThrow();
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
   });
 
   it('a second signal kills the child at once', async () => {

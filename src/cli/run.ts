@@ -5,7 +5,8 @@
  * @packageDocumentation
  */
 import { readFileSync } from 'node:fs';
-import { isRestartPolicyError } from '../errors.js';
+import { constants } from 'node:os';
+import { isContainerError, isRestartPolicyError } from '../errors.js';
 import { exitCodeOfStartError } from '../exit-code.js';
 import { formatRestartPolicy } from '../policy.js';
 import { Supervisor } from '../supervisor.js';
@@ -76,8 +77,16 @@ async function run(command: RunCommand, output: CliOutput): Promise<number> {
   });
 
   let signals = 0;
+  let added = false;
+  let signalBeforeAdd: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals++;
+    if (!added) {
+      // Nothing runs yet: the container is not started at all.
+      signalBeforeAdd ??= signal;
+      say(`${signal}: not starting`);
+      return;
+    }
     if (signals === 1) {
       say(`${signal}: stopping (SIGTERM, SIGKILL after ${command.stopTimeoutMs ?? 10_000} ms)`);
       supervisor.stop(name).catch((error: unknown) => {
@@ -96,10 +105,20 @@ async function run(command: RunCommand, output: CliOutput): Promise<number> {
     const workload = processWorkload(command.command, command.args, { stdio: 'inherit' });
     say(`policy ${formatRestartPolicy(command.policy)}: ${[command.command, ...command.args].join(' ')}`);
     await supervisor.add(name, { policy: command.policy, workload, options: command.options });
+    added = true;
+    if (signalBeforeAdd !== undefined) return 128 + constants.signals[signalBeforeAdd];
     try {
       await supervisor.start(name);
     } catch (error) {
-      return exitCodeOfStartError((error as Error).cause);
+      if (isContainerError(error) && error.code === 'ERR_CONTAINER_START_FAILED') {
+        return exitCodeOfStartError(error.cause);
+      }
+      // The child started but its state could not be written: stop it rather than leave it unsupervised.
+      say(`error: ${describe(error)}; stopping`);
+      await supervisor.stop(name).catch((stopError: unknown) => {
+        say(`stop failed: ${describe(stopError)}`);
+      });
+      return 125;
     }
     return await finished;
   } finally {
