@@ -148,12 +148,13 @@ function assertStopOptions(options: unknown): asserts options is { timeoutMs?: n
 }
 
 function isRun(value: unknown): value is Run {
+  if (typeof value !== 'object' || value === null) return false;
+  const { stop, exit } = value as { stop?: unknown; exit?: unknown };
   return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Run).stop === 'function' &&
-    typeof (value as Run).exit === 'object' &&
-    typeof (value as Run).exit.then === 'function'
+    typeof stop === 'function' &&
+    typeof exit === 'object' &&
+    exit !== null &&
+    typeof (exit as { then?: unknown }).then === 'function'
   );
 }
 
@@ -307,6 +308,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * Stops a container by hand: cancels its manager (a pending restart never happens), sets and
    * persists the manual-stop flag, then stops the run (SIGTERM, then SIGKILL after `timeoutMs`).
    * Resolves once the container is `exited` and that is persisted; a stopped container stays as it is.
+   * A container being garbage-collected (its earlier stop failed) is not stopped again: the call
+   * resolves once the flag is persisted, the collection goes on, and no restart follows it.
    *
    * @throws {@link ContainerError} `ERR_NO_SUCH_CONTAINER`, `ERR_CONTAINER_STATE` (being removed), or
    *   `ERR_CONTAINER_STOP_FAILED` when the run could not be stopped (it is then garbage-collected).
@@ -372,6 +375,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         throw error;
       }
       this.#containers.delete(id);
+      // A run being collected is let go of: its end no longer concerns (or persists) this container.
+      container.run = undefined;
       container.manager.cancel();
       this.#emit('remove', { id });
     });
@@ -559,7 +564,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.#onExit(container, run, exitCode);
       },
       (error: unknown) => {
-        if (container.run === run && !this.#closed) this.#toGc(container, run, error);
+        if (container.run === run) this.#toGc(container, run, error);
       },
     );
     this.#emit('start', { id: container.id, pid: run.pid ?? null, restartCount: container.restartCount, manual });
@@ -580,7 +585,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   #toGc(container: Container, run: Run, error: unknown): void {
-    if (this.#gc.has(container.id)) return;
+    if (this.#closed || this.#gc.has(container.id)) return;
     log('%s: run lost or not stopped, collecting: %O', container.id, error);
     this.#gc.add(container.id, run, this.#stopTimeoutMs);
     this.#emit('gc', { id: container.id, phase: 'queued', attempts: 0, error });
