@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { USAGE, UsageError, parseCommandLine } from '../src/cli/args.js';
 import { runCli } from '../src/cli/run.js';
 import type { Run, Workload } from '../src/index.js';
+import { cli } from './support/cli.js';
 
 const fakes = new Map<string, Workload>();
 
@@ -34,22 +35,6 @@ afterEach(() => {
   fakes.clear();
   vi.restoreAllMocks();
 });
-
-async function cli(
-  argv: string[],
-  onStderr?: (line: string) => void,
-): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, {
-    out: (line) => out.push(line),
-    err: (line) => {
-      err.push(line);
-      onStderr?.(line);
-    },
-  });
-  return { code, out, err };
-}
 
 /** A scripted run: `exit` settles when the test says so; `stop` does what `onStop` says. */
 function scriptedRun(onStop: (run: ScriptedRun) => Promise<void>, pid?: number): ScriptedRun {

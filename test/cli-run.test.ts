@@ -8,26 +8,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli/run.js';
+import { cli } from './support/cli.js';
 
 const node = process.execPath;
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
-
-async function cli(
-  argv: string[],
-  onStderr?: (line: string) => void,
-): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(argv, {
-    out: (line) => out.push(line),
-    err: (line) => {
-      err.push(line);
-      onStderr?.(line);
-    },
-  });
-  return { code, out, err };
-}
 
 describe('runCli', () => {
   it('prints the help and the version', async () => {

@@ -3,11 +3,10 @@
  * random source consulted only when needed, the rate-limit window counting restarts alone,
  * concurrent waiters, long waits, toJSON/fromJSON round trips, and the debug log of a step.
  */
-import { format } from 'node:util';
-import createDebug from 'debug';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GcQueue } from '../src/gc.js';
 import { RestartCanceledError, RestartManager, type Run } from '../src/index.js';
+import { debugLines } from './support/debug-lines.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -251,23 +250,12 @@ describe('RestartManager toJSON/fromJSON', () => {
 });
 
 describe('RestartManager debug log', () => {
-  it('logs each step under restart-manager:manager', () => {
-    const lines: string[] = [];
-    const previousLog = createDebug.log;
-    const previousNamespaces = createDebug.disable();
-    createDebug.log = (...args: unknown[]) => {
-      lines.push(format(...args));
-    };
-    createDebug.enable('restart-manager:manager');
-    try {
+  it('logs each step under restart-manager:manager', async () => {
+    const lines = await debugLines('restart-manager:manager', () => {
       const rm = new RestartManager('unless-stopped');
       rm.shouldRestart(3);
       rm.shouldRestart(0, true);
-    } finally {
-      createDebug.log = previousLog;
-      createDebug.disable();
-      if (previousNamespaces !== '') createDebug.enable(previousNamespaces);
-    }
+    });
     expect(lines).toHaveLength(2);
     expect(lines[0]).toContain('restart-manager:manager');
     expect(lines[0]).toMatch(

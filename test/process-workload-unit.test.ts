@@ -4,11 +4,11 @@
  * so the child's real exit is only seen afterwards), the default stdio and arguments, the error
  * listener a started run keeps, and the debug lines it prints.
  */
-import { format } from 'node:util';
-import createDebug from 'debug';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { processWorkload, type ProcessRun } from '../src/index.js';
 import { KILL_GRACE_MS } from '../src/workload.js';
+import { debugLines } from './support/debug-lines.js';
+import { microtasks } from './support/wait-for.js';
 
 const node = process.execPath;
 const never = new AbortController().signal;
@@ -51,30 +51,6 @@ async function startReady(code: string): Promise<ProcessRun> {
     run.child.once('exit', onExit);
   });
   return run;
-}
-
-/** Runs the microtasks queued so far (and those they queue), without letting any I/O in. */
-async function microtasks(): Promise<void> {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-}
-
-/** Captures what the `debug` namespaces print while `run` runs. */
-async function debugLines(namespaces: string, run: () => Promise<void>): Promise<string[]> {
-  const lines: string[] = [];
-  const previousLog = createDebug.log;
-  const previous = createDebug.disable();
-  createDebug.enable(namespaces);
-  createDebug.log = (...args: unknown[]) => {
-    lines.push(format(...args));
-  };
-  try {
-    await run();
-  } finally {
-    createDebug.log = previousLog;
-    createDebug.disable();
-    if (previous !== '') createDebug.enable(previous);
-  }
-  return lines;
 }
 
 const IGNORE_SIGTERM = 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000); console.log("ready")';

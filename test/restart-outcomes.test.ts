@@ -4,11 +4,11 @@
  * later one; never for a manager canceled first), `options.startTimeoutMs` checks and `Infinity`,
  * and the outcome (and debug line) of a cancel, a timed-out start and a failed start.
  */
-import { format } from 'node:util';
-import createDebug from 'debug';
 import { TimeoutError } from 'p-timeout';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RestartManager, restartInThread, type RestartOutcome } from '../src/index.js';
+import { debugLines } from './support/debug-lines.js';
+import { microtasks } from './support/wait-for.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -20,11 +20,6 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** Runs the microtasks queued so far (and those they queue). */
-async function microtasks(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-}
-
 /** Counts the reads of `manager.signal`. */
 function watchSignal(manager: RestartManager): { readonly reads: number } {
   const spy = vi.spyOn(manager, 'signal', 'get');
@@ -33,25 +28,6 @@ function watchSignal(manager: RestartManager): { readonly reads: number } {
       return spy.mock.calls.length;
     },
   };
-}
-
-/** Captures what the `debug` namespaces print while `run` runs. */
-async function debugLines(namespaces: string, run: () => Promise<void>): Promise<string[]> {
-  const lines: string[] = [];
-  const previousLog = createDebug.log;
-  const previous = createDebug.disable();
-  createDebug.enable(namespaces);
-  createDebug.log = (...args: unknown[]) => {
-    lines.push(format(...args));
-  };
-  try {
-    await run();
-  } finally {
-    createDebug.log = previousLog;
-    createDebug.disable();
-    if (previous !== '') createDebug.enable(previous);
-  }
-  return lines;
 }
 
 describe('the manager signal of a pending restart', () => {

@@ -9,12 +9,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { format } from 'node:util';
-import createDebug from 'debug';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { assertContainerId, parseContainerState } from '../src/container-state.js';
 import { isContainerError } from '../src/index.js';
 import { StateStore } from '../src/state-store.js';
+import { debugLines } from './support/debug-lines.js';
 
 const fsSpy = vi.hoisted(() => ({
   /** Faults (errno codes) for the next directory fsyncs, one each. */
@@ -61,25 +60,6 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     },
   };
 });
-
-/** Captures what the `debug` namespaces print while `run` runs. */
-async function debugLines(namespaces: string, run: () => Promise<void>): Promise<string[]> {
-  const lines: string[] = [];
-  const previousLog = createDebug.log;
-  const previous = createDebug.disable();
-  createDebug.enable(namespaces);
-  createDebug.log = (...args: unknown[]) => {
-    lines.push(format(...args));
-  };
-  try {
-    await run();
-  } finally {
-    createDebug.log = previousLog;
-    createDebug.disable();
-    if (previous !== '') createDebug.enable(previous);
-  }
-  return lines;
-}
 
 let dir: string;
 

@@ -16,3 +16,8 @@ export function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** Runs the microtasks queued so far (and a few rounds of those they queue), without letting any I/O or timer in. */
+export async function microtasks(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}
