@@ -1147,7 +1147,9 @@ describe('file-system faults', () => {
 
     workload.last.end(1);
     await waitFor(() => workload.runs.length === 2 && supervisor.inspect('web').status === 'running');
-    await waitFor(() => errors.length > 0);
+    await waitFor(() => errors.length >= 2);
+    // One for the `restarting` write, one for the `running` write of the restarted run.
+    expect(errors).toHaveLength(2);
     for (const event of errors) {
       expect(event).toMatchObject({ id: 'web', file: fileOf('web') });
       expect(codeOf(event.error)).toBe('EISDIR');

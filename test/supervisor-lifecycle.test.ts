@@ -540,6 +540,22 @@ describe('with fake timers, in memory', () => {
   });
 });
 
+/** A restore factory whose calls wait until `release()`; each then returns a new FakeWorkload. */
+function gatedFactory(): { readonly calls: number; call: () => Promise<Workload>; release: () => void } {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const factory = {
+    calls: 0,
+    async call(): Promise<Workload> {
+      factory.calls++;
+      await gate;
+      return new FakeWorkload();
+    },
+    release,
+  };
+  return factory;
+}
+
 describe('with a state directory (real timers)', () => {
   let dir: string;
   const supervisors: Supervisor[] = [];
@@ -647,17 +663,11 @@ describe('with a state directory (real timers)', () => {
     const supervisor = supervise({ restoreDelayMs: 60_000 });
     const errors = errorsOf(supervisor);
     const live = new FakeWorkload();
-    let calls = 0;
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const restoring = supervisor.restore(async () => {
-      calls++;
-      await gate;
-      return new FakeWorkload();
-    });
-    await waitFor(() => calls === 1);
+    const factory = gatedFactory();
+    const restoring = supervisor.restore(factory.call);
+    await waitFor(() => factory.calls === 1);
     await supervisor.add('web', { policy: 'no', workload: live });
-    release();
+    factory.release();
     expect(await restoring).toEqual([]);
     expect(errors).toEqual([]);
     expect(supervisor.inspect('web')).toMatchObject({
@@ -672,17 +682,11 @@ describe('with a state directory (real timers)', () => {
     await writeStateFile(dir, 'web', { status: 'running', policy: { name: 'always', maximumRetryCount: 0 } });
     const supervisor = supervise({ restoreDelayMs: 60_000 });
     const events = record(supervisor);
-    let calls = 0;
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const restoring = supervisor.restore(async () => {
-      calls++;
-      await gate;
-      return new FakeWorkload();
-    });
-    await waitFor(() => calls === 1);
+    const factory = gatedFactory();
+    const restoring = supervisor.restore(factory.call);
+    await waitFor(() => factory.calls === 1);
     await supervisor.close();
-    release();
+    factory.release();
     expect(await restoring).toEqual([]);
     expect(supervisor.list()).toEqual([]);
     expect(events).toEqual([]);
@@ -728,26 +732,6 @@ describe('with a state directory (real timers)', () => {
     expect(Date.parse(supervisor.inspect('removing').finishedAt ?? '')).toBeGreaterThanOrEqual(before);
     expect(supervisor.inspect('nocode')).toMatchObject({ status: 'restarting', restartCount: 4 });
     expect(supervisor.inspect('clean')).toMatchObject({ status: 'exited', exitCode: 0 });
-  });
-
-  it('a failed write of a restarted run is an error event naming the file', async () => {
-    const supervisor = supervise({ backoff: { initialMs: 5 } });
-    const errors = errorsOf(supervisor);
-    const workload = new FakeWorkload();
-    await supervisor.add('web', { policy: 'always', workload });
-    await supervisor.start('web');
-    await rm(fileOf('web'));
-    await mkdir(fileOf('web'));
-    workload.last.end(1);
-    await waitFor(() => workload.runs.length === 2 && errors.length >= 2, 5_000, 'the restart and two failed writes');
-    await supervisor.close();
-    // One for the `restarting` write, one for the `running` write of the restarted run.
-    expect(errors).toHaveLength(2);
-    for (const event of errors) {
-      expect(event).toMatchObject({ id: 'web', file: fileOf('web') });
-      expect((event.error as NodeJS.ErrnoException).code).toBe('EISDIR');
-    }
-    expect(supervisor.inspect('web')).toMatchObject({ status: 'running', restartCount: 1, pid: workload.last.pid });
   });
 
   it('a force-removed container being collected stays removed when its run ends later', async () => {

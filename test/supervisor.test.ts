@@ -5,33 +5,9 @@ import {
   Supervisor,
   isContainerError,
   type ContainerErrorCode,
-  type SupervisorEvents,
 } from '../src/index.js';
 import { FakeWorkload, GatedWorkload } from './support/fake-workload.js';
-
-interface Recorded {
-  event: keyof SupervisorEvents;
-  payload: Record<string, unknown>;
-}
-
-function record(supervisor: Supervisor): Recorded[] {
-  const events: Recorded[] = [];
-  const names: (keyof SupervisorEvents)[] = [
-    'start',
-    'exit',
-    'restarting',
-    'restart-canceled',
-    'start-failed',
-    'stop',
-    'remove',
-    'gc',
-    'error',
-  ];
-  for (const event of names) {
-    supervisor.on(event, (payload: Record<string, unknown>) => events.push({ event, payload }));
-  }
-  return events;
-}
+import { record } from './support/supervisor-helpers.js';
 
 async function expectCode(
   promise: Promise<unknown> | (() => unknown),
