@@ -1,7 +1,7 @@
 /**
  * RestartManager edge cases: counting at the top of the safe range, defaults, the clock and the
  * random source consulted only when needed, the rate-limit window counting restarts alone,
- * concurrent waiters, long waits, toJSON/fromJSON round trips, and the debug log of a step.
+ * concurrent waiters, long waits, and the debug log of a step (toJSON/fromJSON: manager.test.ts).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GcQueue } from '../src/gc.js';
@@ -195,57 +195,6 @@ describe('RestartManager cancel and waitCancel', () => {
     expect(() => rm.waitCancel('5' as unknown as number)).toThrow(
       new TypeError("Expected `timeoutMs` to be a non-negative number or Infinity, got '5'"),
     );
-  });
-});
-
-describe('RestartManager toJSON/fromJSON', () => {
-  it('round-trips policy, count, timeout and cancel', () => {
-    const rm = new RestartManager('on-failure:5', 2);
-    rm.shouldRestart(1);
-    rm.shouldRestart(1);
-    const json = rm.toJSON();
-    expect(json).toEqual({
-      policy: { name: 'on-failure', maximumRetryCount: 5 },
-      failureCount: 4,
-      timeoutMs: 200,
-      canceled: false,
-    });
-    expect(JSON.parse(JSON.stringify(json))).toEqual(json);
-    const copy = RestartManager.fromJSON(json);
-    expect(copy.toJSON()).toEqual(json);
-    expect(copy.shouldRestart(1)).toEqual({ restart: true, delayMs: 400, reason: 'policy-on-failure' });
-    rm.cancel();
-    const canceled = RestartManager.fromJSON(rm.toJSON());
-    expect(canceled.canceled).toBe(true);
-    expect(canceled.signal.aborted).toBe(true);
-    expect(canceled.toJSON()).toEqual({ ...json, canceled: true });
-  });
-
-  it.each([
-    [null, new TypeError('Expected `json` to be an object, got null')],
-    [[], new TypeError('Expected `json` to be an object, got []')],
-    [
-      { policy: 'no', failureCount: 0, timeoutMs: Infinity, canceled: false },
-      new RangeError('Expected `json.timeoutMs` to be a non-negative finite number, got Infinity'),
-    ],
-    [
-      { policy: 'no', failureCount: 0, timeoutMs: -1, canceled: false },
-      new RangeError('Expected `json.timeoutMs` to be a non-negative finite number, got -1'),
-    ],
-    [
-      { policy: 'no', failureCount: 0, timeoutMs: 0, canceled: 'yes' },
-      new TypeError("Expected `json.canceled` to be a boolean, got 'yes'"),
-    ],
-    [
-      { policy: 'no', failureCount: 1.5, timeoutMs: 0, canceled: false },
-      new RangeError('Expected `json.failureCount` to be a non-negative safe integer, got 1.5'),
-    ],
-    [
-      { policy: 'no', failureCount: -1, timeoutMs: 0, canceled: false },
-      new RangeError('Expected `json.failureCount` to be a non-negative safe integer, got -1'),
-    ],
-  ])('fromJSON(%j) names what is wrong', (json, error) => {
-    expect(() => RestartManager.fromJSON(json as never)).toThrow(error);
   });
 });
 

@@ -325,30 +325,52 @@ describe('RestartManager JSON', () => {
     const text = JSON.stringify(rm);
     const copy = RestartManager.fromJSON(JSON.parse(text) as RestartManagerJSON);
     expect(copy.toJSON()).toEqual(json);
-    expect(copy.shouldRestart(1)).toEqual(rm.shouldRestart(1));
+    expect(copy.shouldRestart(1)).toEqual({ restart: true, delayMs: 400, reason: 'policy-on-failure' });
   });
 
   it('keeps a cancel', () => {
     const rm = new RestartManager('always');
+    rm.shouldRestart(1);
     rm.cancel();
     const copy = RestartManager.fromJSON(rm.toJSON());
     expect(copy.canceled).toBe(true);
     expect(copy.signal.aborted).toBe(true);
+    expect(copy.toJSON()).toEqual({
+      policy: { name: 'always', maximumRetryCount: 0 },
+      failureCount: 1,
+      timeoutMs: 100,
+      canceled: true,
+    });
   });
 
   it.each([
-    [null, TypeError, 'Expected `json` to be an object, got null'],
-    [{ policy: 'always', failureCount: 0, timeoutMs: -1, canceled: false }, RangeError, '`json.timeoutMs`'],
-    [{ policy: 'always', failureCount: 0, timeoutMs: Infinity, canceled: false }, RangeError, '`json.timeoutMs`'],
-    [{ policy: 'always', failureCount: 0, timeoutMs: 0, canceled: 'no' }, TypeError, '`json.canceled`'],
-    [{ policy: 'always', failureCount: -3, timeoutMs: 0, canceled: false }, RangeError, '`json.failureCount`'],
+    [null, new TypeError('Expected `json` to be an object, got null')],
+    [[], new TypeError('Expected `json` to be an object, got []')],
+    [
+      { policy: 'always', failureCount: 0, timeoutMs: -1, canceled: false },
+      new RangeError('Expected `json.timeoutMs` to be a non-negative finite number, got -1'),
+    ],
+    [
+      { policy: 'always', failureCount: 0, timeoutMs: Infinity, canceled: false },
+      new RangeError('Expected `json.timeoutMs` to be a non-negative finite number, got Infinity'),
+    ],
+    [
+      { policy: 'always', failureCount: 0, timeoutMs: 0, canceled: 'no' },
+      new TypeError("Expected `json.canceled` to be a boolean, got 'no'"),
+    ],
+    [
+      { policy: 'always', failureCount: -3, timeoutMs: 0, canceled: false },
+      new RangeError('Expected `json.failureCount` to be a non-negative safe integer, got -3'),
+    ],
+    [
+      { policy: 'always', failureCount: 1.5, timeoutMs: 0, canceled: false },
+      new RangeError('Expected `json.failureCount` to be a non-negative safe integer, got 1.5'),
+    ],
     [
       { policy: 'sometimes', failureCount: 0, timeoutMs: 0, canceled: false },
-      RestartPolicyError,
-      "Invalid restart policy 'sometimes'",
+      new RestartPolicyError("Invalid restart policy 'sometimes'"),
     ],
-  ])('refuses %j', (json, type, message) => {
-    expect(() => RestartManager.fromJSON(json as never)).toThrow(type);
-    expect(() => RestartManager.fromJSON(json as never)).toThrow(message);
+  ])('refuses %j, naming what is wrong', (json, error) => {
+    expect(() => RestartManager.fromJSON(json as never)).toThrow(error);
   });
 });
