@@ -19,6 +19,7 @@ import {
   type Workload,
 } from '../src/index.js';
 import { FakeWorkload } from './support/fake-workload.js';
+import { FINISHED_AT, STARTED_AT, errorsOf, writeStateFile } from './support/supervisor-helpers.js';
 import {
   HeldStopWorkload,
   TimedWorkload,
@@ -35,8 +36,6 @@ type RestartingEvent = SupervisorEvents['restarting'][0];
 
 /** `Date.prototype.toISOString`'s shape. */
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const STARTED_AT = '2026-11-28T10:00:00.000Z';
-const FINISHED_AT = '2026-11-28T10:00:01.000Z';
 
 let dir: string;
 const supervisors: Supervisor[] = [];
@@ -65,29 +64,9 @@ function policyJson(text: string): { name: string; maximumRetryCount: number } {
   return { name, maximumRetryCount: Number(count ?? 0) };
 }
 
-/** Writes a state file directly, in the documented format (README: Persistence guarantees). */
-async function writeState(id: string, fields: Json = {}): Promise<void> {
-  const state = {
-    version: 1,
-    id,
-    status: 'exited',
-    restartCount: 3,
-    failureCount: 1,
-    exitCode: 1,
-    startedAt: STARTED_AT,
-    finishedAt: FINISHED_AT,
-    hasBeenManuallyStopped: false,
-    policy: { name: 'always', maximumRetryCount: 0 },
-    pid: null,
-    ...fields,
-  };
-  await writeFile(fileOf(id), JSON.stringify(state));
-}
-
-function errorsOf(supervisor: Supervisor): ErrorEvent[] {
-  const events: ErrorEvent[] = [];
-  supervisor.on('error', (event) => events.push(event));
-  return events;
+/** Writes a state file directly, in the documented format, into this test's state dir. */
+function writeState(id: string, fields: Json = {}): Promise<void> {
+  return writeStateFile(dir, id, fields);
 }
 
 function exitsOf(supervisor: Supervisor): ExitEvent[] {

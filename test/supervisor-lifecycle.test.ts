@@ -9,16 +9,9 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  ContainerError,
-  Supervisor,
-  isContainerError,
-  type ContainerErrorCode,
-  type SupervisorEvents,
-  type Workload,
-} from '../src/index.js';
+import { ContainerError, Supervisor, isContainerError, type ContainerErrorCode, type Workload } from '../src/index.js';
 import { FakeWorkload } from './support/fake-workload.js';
-import { ScriptedWorkload, payloadsOf, record, writeStateFile } from './support/supervisor-helpers.js';
+import { ScriptedWorkload, errorsOf, payloadsOf, record, writeStateFile } from './support/supervisor-helpers.js';
 import { waitFor } from './support/wait-for.js';
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -568,12 +561,6 @@ describe('with a state directory (real timers)', () => {
 
   function fileOf(id: string): string {
     return join(dir, `${id}.json`);
-  }
-
-  function errorsOf(supervisor: Supervisor): SupervisorEvents['error'][0][] {
-    const errors: SupervisorEvents['error'][0][] = [];
-    supervisor.on('error', (event) => errors.push(event));
-    return errors;
   }
 
   beforeEach(async () => {

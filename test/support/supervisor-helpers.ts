@@ -96,6 +96,17 @@ export class ScriptedWorkload implements Workload {
   }
 }
 
+/** The `startedAt` and `finishedAt` that {@link writeStateFile} writes unless told otherwise. */
+export const STARTED_AT = '2026-11-28T10:00:00.000Z';
+export const FINISHED_AT = '2026-11-28T10:00:01.000Z';
+
+/** Collects the `error` events of `supervisor`, in order. */
+export function errorsOf(supervisor: Supervisor): SupervisorEvents['error'][0][] {
+  const errors: SupervisorEvents['error'][0][] = [];
+  supervisor.on('error', (event) => errors.push(event));
+  return errors;
+}
+
 /** Writes a state file in the documented format (README: Persistence guarantees). */
 export async function writeStateFile(dir: string, id: string, fields: Record<string, unknown> = {}): Promise<void> {
   const state = {
@@ -105,8 +116,8 @@ export async function writeStateFile(dir: string, id: string, fields: Record<str
     restartCount: 3,
     failureCount: 1,
     exitCode: 1,
-    startedAt: '2026-11-28T10:00:00.000Z',
-    finishedAt: '2026-11-28T10:00:01.000Z',
+    startedAt: STARTED_AT,
+    finishedAt: FINISHED_AT,
     hasBeenManuallyStopped: false,
     policy: { name: 'always', maximumRetryCount: 0 },
     pid: null,
