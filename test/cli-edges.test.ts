@@ -54,6 +54,15 @@ function scriptedRun(onStop: (run: ScriptedRun) => Promise<void>, pid?: number):
   return run;
 }
 
+/** A run that exits with `code` 5 ms after it started, and whose stops succeed. */
+function exitingRun(pid: number, code: number): ScriptedRun {
+  const run = scriptedRun(() => Promise.resolve(), pid);
+  setTimeout(() => {
+    run.exitWith(code);
+  }, 5);
+  return run;
+}
+
 interface ScriptedRun extends Run {
   exitWith(code: number): void;
   lose(error: Error): void;
@@ -257,12 +266,7 @@ describe('runCli lifecycle', () => {
     fakes.set('fake:twice', {
       start: () => {
         runs++;
-        const run = scriptedRun(() => Promise.resolve(), 1000 + runs);
-        const code = runs === 1 ? 1 : 0;
-        setTimeout(() => {
-          run.exitWith(code);
-        }, 5);
-        return run;
+        return exitingRun(1000 + runs, runs === 1 ? 1 : 0);
       },
     });
     const { code, err } = await cli([
@@ -291,11 +295,7 @@ describe('runCli lifecycle', () => {
       start: () => {
         runs++;
         if (runs > 1) throw Object.assign(new Error('spawn fake:eacces EACCES'), { code: 'EACCES' });
-        const run = scriptedRun(() => Promise.resolve(), 77);
-        setTimeout(() => {
-          run.exitWith(2);
-        }, 5);
-        return run;
+        return exitingRun(77, 2);
       },
     });
     const { code, err } = await cli([
@@ -357,11 +357,7 @@ describe('runCli lifecycle', () => {
   it('a second signal while no child runs kills nothing', async () => {
     fakes.set('fake:exit4', {
       start: () => {
-        const run = scriptedRun(() => Promise.resolve(), 44);
-        setTimeout(() => {
-          run.exitWith(4);
-        }, 5);
-        return run;
+        return exitingRun(44, 4);
       },
     });
     const { code, err } = await cli(
@@ -382,11 +378,7 @@ describe('runCli lifecycle', () => {
   it('reports an error event as a line and goes on (here: its own output failing once)', async () => {
     fakes.set('fake:exit3', {
       start: () => {
-        const run = scriptedRun(() => Promise.resolve(), 33);
-        setTimeout(() => {
-          run.exitWith(3);
-        }, 5);
-        return run;
+        return exitingRun(33, 3);
       },
     });
     let thrown = false;
