@@ -70,7 +70,7 @@ describe('parseCommandLine', () => {
   });
 
   it('defaults to policy no and no options', () => {
-    expect(parseCommandLine(['run', '--', 'true'])).toEqual({
+    expect(parseCommandLine(['run', '--', 'true'])).toStrictEqual({
       kind: 'run',
       policy: { name: 'no', maximumRetryCount: 0 },
       name: undefined,

@@ -123,18 +123,7 @@ describe('parseCommandLine corners', () => {
     expect(() => parseCommandLine(['run', '--name', 'x'])).toThrow(new UsageError('Missing COMMAND to run'));
   });
 
-  it('sets only the options given, with nothing undefined', () => {
-    const plain = parseCommandLine(['run', 'x']);
-    expect(plain).toStrictEqual({
-      kind: 'run',
-      policy: { name: 'no', maximumRetryCount: 0 },
-      name: undefined,
-      stopTimeoutMs: undefined,
-      stateDir: undefined,
-      options: {},
-      command: 'x',
-      args: [],
-    });
+  it('sets only the options given, with nothing undefined (the defaults: cli-args.test.ts)', () => {
     const command = parseCommandLine(['run', '--backoff-initial', '20', '--jitter', '0.5', 'x']);
     expect(command.kind === 'run' && command.options).toStrictEqual({ backoff: { initialMs: 20, jitter: 0.5 } });
     const limited = parseCommandLine(['run', '--max-restarts', '0', '--window', 'Infinity', 'x']);
