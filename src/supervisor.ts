@@ -6,12 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
-import {
-  type ContainerRestartOptions,
-  assertContainerOptions,
-  encodeContainerOptions,
-  mergeContainerOptions,
-} from './container-options.js';
+import { type ContainerRestartOptions, encodeContainerOptions, mergeContainerOptions } from './container-options.js';
 import {
   type ContainerInfo,
   type ContainerState,
@@ -233,7 +228,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     assertObject(workload, 'spec.workload');
     assertFunction(workload.start, 'spec.workload.start');
     if (spec.meta !== undefined) JSON.stringify(spec.meta);
-    if (spec.options !== undefined) assertContainerOptions(spec.options);
     const config = mergeContainerOptions(this.#config, spec.options);
     if (this.#containers.has(id))
       throw new ContainerError('ERR_CONTAINER_EXISTS', id, `Container ${id} already exists`);
@@ -270,13 +264,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * Starts a `created` or `exited` container by hand: a new restart manager (restart count 0); the
    * manual-stop flag is cleared once the start succeeded. Resolves once it runs and that is persisted.
    *
-   * @throws {@link ContainerError} `ERR_NO_SUCH_CONTAINER`, `ERR_CONTAINER_STATE` (running, restarting,
-   *   being collected or removed), or `ERR_CONTAINER_START_FAILED` with the workload's error as `cause`
+   * @throws {@link ContainerError} `ERR_NO_SUCH_CONTAINER`, `ERR_CONTAINER_STATE` (running, restarting
+   *   or being collected), or `ERR_CONTAINER_START_FAILED` with the workload's error as `cause`
    *   (the container is then `exited`).
    */
   async start(id: string): Promise<void> {
     return this.#serialize(id, async (container) => {
-      if (isActive(container.status) || container.status === 'removing' || this.#gc.has(id)) {
+      if (isActive(container.status) || this.#gc.has(id)) {
         throw this.#stateError(container, 'start');
       }
       container.manager.cancel();
@@ -311,13 +305,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * A container being garbage-collected (its earlier stop failed) is not stopped again: the call
    * resolves once the flag is persisted, the collection goes on, and no restart follows it.
    *
-   * @throws {@link ContainerError} `ERR_NO_SUCH_CONTAINER`, `ERR_CONTAINER_STATE` (being removed), or
+   * @throws {@link ContainerError} `ERR_NO_SUCH_CONTAINER`, or
    *   `ERR_CONTAINER_STOP_FAILED` when the run could not be stopped (it is then garbage-collected).
    */
   async stop(id: string, options: { readonly timeoutMs?: number | undefined } = {}): Promise<void> {
     assertStopOptions(options);
     return this.#serialize(id, async (container) => {
-      if (container.status === 'removing') throw this.#stateError(container, 'stop');
       await this.#stopContainer(container, options.timeoutMs ?? this.#stopTimeoutMs);
     });
   }
@@ -333,7 +326,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const value: unknown = update;
     assertObject(value, 'update');
     const policy = update.policy === undefined ? undefined : normalizeRestartPolicy(update.policy);
-    if (update.options !== undefined) assertContainerOptions(update.options);
     const config = update.options === undefined ? undefined : mergeContainerOptions(this.#config, update.options);
     return this.#serialize(id, async (container) => {
       if (config !== undefined) {
@@ -361,7 +353,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (typeof force !== 'boolean')
       throw new TypeError(`Expected \`options.force\` to be a boolean, got ${show(force)}`);
     return this.#serialize(id, async (container) => {
-      if (container.status === 'removing') throw this.#stateError(container, 'remove');
       const active = isActive(container.status) || this.#gc.has(id);
       if (active && !force) throw this.#stateError(container, 'remove');
       if (active) await this.#stopContainer(container, 0);
@@ -606,7 +597,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #decide(container: Container, exitCode: number, execDurationMs: number, delayMs: number | undefined): void {
     const { id, manager } = container;
     // Set below, before the delay can end: the start waits for the `restarting` write (SPEC §8.1's
-    // order), which the delay almost always covers, so the disk does not gate a storm of restarts.
+    // order). The delay usually covers it; under a storm of exits the disk sets the pace.
     let persisted: Promise<void> | undefined;
     let started: ReturnType<typeof restartInThread<Run>>;
     try {
