@@ -41,7 +41,8 @@ export {
   type RestartOutcomeStatus,
   type RestartHandle,
 } from './restart-in-thread.js';
-export { processWorkload, KILL_GRACE_MS, type Workload, type Run, type ProcessRun } from './workload.js';
+export type { Workload, Run, RunHandle } from './workload.js';
+export { processWorkload, KILL_GRACE_MS, type ProcessRun } from './workloads/process.js';
 export {
   Supervisor,
   DEFAULT_SUPERVISOR_OPTIONS,
@@ -52,5 +53,6 @@ export {
   type ContainerInfo,
   type ContainerStatus,
   type ContainerRestartOptions,
-} from './supervisor.js';
-export { CONTAINER_STATUSES, MAX_ID_LENGTH } from './container-state.js';
+} from './supervisor/supervisor.js';
+export { CONTAINER_STATUSES, MAX_ID_LENGTH, type ContainerState } from './supervisor/state.js';
+export type { StateStore } from './supervisor/store.js';

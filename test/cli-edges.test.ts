@@ -17,8 +17,8 @@ import { cli } from './support/cli.js';
 
 const fakes = new Map<string, Workload>();
 
-vi.mock('../src/workload.js', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('../src/workload.js')>();
+vi.mock('../src/workloads/process.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('../src/workloads/process.js')>();
   return {
     ...actual,
     processWorkload: (command: string, args?: string[], options?: object): Workload => {

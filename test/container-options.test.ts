@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { decodeContainerOptions, encodeContainerOptions, mergeContainerOptions } from '../src/container-options.js';
+import {
+  decodeContainerOptions,
+  encodeContainerOptions,
+  mergeContainerOptions,
+} from '../src/supervisor/container-options.js';
 import { resolveManagerOptions } from '../src/options.js';
 
 const base = resolveManagerOptions({

@@ -3,7 +3,7 @@
  * failing stops): retries with backoff, synchronous throws, and entries forgotten mid-attempt.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { GC_BACKOFF, GcQueue } from '../src/gc.js';
+import { GC_BACKOFF, GcQueue } from '../src/supervisor/gc.js';
 import type { Run } from '../src/index.js';
 
 interface Report {

@@ -4,7 +4,7 @@
  * concurrent waiters, long waits, and the debug log of a step (toJSON/fromJSON: manager.test.ts).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { GcQueue } from '../src/gc.js';
+import { GcQueue } from '../src/supervisor/gc.js';
 import { RestartCanceledError, RestartManager, type Run } from '../src/index.js';
 import { debugLines } from './support/debug-lines.js';
 

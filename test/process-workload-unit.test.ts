@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { processWorkload, type ProcessRun } from '../src/index.js';
-import { KILL_GRACE_MS } from '../src/workload.js';
+import { KILL_GRACE_MS } from '../src/workloads/process.js';
 import { debugLines } from './support/debug-lines.js';
 import { microtasks } from './support/wait-for.js';
 

@@ -1,8 +1,8 @@
 /**
- * State files at the unit level: what `parseContainerState` accepts and the exact `ERR_STATE_FILE`
- * message (and `cause`) for each kind of bad file, the id a bad container id is reported under, and
- * what `StateStore` writes on disk, how it batches directory fsyncs, which errors a write or a delete
- * settles with when the directory fsync fails, and how `readAll` reads a directory back.
+ * State files at the unit level: what `validateContainerState` accepts and the exact `ERR_STATE_FILE`
+ * message (and `cause`) for each kind of bad state, the id a bad container id is reported under, and
+ * what the `FileStore` writes on disk, how it batches directory fsyncs, which errors a write or a delete
+ * settles with when the directory fsync fails, and how `load` reads a directory back.
  * `node:fs/promises` is wrapped to count handles and directory fsyncs and to inject fsync faults.
  */
 import { existsSync } from 'node:fs';
@@ -10,9 +10,9 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { assertContainerId, parseContainerState } from '../src/container-state.js';
-import { isContainerError } from '../src/index.js';
-import { StateStore } from '../src/state-store.js';
+import { assertContainerId, validateContainerState } from '../src/supervisor/state.js';
+import { type ContainerState, isContainerError } from '../src/index.js';
+import { FileStore } from '../src/supervisor/file-store.js';
 import { debugLines } from './support/debug-lines.js';
 
 const fsSpy = vi.hoisted(() => ({
@@ -78,7 +78,7 @@ afterEach(async () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// container-state.ts
+// state.ts
 // ---------------------------------------------------------------------------------------------
 
 const FILE = '/var/lib/rm/web.json';
@@ -96,26 +96,28 @@ const VALID = Object.freeze({
   pid: 4242,
 });
 
-/** Parses `VALID` with `changes` applied, expecting an `ERR_STATE_FILE`; returns it. */
-function corrupt(changes: Record<string, unknown>, text?: string): Error & { code?: string; id?: string } {
+const WHERE = `state file ${FILE}`;
+
+/** Validates `VALID` with `changes` applied (or `value` instead), expecting an `ERR_STATE_FILE`; returns it. */
+function corrupt(changes: Record<string, unknown>, value?: unknown): Error & { code?: string; id?: string } {
   try {
-    parseContainerState(text ?? JSON.stringify({ ...VALID, ...changes }), 'web', FILE);
+    validateContainerState(value ?? { ...VALID, ...changes }, 'web', WHERE);
   } catch (error) {
     return error as Error & { code?: string; id?: string };
   }
-  throw new Error('parseContainerState accepted a bad state');
+  throw new Error('validateContainerState accepted a bad state');
 }
 
-describe('parseContainerState', () => {
+describe('validateContainerState', () => {
   it('returns a valid state with its policy normalized and no options', () => {
-    const state = parseContainerState(JSON.stringify(VALID), 'web', FILE);
+    const state = validateContainerState(VALID, 'web', WHERE);
     expect(state).toEqual({ ...VALID, policy: { name: 'on-failure', maximumRetryCount: 3 } });
     expect(state.options).toBeUndefined();
   });
 
   it('accepts null timestamps, a null exit code and a null pid (a container never started)', () => {
     const fresh = { ...VALID, status: 'created', exitCode: null, startedAt: null, finishedAt: null, pid: null };
-    expect(parseContainerState(JSON.stringify(fresh), 'web', FILE)).toMatchObject({
+    expect(validateContainerState(fresh, 'web', WHERE)).toMatchObject({
       status: 'created',
       exitCode: null,
       startedAt: null,
@@ -125,9 +127,8 @@ describe('parseContainerState', () => {
   });
 
   it.each([
-    ['not an object', {}, '[]', 'Expected `state` to be an object, got []'],
+    ['not an object', {}, [], 'Expected `state` to be an object, got []'],
     ['another version', { version: 2 }, undefined, 'Unsupported state version 2'],
-    ['another id', { id: 'db' }, undefined, "State id 'db' does not match the file name"],
     ['an unknown status', { status: 'paused' }, undefined, "Invalid status 'paused'"],
     [
       'a negative restartCount',
@@ -172,8 +173,8 @@ describe('parseContainerState', () => {
       "Expected `hasBeenManuallyStopped` to be a boolean, got 'no'",
     ],
     ['a negative pid', { pid: -5 }, undefined, 'Expected `pid` to be a non-negative safe integer, got -5'],
-  ])('a state with %s is ERR_STATE_FILE naming the file and the reason', (_, changes, text, reason) => {
-    const error = corrupt(changes, text);
+  ])('a state with %s is ERR_STATE_FILE naming the file and the reason', (_, changes, value, reason) => {
+    const error = corrupt(changes, value);
     expect(isContainerError(error)).toBe(true);
     expect(error.code).toBe('ERR_STATE_FILE');
     expect(error.id).toBe('web');
@@ -182,11 +183,10 @@ describe('parseContainerState', () => {
     expect((error.cause as Error).message).toBe(reason);
   });
 
-  it('keeps the JSON syntax error as the cause of a file that is not JSON', () => {
-    const error = corrupt({}, '{"version": 1,');
+  it('a state whose id is not a container id is ERR_STATE_FILE with the id error as cause', () => {
+    const error = corrupt({ id: '../x' });
     expect(error.code).toBe('ERR_STATE_FILE');
-    expect(error.cause).toBeInstanceOf(SyntaxError);
-    expect(error.message).toBe(`Corrupt state file ${FILE}: ${(error.cause as Error).message}`);
+    expect(error.cause).toMatchObject({ code: 'ERR_INVALID_CONTAINER_ID' });
   });
 });
 
@@ -225,26 +225,17 @@ describe('assertContainerId', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// state-store.ts
+// file-store.ts
 // ---------------------------------------------------------------------------------------------
 
-describe('StateStore without a directory', () => {
-  it('has no file paths, writes nowhere and reads nothing', async () => {
-    const store = new StateStore(undefined);
-    expect(store.fileOf('web')).toBeUndefined();
-    await expect(store.write('web', '{}')).resolves.toBeUndefined();
-    await expect(store.delete('web')).resolves.toBeUndefined();
-    expect(await store.readAll()).toEqual([]);
-    expect(fsSpy.opened).toBe(0);
-  });
-});
+/** Any object, as the store writes whatever state it is given. */
+const state = (value: unknown): ContainerState => value as ContainerState;
 
-describe('StateStore writes', () => {
+describe('FileStore writes', () => {
   it('writes <id>.json (0600) in a directory it makes (0700), fsyncs it once per batch and closes every handle', async () => {
     const stateDir = join(dir, 'state');
-    const store = new StateStore(stateDir);
-    expect(store.fileOf('web')).toBe(join(stateDir, 'web.json'));
-    await Promise.all([store.write('web', '{"a":"é"}'), store.write('db', '{"b":2}')]);
+    const store = new FileStore(stateDir);
+    await Promise.all([store.save('web', state({ a: 'é' })), store.save('db', state({ b: 2 }))]);
     expect((await readdir(stateDir)).sort()).toEqual(['db.json', 'web.json']);
     expect(await readFile(join(stateDir, 'web.json'), 'utf8')).toBe('{"a":"é"}');
     expect(await readFile(join(stateDir, 'db.json'), 'utf8')).toBe('{"b":2}');
@@ -255,7 +246,7 @@ describe('StateStore writes', () => {
     expect(fsSpy.opened).toBe(3);
     expect(fsSpy.closed).toBe(3);
 
-    await store.delete('web');
+    await store.remove('web');
     expect(await readdir(stateDir)).toEqual(['db.json']);
     expect(fsSpy.dirSyncs).toBe(2);
     expect(fsSpy.closed).toBe(fsSpy.opened);
@@ -263,10 +254,10 @@ describe('StateStore writes', () => {
 
   it('writes more than 256 files in batches of at most 256, one directory fsync each', async () => {
     fsSpy.fastFileSync = true;
-    const store = new StateStore(dir);
+    const store = new FileStore(dir);
     const ids = Array.from({ length: 257 }, (_, i) => `c${i}`);
     const lines = await debugLines('restart-manager:state', async () => {
-      await Promise.all(ids.map((id) => store.write(id, `"${id}"`)));
+      await Promise.all(ids.map((id) => store.save(id, state(id))));
     });
     expect(fsSpy.dirSyncs).toBe(2);
     expect(lines.filter((line) => line.includes('wrote '))).toEqual([
@@ -279,19 +270,19 @@ describe('StateStore writes', () => {
   });
 
   it('a batch whose every write failed does not fsync the directory', async () => {
-    const store = new StateStore(dir);
+    const store = new FileStore(dir);
     // `sub/x.json` lies in a directory that does not exist: the write fails even after its retry.
-    await expect(store.write('sub/x', '{}')).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(store.save('sub/x', state({}))).rejects.toMatchObject({ code: 'ENOENT' });
     expect(fsSpy.dirSyncs).toBe(0);
     expect(await readdir(dir)).toEqual([]);
     expect(fsSpy.closed).toBe(fsSpy.opened);
   });
 
   it('a failed directory fsync fails the writes of the batch that succeeded, not just the failed ones', async () => {
-    const store = new StateStore(dir);
+    const store = new FileStore(dir);
     fsSpy.dirSyncFaults.push('EIO');
-    const good = store.write('good', '{"ok":true}');
-    const bad = store.write('sub/x', '{}');
+    const good = store.save('good', state({ ok: true }));
+    const bad = store.save('sub/x', state({}));
     await expect(good).rejects.toMatchObject({ code: 'EIO' });
     await expect(bad).rejects.toMatchObject({ code: 'ENOENT' });
     expect(fsSpy.dirSyncs).toBe(1);
@@ -303,10 +294,10 @@ describe('StateStore writes', () => {
     ['a delete', 'EIO', 'rejects'],
     ['a delete', 'ENOENT', 'resolves'],
   ])('%s whose directory fsync fails with %s %s', async (what, code, settles) => {
-    const store = new StateStore(dir);
+    const store = new FileStore(dir);
     await writeFile(join(dir, 'web.json'), '{}');
     fsSpy.dirSyncFaults.push(code);
-    const call = what === 'a write' ? store.write('web', '{"new":1}') : store.delete('web');
+    const call = what === 'a write' ? store.save('web', state({ new: 1 })) : store.remove('web');
     if (settles === 'rejects') await expect(call).rejects.toMatchObject({ code });
     else await expect(call).resolves.toBeUndefined();
     expect(fsSpy.dirSyncs).toBe(1);
@@ -315,11 +306,11 @@ describe('StateStore writes', () => {
 
   it('makes the directory again after a directory fsync found it gone', async () => {
     const stateDir = join(dir, 'state');
-    const store = new StateStore(stateDir);
+    const store = new FileStore(stateDir);
     fsSpy.dirSyncFaults.push('ENOENT');
-    await expect(store.write('web', '{}')).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(store.save('web', state({}))).rejects.toMatchObject({ code: 'ENOENT' });
     await rm(stateDir, { recursive: true });
-    expect(await store.readAll()).toEqual([]);
+    expect(await store.load()).toEqual([]);
     expect(existsSync(stateDir)).toBe(true);
   });
 
@@ -327,18 +318,18 @@ describe('StateStore writes', () => {
     const blocker = join(dir, 'blocker');
     await writeFile(blocker, 'a file where the state directory should go');
     const stateDir = join(blocker, 'state');
-    const store = new StateStore(stateDir);
-    await expect(store.readAll()).rejects.toMatchObject({ code: 'ENOTDIR' });
+    const store = new FileStore(stateDir);
+    await expect(store.load()).rejects.toMatchObject({ code: 'ENOTDIR' });
     await rm(blocker);
-    expect(await store.readAll()).toEqual([]);
+    expect(await store.load()).toEqual([]);
     expect(existsSync(stateDir)).toBe(true);
-    await store.write('web', '{}');
+    await store.save('web', state({}));
     expect(await readFile(join(stateDir, 'web.json'), 'utf8')).toBe('{}');
   });
 });
 
-describe('StateStore.readAll', () => {
-  it('reads every <id>.json as text in name order and removes only stale temp files', async () => {
+describe('FileStore.load', () => {
+  it('reads every <id>.json in name order, reports unreadable ones by name, and removes only stale temp files', async () => {
     for (const id of ['m', 'c', 'x', 'a', 'q', 'b']) await writeFile(join(dir, `${id}.json`), `{"id":"${id}"}`);
     await mkdir(join(dir, 'adir.json'));
     await writeFile(join(dir, '.m.json.99999.3.tmp'), '{"half');
@@ -348,18 +339,35 @@ describe('StateStore.readAll', () => {
     await writeFile(join(dir, 'README'), 'not a state file');
 
     fsSpy.reverseReaddir = true;
-    const loaded = await new StateStore(dir).readAll();
+    const loaded = await new FileStore(dir).load();
     fsSpy.reverseReaddir = false;
 
     const ids = ['a', 'adir', 'b', 'c', 'm', 'q', 'x'];
-    expect(loaded.map((entry) => entry.id)).toEqual(ids);
+    expect(loaded.map((entry) => (entry as { id: string }).id)).toEqual(ids);
     for (const entry of loaded) {
-      expect(entry.file).toBe(join(dir, `${entry.id}.json`));
-      if (entry.id === 'adir') expect(entry).toMatchObject({ error: { code: 'EISDIR' } });
-      else expect(entry).toEqual({ id: entry.id, file: entry.file, text: `{"id":"${entry.id}"}` });
+      if (entry instanceof Error) {
+        expect(entry).toMatchObject({ code: 'ERR_STATE_FILE', id: 'adir', cause: { code: 'EISDIR' } });
+        expect(entry.message).toMatch(`Unreadable state file ${join(dir, 'adir.json')}: `);
+      } else expect(entry).toEqual({ id: entry.id });
     }
     expect((await readdir(dir)).sort()).toEqual(
       ['.hidden', 'README', 'notes.tmp', ...ids.map((id) => `${id}.json`)].sort(),
     );
+  });
+});
+
+describe('FileStore.load of a file that is not a state', () => {
+  it.each([
+    ['not JSON', '{"version": 1,', SyntaxError, (cause: Error) => cause.message],
+    ['the state of another id', '{"id":"db"}', TypeError, () => "State id 'db' does not match the file name"],
+    ['JSON null', 'null', TypeError, () => 'State id undefined does not match the file name'],
+  ])('%s is an ERR_STATE_FILE error naming the file, with the cause', async (_, text, kind, reason) => {
+    await writeFile(join(dir, 'web.json'), text);
+    const [entry] = await new FileStore(dir).load();
+    expect(entry).toBeInstanceOf(Error);
+    const error = entry as Error & { code?: string; id?: string };
+    expect(error).toMatchObject({ code: 'ERR_STATE_FILE', id: 'web' });
+    expect(error.cause).toBeInstanceOf(kind);
+    expect(error.message).toBe(`Corrupt state file ${join(dir, 'web.json')}: ${reason(error.cause as Error)}`);
   });
 });

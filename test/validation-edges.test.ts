@@ -3,7 +3,7 @@
  * is a TypeError for a wrong type, a RangeError for a right type out of range.
  */
 import { describe, expect, it } from 'vitest';
-import { assertContainerOptions, decodeContainerOptions } from '../src/container-options.js';
+import { assertContainerOptions, decodeContainerOptions } from '../src/supervisor/container-options.js';
 import {
   RestartManager,
   RestartPolicyError,

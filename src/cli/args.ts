@@ -5,8 +5,8 @@
  * @packageDocumentation
  */
 import { parseArgs } from 'node:util';
-import type { ContainerRestartOptions } from '../container-options.js';
-import { assertContainerId } from '../container-state.js';
+import type { ContainerRestartOptions } from '../supervisor/container-options.js';
+import { assertContainerId } from '../supervisor/state.js';
 import { type ExitCodeRule, resolveManagerOptions } from '../options.js';
 import { type RestartPolicy, parseRestartPolicy } from '../policy.js';
 

@@ -9,8 +9,8 @@ import { constants } from 'node:os';
 import { isContainerError, isRestartPolicyError } from '../errors.js';
 import { exitCodeOfStartError } from '../exit-code.js';
 import { formatRestartPolicy } from '../policy.js';
-import { Supervisor } from '../supervisor.js';
-import { processWorkload } from '../workload.js';
+import { Supervisor } from '../supervisor/supervisor.js';
+import { processWorkload } from '../workloads/process.js';
 import { type RunCommand, USAGE, UsageError, parseCommandLine } from './args.js';
 
 /** Where the CLI writes. */

@@ -4,8 +4,8 @@
  *
  * @packageDocumentation
  */
-import { type ManagerConfig, type RestartManagerOptions, resolveManagerOptions } from './options.js';
-import { assertObject } from './validate.js';
+import { type ManagerConfig, type RestartManagerOptions, resolveManagerOptions } from '../options.js';
+import { assertObject } from '../validate.js';
 
 /** The restart options a container may set for itself (and that persist with it). */
 export type ContainerRestartOptions = Pick<

@@ -1,8 +1,8 @@
 /**
- * Durable container state: one JSON file per container in a directory, each write atomic (temp
- * file, fsync, rename, directory fsync). Writes are coalesced per container and batched across
- * containers, so a storm of exits costs one directory fsync per batch; a write's promise resolves
- * only once a write holding that state (or a newer one) is durable.
+ * The built-in {@link StateStore} (`stateDir`): one JSON file per container in a directory, each
+ * write atomic (temp file, fsync, rename, directory fsync). Writes are coalesced per container and
+ * batched across containers, so a storm of exits costs one directory fsync per batch; a write's
+ * promise resolves only once a write holding that state (or a newer one) is durable.
  *
  * @internal
  * @packageDocumentation
@@ -10,6 +10,10 @@
 import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import createDebug from 'debug';
+import { ContainerError } from '../errors.js';
+import type { ContainerState } from './state.js';
+import type { StateStore } from './store.js';
+import { show } from '../validate.js';
 
 const log = createDebug('restart-manager:state');
 
@@ -22,9 +26,6 @@ interface Pending {
   text: string | undefined;
   readonly settle: { resolve: () => void; reject: (error: unknown) => void }[];
 }
-
-/** A state file read back: its text, or why it could not be read. */
-export type LoadedFile = { id: string; file: string; text: string } | { id: string; file: string; error: unknown };
 
 async function syncPath(path: string, flags: string): Promise<void> {
   const handle = await open(path, flags);
@@ -49,14 +50,32 @@ function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
 }
 
+/** The path of container `id`'s state file in `dir`. */
+export function stateFileOf(dir: string, id: string): string {
+  return join(dir, `${id}${SUFFIX}`);
+}
+
+/** A state file's JSON, or an `ERR_STATE_FILE` error naming the file (with the parse error as `cause`). */
+function parseStateFile(text: string, id: string, file: string): ContainerState | Error {
+  try {
+    const state: unknown = JSON.parse(text);
+    const stateId = typeof state === 'object' && state !== null ? (state as { id?: unknown }).id : undefined;
+    if (stateId !== id) throw new TypeError(`State id ${show(stateId)} does not match the file name`);
+    return state as ContainerState;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return new ContainerError('ERR_STATE_FILE', id, `Corrupt state file ${file}: ${reason}`, { cause: error });
+  }
+}
+
 /** Where one container's state lives, and its temp file while it is written. */
 function paths(dir: string, id: string, sequence: number): { file: string; temp: string } {
   return { file: join(dir, `${id}${SUFFIX}`), temp: join(dir, `.${id}${SUFFIX}.${process.pid}.${sequence}.tmp`) };
 }
 
-/** Writes container state to a directory, or nowhere when there is none. */
-export class StateStore {
-  readonly dir: string | undefined;
+/** Keeps container state in a directory, one file per container. */
+export class FileStore implements StateStore {
+  readonly dir: string;
   readonly #pending = new Map<string, Pending>();
   /** Whether a drain loop is writing the pending files. */
   #draining = false;
@@ -65,17 +84,17 @@ export class StateStore {
   #sequence = 0;
   #ready: Promise<void> | undefined;
 
-  constructor(dir: string | undefined) {
+  constructor(dir: string) {
     this.dir = dir;
   }
 
-  /** Durably writes `text` as container `id`'s state (in memory: resolves at once). */
-  write(id: string, text: string): Promise<void> {
-    return this.#enqueue(id, text);
+  /** Durably writes `state` as container `id`'s. */
+  save(id: string, state: ContainerState): Promise<void> {
+    return this.#enqueue(id, JSON.stringify(state));
   }
 
-  /** Durably deletes container `id`'s state. */
-  delete(id: string): Promise<void> {
+  /** Durably deletes container `id`'s state file. */
+  remove(id: string): Promise<void> {
     return this.#enqueue(id, undefined);
   }
 
@@ -84,14 +103,16 @@ export class StateStore {
     await Promise.allSettled([...this.#unsettled]);
   }
 
-  /** Reads every state file back (and removes temp files a crash left behind). */
-  async readAll(): Promise<LoadedFile[]> {
+  /**
+   * Reads every state file back (and removes temp files a crash left behind); a file that cannot be
+   * read or parsed, or whose id is not its name, is an `ERR_STATE_FILE` error naming it.
+   */
+  async load(): Promise<(ContainerState | Error)[]> {
     const { dir } = this;
-    if (dir === undefined) return [];
     await this.#ensureDir(dir);
     await this.flush();
     const names = (await readdir(dir)).sort();
-    const loaded: LoadedFile[] = [];
+    const loaded: (ContainerState | Error)[] = [];
     for (const name of names) {
       const file = join(dir, name);
       if (name.startsWith('.') && name.endsWith('.tmp')) {
@@ -100,23 +121,22 @@ export class StateStore {
       }
       if (!name.endsWith(SUFFIX)) continue;
       const id = name.slice(0, -SUFFIX.length);
+      let text: string;
       try {
-        loaded.push({ id, file, text: await readFile(file, 'utf8') });
+        text = await readFile(file, 'utf8');
       } catch (error) {
-        loaded.push({ id, file, error });
+        loaded.push(
+          new ContainerError('ERR_STATE_FILE', id, `Unreadable state file ${file}: ${String(error)}`, { cause: error }),
+        );
+        continue;
       }
+      loaded.push(parseStateFile(text, id, file));
     }
     return loaded;
   }
 
-  /** The path of container `id`'s state file. */
-  fileOf(id: string): string | undefined {
-    return this.dir === undefined ? undefined : join(this.dir, `${id}${SUFFIX}`);
-  }
-
   #enqueue(id: string, text: string | undefined): Promise<void> {
     const { dir } = this;
-    if (dir === undefined) return Promise.resolve();
     const written = new Promise<void>((resolve, reject) => {
       const pending = this.#pending.get(id);
       if (pending === undefined) this.#pending.set(id, { text, settle: [{ resolve, reject }] });

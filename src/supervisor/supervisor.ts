@@ -13,24 +13,25 @@ import {
   type ContainerStatus,
   STATE_VERSION,
   assertContainerId,
-  parseContainerState,
-} from './container-state.js';
-import { drawRandom } from './backoff.js';
-import type { DecisionReason } from './decision.js';
-import { ContainerError, isContainerError, isRestartCanceledError } from './errors.js';
-import { exitCodeOfStartError } from './exit-code.js';
+  validateContainerState,
+} from './state.js';
+import { drawRandom } from '../backoff.js';
+import type { DecisionReason } from '../decision.js';
+import { ContainerError, isContainerError, isRestartCanceledError } from '../errors.js';
+import { exitCodeOfStartError } from '../exit-code.js';
 import { GcQueue } from './gc.js';
-import { RestartManager } from './manager.js';
-import { type ManagerConfig, type RestartManagerOptions, resolveManagerOptions } from './options.js';
-import { type RestartPolicyInput, normalizeRestartPolicy } from './policy.js';
-import { type RestartOutcome, restartInThread } from './restart-in-thread.js';
-import { StateStore } from './state-store.js';
-import { assertDuration, assertFunction, assertObject, show } from './validate.js';
-import type { Run, Workload } from './workload.js';
+import { RestartManager } from '../manager.js';
+import { type ManagerConfig, type RestartManagerOptions, resolveManagerOptions } from '../options.js';
+import { type RestartPolicyInput, normalizeRestartPolicy } from '../policy.js';
+import { type RestartOutcome, restartInThread } from '../restart-in-thread.js';
+import { FileStore, stateFileOf } from './file-store.js';
+import type { StateStore } from './store.js';
+import { assertDuration, assertFunction, assertObject, show } from '../validate.js';
+import type { Run, Workload } from '../workload.js';
 
 const log = createDebug('restart-manager:supervisor');
 
-export type { ContainerInfo, ContainerStatus } from './container-state.js';
+export type { ContainerInfo, ContainerStatus } from './state.js';
 export type { ContainerRestartOptions } from './container-options.js';
 
 /** The options of a {@link Supervisor}: its own, and the restart options of all its containers. */
@@ -174,7 +175,10 @@ function isActive(status: ContainerStatus): boolean {
  */
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #containers = new Map<string, Container>();
-  readonly #store: StateStore;
+  readonly #store: StateStore | undefined;
+  readonly #stateDir: string | undefined;
+  /** State writes not yet settled, for {@link Supervisor.close}. */
+  readonly #unsettled = new Set<Promise<unknown>>();
   readonly #config: ManagerConfig;
   readonly #restoreDelayMs: number;
   readonly #restoreJitterMs: number;
@@ -201,7 +205,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#stopTimeoutMs = stopTimeoutMs ?? DEFAULT_SUPERVISOR_OPTIONS.stopTimeoutMs;
     assertDuration(this.#stopTimeoutMs, 'stopTimeoutMs', false);
     this.#config = resolveManagerOptions(managerOptions);
-    this.#store = new StateStore(stateDir);
+    this.#stateDir = stateDir;
+    this.#store = stateDir === undefined ? undefined : new FileStore(stateDir);
     this.#gc = new GcQueue({
       retryFailed: (id, attempts, error) => {
         this.#emit('gc', { id, phase: 'retry-failed', attempts, error });
@@ -360,7 +365,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       container.status = 'removing';
       this.#gc.delete(id);
       try {
-        await this.#store.delete(id);
+        await this.#track(this.#store?.remove(id));
       } catch (error) {
         container.status = previous;
         throw error;
@@ -401,16 +406,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     assertFunction(factory, 'factory');
     this.#assertOpen(undefined);
     const restored: string[] = [];
-    for (const loaded of await this.#store.readAll()) {
-      const { id, file } = loaded;
+    for (const loaded of (await this.#store?.load()) ?? []) {
+      const loadedId =
+        loaded instanceof Error ? (loaded as Partial<ContainerError>).id : (loaded as { id?: unknown }).id;
+      const name = typeof loadedId === 'string' ? loadedId : show(loadedId);
+      const file = this.#fileOf(name);
       try {
-        if ('error' in loaded) {
-          throw new ContainerError('ERR_STATE_FILE', id, `Unreadable state file ${file}: ${String(loaded.error)}`, {
-            cause: loaded.error,
-          });
-        }
-        assertContainerId(id);
-        const state = parseContainerState(loaded.text, id, file);
+        if (loaded instanceof Error) throw loaded;
+        const where = file === undefined ? `state of container ${name}` : `state file ${file}`;
+        const state = validateContainerState(loaded, name, where);
+        const { id } = state;
         if (this.#containers.has(id))
           throw new ContainerError('ERR_CONTAINER_EXISTS', id, `Container ${id} already exists`);
         const workload = await factory(id, state.meta);
@@ -421,7 +426,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.#restoreContainer(state, workload);
         restored.push(id);
       } catch (error) {
-        this.#emit('error', { id, error, file });
+        this.#emit('error', { id: name, error, file });
       }
     }
     return restored;
@@ -442,7 +447,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         for (const idle of container.idle.splice(0)) idle();
       }
     }
-    await this.#store.flush();
+    await Promise.allSettled([...this.#unsettled]);
   }
 
   #restoreContainer(state: ContainerState, workload: Workload): void {
@@ -659,7 +664,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const { id } = container;
     if (outcome.status === 'started') {
       void this.#onStarted(container, outcome.value, false).catch((error: unknown) => {
-        this.#emit('error', { id, error, file: this.#store.fileOf(id) });
+        this.#emit('error', { id, error, file: this.#fileOf(id) });
       });
       return;
     }
@@ -701,14 +706,29 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   #persist(container: Container): Promise<void> {
     if (this.#closed) return Promise.resolve();
-    return this.#store.write(container.id, JSON.stringify(this.#snapshot(container)));
+    return this.#track(this.#store?.save(container.id, this.#snapshot(container)));
   }
 
   /** Persists a change no call waits for; a failure is an `error` event, and the next write tries again. */
   #persistInBackground(container: Container): Promise<void> {
     return this.#persist(container).catch((error: unknown) => {
-      this.#emit('error', { id: container.id, error, file: this.#store.fileOf(container.id) });
+      this.#emit('error', { id: container.id, error, file: this.#fileOf(container.id) });
     });
+  }
+
+  #fileOf(id: string): string | undefined {
+    return this.#stateDir === undefined ? undefined : stateFileOf(this.#stateDir, id);
+  }
+
+  /** Resolves with `write`, remembering it until it settles (for {@link Supervisor.close}). */
+  #track(write: Promise<void> | undefined): Promise<void> {
+    if (write === undefined) return Promise.resolve();
+    this.#unsettled.add(write);
+    const forget = (): void => {
+      this.#unsettled.delete(write);
+    };
+    write.then(forget, forget);
+    return write;
   }
 
   #info(container: Container): ContainerInfo {

@@ -4,10 +4,11 @@
  * @internal
  * @packageDocumentation
  */
-import { ContainerError } from './errors.js';
-import { type RestartPolicy, normalizeRestartPolicy } from './policy.js';
+import { ContainerError } from '../errors.js';
+import { type RestartPolicy, normalizeRestartPolicy } from '../policy.js';
 import { type ContainerRestartOptions, decodeContainerOptions } from './container-options.js';
-import { assertBoolean, assertCount, assertExitCode, assertObject, show } from './validate.js';
+import type { RunHandle } from '../workload.js';
+import { assertBoolean, assertCount, assertExitCode, assertObject, show } from '../validate.js';
 
 /** The states of a container. */
 export const CONTAINER_STATUSES = Object.freeze(['created', 'running', 'restarting', 'exited', 'removing'] as const);
@@ -54,11 +55,26 @@ export interface ContainerInfo {
   readonly pid: number | null;
 }
 
-/** What a state file holds: the container as inspected, its own restart options and the caller's meta. */
-export interface ContainerState extends ContainerInfo {
+/**
+ * What is persisted of a container (a state file's JSON): the container as inspected, its own
+ * restart options, the caller's meta, and the handle of its last run.
+ */
+export interface ContainerState {
   readonly version: typeof STATE_VERSION;
+  readonly id: string;
+  readonly status: ContainerStatus;
+  readonly restartCount: number;
+  readonly failureCount: number;
+  readonly exitCode: number | null;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly hasBeenManuallyStopped: boolean;
+  readonly policy: RestartPolicy;
+  readonly pid: number | null;
   readonly options?: ContainerRestartOptions | undefined;
   readonly meta?: unknown;
+  /** The last run's {@link Run.handle}, while it may be running. */
+  readonly handle?: RunHandle | undefined;
 }
 
 function assertTimestamp(value: unknown, name: string): void {
@@ -68,15 +84,14 @@ function assertTimestamp(value: unknown, name: string): void {
 }
 
 /**
- * Parses and validates a state file's text; throws `ERR_STATE_FILE` naming the file (the parse or
- * validation error is the `cause`).
+ * Validates a loaded state; throws `ERR_STATE_FILE` naming `where` it came from (the validation
+ * error is the `cause`).
  */
-export function parseContainerState(text: string, id: string, file: string): ContainerState {
+export function validateContainerState(state: unknown, id: string, where: string): ContainerState {
   try {
-    const state: unknown = JSON.parse(text);
     assertObject(state, 'state');
     if (state.version !== STATE_VERSION) throw new TypeError(`Unsupported state version ${show(state.version)}`);
-    if (state.id !== id) throw new TypeError(`State id ${show(state.id)} does not match the file name`);
+    assertContainerId(state.id);
     const policy = normalizeRestartPolicy(state.policy as RestartPolicy);
     const options = state.options === undefined ? undefined : decodeContainerOptions(state.options);
     if (!CONTAINER_STATUSES.includes(state.status as ContainerStatus)) {
@@ -92,6 +107,6 @@ export function parseContainerState(text: string, id: string, file: string): Con
     return { ...(state as unknown as ContainerState), policy, options };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ContainerError('ERR_STATE_FILE', id, `Corrupt state file ${file}: ${reason}`, { cause: error });
+    throw new ContainerError('ERR_STATE_FILE', id, `Corrupt ${where}: ${reason}`, { cause: error });
   }
 }

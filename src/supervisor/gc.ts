@@ -5,9 +5,9 @@
  * @internal
  * @packageDocumentation
  */
-import { nextTimeoutMs } from './backoff.js';
-import type { Run } from './workload.js';
-import { type TimerHandle, startTimer, stopTimer } from './timers.js';
+import { nextTimeoutMs } from '../backoff.js';
+import type { Run } from '../workload.js';
+import { type TimerHandle, startTimer, stopTimer } from '../timers.js';
 
 /** The GC's retry backoff: first retry after 100 ms, doubling, capped at 10 s. */
 export const GC_BACKOFF = Object.freeze({

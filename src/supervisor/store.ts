@@ -1,0 +1,34 @@
+/**
+ * Where a {@link Supervisor} keeps its containers' state. The built-in store is the file store
+ * (`stateDir`); a runtime with its own database plugs its own in (`store`).
+ *
+ * @packageDocumentation
+ */
+import type { ContainerState } from './state.js';
+
+/**
+ * A place that keeps each container's state durably. Calls for one container may overlap (a newer
+ * state is saved while an older one is still being written): the store must apply them in the
+ * order they were made, so that the last call wins; it may coalesce them.
+ *
+ * @example
+ * ```ts
+ * const rows = new Map<string, ContainerState>();
+ * const store: StateStore = {
+ *   load: async () => [...rows.values()],
+ *   save: async (id, state) => void rows.set(id, state),
+ *   remove: async (id) => void rows.delete(id),
+ * };
+ * ```
+ */
+export interface StateStore {
+  /**
+   * Every state that `save` was given and `remove` did not take away; an entry that cannot be read
+   * comes back as an `Error` in its place (restore reports it as an `error` event and skips it).
+   */
+  load(): Promise<readonly (ContainerState | Error)[]>;
+  /** Keeps `state` as container `id`'s; resolves once it is durable. */
+  save(id: string, state: ContainerState): Promise<void>;
+  /** Forgets container `id`'s state; resolves once that is durable. */
+  remove(id: string): Promise<void>;
+}
