@@ -64,12 +64,13 @@ export type ContainerErrorCode =
   | 'ERR_CONTAINER_STATE'
   | 'ERR_CONTAINER_START_FAILED'
   | 'ERR_CONTAINER_STOP_FAILED'
+  | 'ERR_CONTAINER_KILL_FAILED'
   | 'ERR_SUPERVISOR_CLOSED'
   | 'ERR_STATE_FILE';
 
 /**
  * An error from a {@link Supervisor} call about one container: a bad or unknown id, a call that does
- * not fit the container's state, a failed manual start or stop (the workload's error is the `cause`),
+ * not fit the container's state, a failed manual start, stop or kill (the workload's error is the `cause`),
  * a closed supervisor, or a state file that cannot be read.
  */
 export class ContainerError extends Error {

@@ -48,6 +48,8 @@ export {
   DEFAULT_SUPERVISOR_OPTIONS,
   type SupervisorOptions,
   type SupervisorEvents,
+  type WallClock,
+  type WaitCondition,
   type ContainerSpec,
   type ContainerUpdate,
   type ContainerInfo,
@@ -55,4 +57,5 @@ export {
   type ContainerRestartOptions,
 } from './supervisor/supervisor.js';
 export { CONTAINER_STATUSES, MAX_ID_LENGTH, type ContainerState } from './supervisor/state.js';
+export type { PhaseName } from './supervisor/lifecycle.js';
 export type { StateStore } from './supervisor/store.js';

@@ -237,6 +237,21 @@ export class RestartManager {
   }
 
   /**
+   * Starts the backoff again: the next step's timeout is `backoff.initialMs`, as after a long run.
+   * For a restart that did not wait the backoff, such as a restore's fixed delay (which, as in Docker,
+   * does not use up a backoff step). The count and the rate-limit window are kept.
+   *
+   * @example
+   * ```ts
+   * const { decision } = restartInThread(rm, { exitCode: 255 }, start, { delayMs: 5_000 });
+   * rm.resetBackoff(); // the next exit waits 100 ms, not 200
+   * ```
+   */
+  resetBackoff(): void {
+    this.#timeoutMs = 0;
+  }
+
+  /**
    * Cancels the manager for good (idempotent): later steps decide `canceled`, `signal` aborts with a
    * {@link RestartCanceledError}, and every pending {@link RestartManager.waitCancel} resolves `true`.
    */

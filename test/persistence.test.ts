@@ -82,9 +82,11 @@ function restartingOf(supervisor: Supervisor): RestartingEvent[] {
 }
 
 /** The state file must be exactly the container as inspected, plus the version and `extra`. */
+/** The file holds what `inspect` shows (its `detail` only once the supervisor wrote the file). */
 function expectFileMirrors(supervisor: Supervisor, id: string, extra: Json = {}): Json {
   const state = readState(id);
-  expect(state).toEqual({ version: 1, ...supervisor.inspect(id), ...extra });
+  const { detail, ...info } = supervisor.inspect(id);
+  expect(state).toEqual({ version: 1, ...info, ...(state.detail !== undefined && { detail }), ...extra });
   return state;
 }
 
@@ -125,6 +127,7 @@ describe('state files', () => {
       version: 1,
       id: 'web',
       status: 'created',
+      detail: 'created',
       restartCount: 0,
       failureCount: 0,
       exitCode: null,
@@ -143,6 +146,7 @@ describe('state files', () => {
     expect(running).toEqual({
       ...created,
       status: 'running',
+      detail: 'running',
       pid: workload.last.pid,
       startedAt: expect.stringMatching(ISO) as unknown,
     });
@@ -164,6 +168,7 @@ describe('state files', () => {
       version: 1,
       id: 'web',
       status: 'exited',
+      detail: 'exited',
       restartCount: 0,
       failureCount: 0,
       exitCode: 143,
@@ -412,9 +417,18 @@ describe('state files', () => {
     // windowMs Infinity is a lifetime budget: the restore's restart used it up.
     expect(byId.get('limited')).toMatchObject({ restart: false, reason: 'rate-limited' });
     expect(byId.get('windowed')).toMatchObject({ restart: true });
-    // resetAfterMs Infinity: the backoff never resets, so it doubles (10 → 20) even after a long run.
-    expect(byId.get('steady')).toMatchObject({ restart: true, delayMs: 20 });
+    // The restore's fixed delay did not use up a backoff step: the first exit after it waits initialMs.
+    expect(byId.get('steady')).toMatchObject({ restart: true, delayMs: 10 });
     expect(byId.get('resetting')).toMatchObject({ restart: true, delayMs: 10 });
+    await waitFor(() => ['steady', 'resetting'].every((id) => workloads.get(id)?.runs.length === 2));
+    await waitFor(() => ['steady', 'resetting'].every((id) => second.inspect(id).status === 'running'));
+    offsetMs += 1e9;
+    for (const id of ['steady', 'resetting']) workloads.get(id)?.last.end(1);
+    await waitFor(() => exits.filter((exit) => exit.exitCode === 1).length === 6);
+    const [steady, resetting] = ['steady', 'resetting'].map((id) => exits.filter((exit) => exit.id === id).at(-1));
+    // resetAfterMs Infinity: the backoff never resets, so it doubles (10 → 20) even after a long run.
+    expect(steady).toMatchObject({ restart: true, delayMs: 20 });
+    expect(resetting).toMatchObject({ restart: true, delayMs: 10 });
 
     await second.close();
     for (const id of Object.keys(specs)) {

@@ -276,7 +276,11 @@ describe('with fake timers, in memory', () => {
       expect(stopping.settled).toBe(true);
       await expect(stopping.result).resolves.toBeUndefined();
       expect(run.stopCalls).toEqual([]);
-      expect(supervisor.inspect('web')).toMatchObject({ status: 'running', hasBeenManuallyStopped: true });
+      expect(supervisor.inspect('web')).toMatchObject({
+        status: 'exited',
+        detail: 'collecting',
+        hasBeenManuallyStopped: true,
+      });
       run.stopError = undefined;
       await vi.advanceTimersByTimeAsync(100);
       expect(run.stopCalls).toEqual([10_000]);

@@ -62,6 +62,7 @@ describe('Supervisor: adding and inspecting', () => {
     expect(supervisor.inspect('web')).toEqual({
       id: 'web',
       status: 'created',
+      detail: 'created',
       restartCount: 0,
       failureCount: 0,
       exitCode: null,
@@ -406,7 +407,8 @@ describe('Supervisor: garbage collection', () => {
     run.lose();
     await vi.advanceTimersByTimeAsync(0);
     expect(events.at(-1)).toMatchObject({ event: 'gc', payload: { id: 'web', phase: 'queued' } });
-    expect(supervisor.inspect('web').status).toBe('running');
+    // Being collected is not running: its run is lost, and the policy decides once it is gone.
+    expect(supervisor.inspect('web')).toMatchObject({ status: 'exited', detail: 'collecting', pid: run.pid });
     await expectCode(supervisor.start('web'), 'ERR_CONTAINER_STATE');
     await vi.advanceTimersByTimeAsync(100);
     expect(run.stopCalls).toHaveLength(1);

@@ -22,8 +22,8 @@ export const GC_BACKOFF = Object.freeze({
 export interface GcCallbacks {
   /** A stop attempt failed; another follows after `nextDelayMs`. */
   retryFailed(id: string, attempt: number, error: unknown, nextDelayMs: number): void;
-  /** A stop succeeded (or the run ended by itself): the run is gone. */
-  collected(id: string, attempts: number): void;
+  /** A stop succeeded (or the run ended by itself): `run` is gone. */
+  collected(id: string, attempts: number, run: Run): void;
 }
 
 interface Entry {
@@ -72,7 +72,7 @@ export class GcQueue {
     const entry = this.#entries.get(id);
     if (entry === undefined) return;
     this.#drop(id, entry);
-    this.#callbacks.collected(id, entry.attempts);
+    this.#callbacks.collected(id, entry.attempts, entry.run);
   }
 
   /** Forgets container `id`'s entry without collecting it. */

@@ -8,6 +8,7 @@ import { ContainerError } from '../errors.js';
 import { type RestartPolicy, normalizeRestartPolicy } from '../policy.js';
 import { type ContainerRestartOptions, decodeContainerOptions } from './container-options.js';
 import type { RunHandle } from '../workload.js';
+import type { PhaseName } from './lifecycle.js';
 import { assertBoolean, assertCount, assertExitCode, assertObject, show } from '../validate.js';
 
 /** The states of a container. */
@@ -39,6 +40,14 @@ export function assertContainerId(id: unknown): asserts id is string {
 export interface ContainerInfo {
   readonly id: string;
   readonly status: ContainerStatus;
+  /**
+   * The phase of its lifecycle, finer than `status`: `created`, `starting` (status `created`,
+   * `exited` or `restarting`), `running`, `stopping` (`running`), `recovering` (`running`: a run
+   * that may have survived a daemon restart is being looked for), `restarting`, `collecting`
+   * (`exited`: a run that was lost or could not be stopped is being garbage-collected), `exited` or
+   * `removing`.
+   */
+  readonly detail: PhaseName;
   /** Automatic restarts since the last manual start. */
   readonly restartCount: number;
   /** The restart manager's count (consecutive failures, or restarts under `profile: 'docker'`). */
@@ -63,6 +72,8 @@ export interface ContainerState {
   readonly version: typeof STATE_VERSION;
   readonly id: string;
   readonly status: ContainerStatus;
+  /** The phase it was in (for a person reading the file; a restore goes by `status`). */
+  readonly detail?: PhaseName | undefined;
   readonly restartCount: number;
   readonly failureCount: number;
   readonly exitCode: number | null;

@@ -1,70 +1,39 @@
 /**
- * `Supervisor`: the container lifecycle around the restart manager — exits, manual stops and
- * starts, garbage collection, restore after a daemon restart, and state that survives a crash.
+ * `Supervisor`: the shell around each container's lifecycle (`lifecycle.ts`, where every phase and
+ * transition is written down). It serialises the calls on a container, feeds events into the pure
+ * transition function, and carries out the effects it returns: state writes, events, starting,
+ * stopping and signalling runs, the restart timer, garbage collection and recovery at a restore.
  *
  * @packageDocumentation
  */
 import { EventEmitter } from 'node:events';
+import { constants } from 'node:os';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import createDebug from 'debug';
-import { type ContainerRestartOptions, encodeContainerOptions, mergeContainerOptions } from './container-options.js';
-import {
-  type ContainerInfo,
-  type ContainerState,
-  type ContainerStatus,
-  STATE_VERSION,
-  assertContainerId,
-  validateContainerState,
-} from './state.js';
 import { drawRandom } from '../backoff.js';
-import type { DecisionReason } from '../decision.js';
-import { ContainerError, isContainerError, isRestartCanceledError } from '../errors.js';
+import { ContainerError, type ContainerErrorCode, isRestartCanceledError } from '../errors.js';
 import { exitCodeOfStartError } from '../exit-code.js';
-import { GcQueue } from './gc.js';
-import { RestartManager } from '../manager.js';
-import { type ManagerConfig, type RestartManagerOptions, resolveManagerOptions } from '../options.js';
+import { type RestartDecision, RestartManager } from '../manager.js';
 import { type RestartPolicyInput, normalizeRestartPolicy } from '../policy.js';
-import { type RestartOutcome, restartInThread } from '../restart-in-thread.js';
-import { FileStore, stateFileOf } from './file-store.js';
-import type { StateStore } from './store.js';
-import { assertDuration, assertFunction, assertObject, show } from '../validate.js';
+import { type TimerHandle, startTimer, stopTimer } from '../timers.js';
+import { MAX_EXIT_CODE, assertDuration, assertFunction, assertObject, assertOneOf, show } from '../validate.js';
 import type { Run, Workload } from '../workload.js';
+import { type Container, type StartOutcome, infoOf, newContainer, snapshotOf } from './container.js';
+import { type ContainerRestartOptions, mergeContainerOptions } from './container-options.js';
+import { type SupervisorEvents, emitSafely } from './events.js';
+import { stateFileOf } from './file-store.js';
+import { GcQueue } from './gc.js';
+import { type Effect, type LifecycleEvent, type Move, type PhaseName, added, transition } from './lifecycle.js';
+import { type SupervisorConfig, type SupervisorOptions, resolveSupervisorOptions } from './options.js';
+import { persistedOf, restored, survivorRun } from './restore.js';
+import { type ContainerInfo, type ContainerState, assertContainerId, validateContainerState } from './state.js';
 
 const log = createDebug('restart-manager:supervisor');
 
 export type { ContainerInfo, ContainerStatus } from './state.js';
 export type { ContainerRestartOptions } from './container-options.js';
-
-/** The options of a {@link Supervisor}: its own, and the restart options of all its containers. */
-export interface SupervisorOptions extends RestartManagerOptions {
-  /**
-   * Where each container's state is persisted (one JSON file per container); none: in memory only.
-   * @defaultValue none
-   */
-  readonly stateDir?: string | undefined;
-  /**
-   * How long {@link Supervisor.restore} waits before restarting a container, in ms (not the backoff).
-   * @defaultValue 5 000
-   */
-  readonly restoreDelayMs?: number | undefined;
-  /**
-   * A random part of up to this many ms added to each restored container's delay, so that a daemon
-   * restart does not start every container at once.
-   * @defaultValue 0
-   */
-  readonly restoreJitterMs?: number | undefined;
-  /**
-   * How long a stop waits after the graceful signal before forcing, in ms.
-   * @defaultValue 10 000
-   */
-  readonly stopTimeoutMs?: number | undefined;
-}
-
-/** The defaults of the {@link Supervisor}'s own options. */
-export const DEFAULT_SUPERVISOR_OPTIONS = Object.freeze({
-  restoreDelayMs: 5_000,
-  restoreJitterMs: 0,
-  stopTimeoutMs: 10_000,
-});
+export type { SupervisorEvents } from './events.js';
+export { DEFAULT_SUPERVISOR_OPTIONS, type SupervisorOptions, type WallClock } from './options.js';
 
 /** What {@link Supervisor.add} takes. */
 export interface ContainerSpec {
@@ -86,55 +55,19 @@ export interface ContainerUpdate {
   readonly options?: ContainerRestartOptions | undefined;
 }
 
-/** The events of a {@link Supervisor}, each with its payload. */
-export interface SupervisorEvents {
-  /** A run started (`manual`: by {@link Supervisor.start}, else by a restart). */
-  start: [{ id: string; pid: number | null; restartCount: number; manual: boolean }];
-  /** A run ended (or was collected), with the restart decision taken on it. */
-  exit: [
-    { id: string; exitCode: number; execDurationMs: number; restart: boolean; delayMs: number; reason: DecisionReason },
-  ];
-  /** A restart is scheduled after `delayMs`. */
-  restarting: [{ id: string; exitCode: number; delayMs: number; restartCount: number; failureCount: number }];
-  /** A pending restart was canceled (a manual stop or remove). */
-  'restart-canceled': [{ id: string; exitCode: number }];
-  /** A restart's (or a manual start's) workload failed to start. */
-  'start-failed': [{ id: string; exitCode: number; error: unknown; manual: boolean }];
-  /** A manual stop was requested. */
-  stop: [{ id: string }];
-  /** The container was removed. */
-  remove: [{ id: string }];
-  /** Garbage collection: a run was `queued`, a stop `retry-failed`, or the run was `collected`. */
-  gc: [{ id: string; phase: 'queued' | 'retry-failed' | 'collected'; attempts: number; error?: unknown }];
-  /** Something failed outside any call: a state write, a state file, a listener. */
-  error: [{ id: string | undefined; error: unknown; file?: string | undefined }];
-}
+/**
+ * What {@link Supervisor.wait} waits for: `'not-running'`, the container down for good (exited with
+ * no restart pending, or never started); `'next-exit'`, the next exit of a run, whether a restart
+ * follows or not; `'removed'`, its removal.
+ */
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
-interface Container {
-  readonly id: string;
-  workload: Workload;
-  meta: unknown;
-  options: ContainerRestartOptions | undefined;
-  config: ManagerConfig;
-  manager: RestartManager;
-  /** The manager a pending restart waits on (it may differ from `manager` after an update). */
-  pending: RestartManager | undefined;
-  status: ContainerStatus;
-  restartCount: number;
-  exitCode: number | null;
-  startedAt: number | null;
-  finishedAt: number | null;
-  hasBeenManuallyStopped: boolean;
-  run: Run | undefined;
-  /** When the current run started, on the manager's clock. */
-  runStartedAtMs: number;
-  /** Serialises the calls on this container. */
-  lock: Promise<unknown>;
-  /** Called once the container has left `running`/`restarting` and that is persisted. */
-  idle: (() => void)[];
-  /** Settles once the last transition to `exited` is persisted (or reported as an `error` event). */
-  exitPersisted: Promise<void>;
-}
+const WAIT_CONDITIONS: readonly WaitCondition[] = ['not-running', 'next-exit', 'removed'];
+/** Phases a call waits through: a run on its way up, on its way down, or an exit being decided. */
+const BUSY: ReadonlySet<PhaseName> = new Set(['starting', 'stopping', 'deciding']);
+const DOWN: ReadonlySet<PhaseName> = new Set(['created', 'exited', 'removed']);
+/** Yield to the event loop after this long of restoring without a break. */
+const RESTORE_SLICE_MS = 10;
 
 const noop = (): void => undefined;
 
@@ -154,14 +87,21 @@ function isRun(value: unknown): value is Run {
   );
 }
 
-function isActive(status: ContainerStatus): boolean {
-  return status === 'running' || status === 'restarting';
+function isExitCode(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_EXIT_CODE;
+}
+
+/** How a phase reads in "Cannot start container web: it is …". */
+function described(phase: PhaseName): string {
+  if (phase === 'collecting') return 'being garbage-collected';
+  return phase === 'recovering' ? 'being recovered' : phase;
 }
 
 /**
  * Supervises containers: each has a workload, a restart policy and a {@link RestartManager}, and is
  * restarted after an exit, after garbage collection, and on {@link Supervisor.restore} after a daemon
- * restart. With a `stateDir`, every call that resolved is durable.
+ * restart (a run that survived the daemon is found and never duplicated). With a `stateDir` or a
+ * `store`, every call that resolved is durable.
  *
  * @example
  * ```ts
@@ -175,15 +115,10 @@ function isActive(status: ContainerStatus): boolean {
  */
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #containers = new Map<string, Container>();
-  readonly #store: StateStore | undefined;
-  readonly #stateDir: string | undefined;
+  readonly #config: SupervisorConfig;
+  readonly #gc: GcQueue;
   /** State writes not yet settled, for {@link Supervisor.close}. */
   readonly #unsettled = new Set<Promise<unknown>>();
-  readonly #config: ManagerConfig;
-  readonly #restoreDelayMs: number;
-  readonly #restoreJitterMs: number;
-  readonly #stopTimeoutMs: number;
-  readonly #gc: GcQueue;
   #closed = false;
 
   /**
@@ -192,27 +127,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   constructor(options: SupervisorOptions = {}) {
     super();
-    const value: unknown = options;
-    assertObject(value, 'options');
-    const { stateDir, restoreDelayMs, restoreJitterMs, stopTimeoutMs, ...managerOptions } = options;
-    if (stateDir !== undefined && (typeof stateDir !== 'string' || stateDir === '')) {
-      throw new TypeError(`Expected \`stateDir\` to be a non-empty string, got ${show(stateDir)}`);
-    }
-    this.#restoreDelayMs = restoreDelayMs ?? DEFAULT_SUPERVISOR_OPTIONS.restoreDelayMs;
-    assertDuration(this.#restoreDelayMs, 'restoreDelayMs', false);
-    this.#restoreJitterMs = restoreJitterMs ?? DEFAULT_SUPERVISOR_OPTIONS.restoreJitterMs;
-    assertDuration(this.#restoreJitterMs, 'restoreJitterMs', false);
-    this.#stopTimeoutMs = stopTimeoutMs ?? DEFAULT_SUPERVISOR_OPTIONS.stopTimeoutMs;
-    assertDuration(this.#stopTimeoutMs, 'stopTimeoutMs', false);
-    this.#config = resolveManagerOptions(managerOptions);
-    this.#stateDir = stateDir;
-    this.#store = stateDir === undefined ? undefined : new FileStore(stateDir);
+    this.#config = resolveSupervisorOptions(options);
     this.#gc = new GcQueue({
       retryFailed: (id, attempts, error) => {
         this.#emit('gc', { id, phase: 'retry-failed', attempts, error });
       },
-      collected: (id, attempts) => {
-        this.#onCollected(id, attempts);
+      collected: (id, attempts, run) => {
+        this.#collected(id, attempts, run);
       },
     });
   }
@@ -233,32 +154,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     assertObject(workload, 'spec.workload');
     assertFunction(workload.start, 'spec.workload.start');
     if (spec.meta !== undefined) JSON.stringify(spec.meta);
-    const config = mergeContainerOptions(this.#config, spec.options);
+    const config = mergeContainerOptions(this.#config.manager, spec.options);
     if (this.#containers.has(id))
       throw new ContainerError('ERR_CONTAINER_EXISTS', id, `Container ${id} already exists`);
-    const container: Container = {
-      id,
-      workload: spec.workload,
-      meta: spec.meta,
-      options: spec.options,
-      config,
-      manager: new RestartManager(policy, 0, config),
-      pending: undefined,
-      status: 'created',
-      restartCount: 0,
-      exitCode: null,
-      startedAt: null,
-      finishedAt: null,
-      hasBeenManuallyStopped: false,
-      run: undefined,
-      runStartedAtMs: 0,
-      lock: Promise.resolve(),
-      idle: [],
-      exitPersisted: Promise.resolve(),
-    };
+    const manager = new RestartManager(policy, 0, config);
+    const fields = { workload: spec.workload, meta: spec.meta, options: spec.options, config, manager };
+    const container = newContainer(id, added(), fields);
     this.#containers.set(id, container);
     try {
-      await this.#persist(container);
+      await this.#write(container, true);
     } catch (error) {
       if (this.#containers.get(id) === container) this.#containers.delete(id);
       throw error;
@@ -269,60 +173,74 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * Starts a `created` or `exited` container by hand: a new restart manager (restart count 0); the
    * manual-stop flag is cleared once the start succeeded. Resolves once it runs and that is persisted.
    *
-   * @throws {@link ContainerError} `ERR_NO_SUCH_CONTAINER`, `ERR_CONTAINER_STATE` (running, restarting
-   *   or being collected), or `ERR_CONTAINER_START_FAILED` with the workload's error as `cause`
-   *   (the container is then `exited`).
+   * @throws {@link ContainerError} `ERR_NO_SUCH_CONTAINER`, `ERR_CONTAINER_STATE` (not created or
+   *   exited, e.g. running, restarting or being collected), or `ERR_CONTAINER_START_FAILED` with the
+   *   workload's error as `cause` (the container is then `exited`; a start that has not settled within
+   *   `startTimeoutMs` fails so).
    */
   async start(id: string): Promise<void> {
-    return this.#serialize(id, async (container) => {
-      if (isActive(container.status) || this.#gc.has(id)) {
-        throw this.#stateError(container, 'start');
-      }
-      container.manager.cancel();
-      container.manager = new RestartManager(container.manager.policy, 0, container.config);
-      container.restartCount = 0;
-      let run: Run;
-      try {
-        run = await this.#startRun(container, container.manager.signal);
-      } catch (error) {
-        container.status = 'exited';
-        container.exitCode = exitCodeOfStartError(error);
-        container.finishedAt = Date.now();
-        this.#emit('start-failed', { id, exitCode: container.exitCode, error, manual: true });
-        await this.#persist(container);
-        throw new ContainerError(
-          'ERR_CONTAINER_START_FAILED',
-          id,
-          `Container ${id} failed to start: ${String(error)}`,
-          {
-            cause: error,
-          },
-        );
-      }
-      await this.#onStarted(container, run, true);
-    });
+    return this.#serialize(id, (container) => this.#start(container));
   }
 
   /**
    * Stops a container by hand: cancels its manager (a pending restart never happens), sets and
    * persists the manual-stop flag, then stops the run (SIGTERM, then SIGKILL after `timeoutMs`).
    * Resolves once the container is `exited` and that is persisted; a stopped container stays as it is.
-   * A container being garbage-collected (its earlier stop failed) is not stopped again: the call
-   * resolves once the flag is persisted, the collection goes on, and no restart follows it.
+   * A run still starting is stopped as soon as it arrives (within `startTimeoutMs`). A container
+   * being garbage-collected (its earlier stop failed) is not stopped again: the call resolves once
+   * the flag is persisted, the collection goes on, and no restart follows it.
    *
    * @throws {@link ContainerError} `ERR_NO_SUCH_CONTAINER`, or
    *   `ERR_CONTAINER_STOP_FAILED` when the run could not be stopped (it is then garbage-collected).
    */
   async stop(id: string, options: { readonly timeoutMs?: number | undefined } = {}): Promise<void> {
     assertStopOptions(options);
+    return this.#serialize(id, (container) => this.#stop(container, options.timeoutMs ?? this.#config.stopTimeoutMs));
+  }
+
+  /**
+   * A manual stop, then a manual start (Docker's `restart`); a container that is not running is just started.
+   *
+   * @throws As {@link Supervisor.stop} and {@link Supervisor.start}.
+   */
+  async restart(id: string, options: { readonly timeoutMs?: number | undefined } = {}): Promise<void> {
+    assertStopOptions(options);
     return this.#serialize(id, async (container) => {
-      await this.#stopContainer(container, options.timeoutMs ?? this.#stopTimeoutMs);
+      await this.#stop(container, options.timeoutMs ?? this.#config.stopTimeoutMs);
+      await this.#start(container);
     });
   }
 
   /**
+   * Sends `signal` to the container's run, at once (not behind other calls). It is NOT a manual stop:
+   * the exit that follows is decided by the restart policy (Docker treats any `docker kill` as one).
+   *
+   * @param signal - A signal name. @defaultValue `'SIGKILL'`
+   * @throws `TypeError`/`RangeError` for a bad signal; {@link ContainerError} `ERR_NO_SUCH_CONTAINER`,
+   *   `ERR_CONTAINER_STATE` (not running, or its run has no `kill`), `ERR_CONTAINER_KILL_FAILED` (the
+   *   run's `kill` threw; its error is the `cause`).
+   */
+  async kill(id: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (typeof signal !== 'string') throw new TypeError(`Expected \`signal\` to be a signal name, got ${show(signal)}`);
+    if (!(signal in constants.signals))
+      throw new RangeError(`Expected \`signal\` to be a signal name, got ${show(signal)}`);
+    const container = this.#get(id);
+    this.#assertOpen(id);
+    const { phase } = container.state;
+    if ((phase.name === 'running' || phase.name === 'stopping') && typeof phase.run.kill !== 'function') {
+      throw new ContainerError('ERR_CONTAINER_STATE', id, `Cannot kill container ${id}: its run takes no signal`);
+    }
+    await this.#call(container, { type: 'kill', signal }, 'kill');
+    const failure = await container.killed;
+    if (failure !== undefined) {
+      const message = `Container ${id} could not be sent ${signal}: ${String(failure.error)}`;
+      throw new ContainerError('ERR_CONTAINER_KILL_FAILED', id, message, { cause: failure.error });
+    }
+  }
+
+  /**
    * Changes a container's policy (and/or its restart options) from its next exit on; the count and
-   * backoff carry over.
+   * backoff carry over (a restart already pending still happens, as in Docker).
    *
    * @throws {@link ContainerError} `ERR_NO_SUCH_CONTAINER`; {@link RestartPolicyError} (nothing changes).
    */
@@ -331,7 +249,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const value: unknown = update;
     assertObject(value, 'update');
     const policy = update.policy === undefined ? undefined : normalizeRestartPolicy(update.policy);
-    const config = update.options === undefined ? undefined : mergeContainerOptions(this.#config, update.options);
+    const config =
+      update.options === undefined ? undefined : mergeContainerOptions(this.#config.manager, update.options);
     return this.#serialize(id, async (container) => {
       if (config !== undefined) {
         const json = container.manager.toJSON();
@@ -341,13 +260,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       } else if (policy !== undefined) {
         container.manager.setPolicy(policy);
       }
-      await this.#persist(container);
+      await this.#call(container, { type: 'update' }, 'update');
     });
   }
 
   /**
-   * Removes a container and its state file. A running or restarting one is refused unless `force`,
-   * which stops it at once (SIGKILL without grace) first.
+   * Removes a container and its state. One that is not `created` or `exited` is refused unless
+   * `force`, which stops it at once (SIGKILL without grace) first; a container being collected is let go of.
    *
    * @throws {@link ContainerError} `ERR_NO_SUCH_CONTAINER` or `ERR_CONTAINER_STATE`.
    */
@@ -358,23 +277,51 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (typeof force !== 'boolean')
       throw new TypeError(`Expected \`options.force\` to be a boolean, got ${show(force)}`);
     return this.#serialize(id, async (container) => {
-      const active = isActive(container.status) || this.#gc.has(id);
-      if (active && !force) throw this.#stateError(container, 'remove');
-      if (active) await this.#stopContainer(container, 0);
-      const previous = container.status;
-      container.status = 'removing';
-      this.#gc.delete(id);
+      const { name } = container.state.phase;
+      const idle = name === 'created' || name === 'exited';
+      if (!idle && !force) throw this.#stateError(container, 'remove', name);
+      if (!idle) await this.#stop(container, 0);
       try {
-        await this.#track(this.#store?.remove(id));
+        await this.#call(container, { type: 'remove', force }, 'remove');
       } catch (error) {
-        container.status = previous;
+        if (container.state.phase.name === 'removing') this.#move(container, { type: 'remove-failed' });
         throw error;
       }
+      this.#move(container, { type: 'removed' });
       this.#containers.delete(id);
-      // A run being collected is let go of: its end no longer concerns (or persists) this container.
-      container.run = undefined;
-      container.manager.cancel();
-      this.#emit('remove', { id });
+    });
+  }
+
+  /**
+   * Resolves with the container's last exit code (`null` if it never exited) once `condition` holds:
+   * `'not-running'` (at once if it already is down for good), `'next-exit'` or `'removed'`. A
+   * removal ends a `'not-running'` wait too; it rejects a `'next-exit'` one.
+   *
+   * @param condition - See {@link WaitCondition}. @defaultValue `'not-running'`
+   * @throws `TypeError`/`RangeError` for a bad condition; {@link ContainerError} `ERR_NO_SUCH_CONTAINER`,
+   *   or `ERR_SUPERVISOR_CLOSED` (also when the supervisor closes while waiting).
+   */
+  async wait(id: string, condition: WaitCondition = 'not-running'): Promise<number | null> {
+    assertOneOf(condition, 'condition', WAIT_CONDITIONS);
+    const container = this.#get(id);
+    this.#assertOpen(id);
+    const done = (): boolean => DOWN.has(container.state.phase.name);
+    if (condition === 'not-running' && done()) return container.state.exitCode;
+    return new Promise((resolve, reject) => {
+      const watcher = (effects: readonly Effect<Run>[] | 'closed'): void => {
+        const { phase } = container.state;
+        let settled = true;
+        if (effects === 'closed') reject(this.#closedError(id));
+        else if (condition === 'next-exit' && effects.some((e) => e.type === 'emit' && e.event === 'exit')) {
+          resolve(container.state.exitCode);
+        } else if (condition === 'next-exit' && phase.name === 'removed') {
+          reject(new ContainerError('ERR_NO_SUCH_CONTAINER', id, `Container ${id} was removed`));
+        } else if (condition === 'removed' ? phase.name === 'removed' : condition === 'not-running' && done()) {
+          resolve(container.state.exitCode);
+        } else settled = false;
+        if (settled) container.watchers.delete(watcher);
+      };
+      container.watchers.add(watcher);
     });
   }
 
@@ -384,340 +331,411 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * @throws {@link ContainerError} `ERR_INVALID_CONTAINER_ID` or `ERR_NO_SUCH_CONTAINER`.
    */
   inspect(id: string): ContainerInfo {
-    return this.#info(this.#get(id));
+    return infoOf(this.#get(id));
   }
 
   /** Every container's {@link Supervisor.inspect} object, in the order they were added. */
   list(): ContainerInfo[] {
-    return [...this.#containers.values()].map((container) => this.#info(container));
+    return [...this.#containers.values()].map(infoOf);
   }
 
   /**
-   * After a daemon restart: loads every state file, rebuilds each workload with `factory(id, meta)`,
-   * and decides each container again with a new manager (its persisted policy, failure count and
-   * manual-stop flag), restarting after `restoreDelayMs` (+ up to `restoreJitterMs`). A container
-   * persisted `running` or `restarting` counts as exited with 255; `exited` keeps its code; `created`
-   * stays created. A manual stop is sticky: only `always` restarts such a container. A state file
-   * that cannot be read is an `error` event naming it; the others are restored still.
-   *
-   * @returns The ids restored.
+   * After a daemon restart: loads every persisted state, rebuilds each workload with
+   * `factory(id, meta)`, and decides each container again with a new manager (its persisted policy,
+   * failure count and manual-stop flag), restarting after `restoreDelayMs` (+ up to `restoreJitterMs`).
+   * A run that may have survived the old daemon (persisted with a handle, and a workload that can
+   * `recover`) is looked for first: stopped, then decided as exit 255 (or, with `liveRestore`,
+   * re-adopted as running); one that cannot be stopped is garbage-collected, never started beside.
+   * Any other container persisted `running` or `restarting` counts as exited with 255; `exited` keeps
+   * its code; `created` stays created. A manual stop is sticky: only `always` restarts such a
+   * container. A state that cannot be read is an `error` event naming it; the others are restored still.
+   * Resolves once every container is decided (or re-adopted), with the ids restored.
    */
   async restore(factory: (id: string, meta: unknown) => Workload | Promise<Workload>): Promise<string[]> {
     assertFunction(factory, 'factory');
     this.#assertOpen(undefined);
-    const restored: string[] = [];
-    for (const loaded of (await this.#store?.load()) ?? []) {
+    const restoredIds: string[] = [];
+    const settled: Promise<void>[] = [];
+    let sliceStartMs = performance.now();
+    for (const loaded of (await this.#config.store?.load()) ?? []) {
       const loadedId =
         loaded instanceof Error ? (loaded as Partial<ContainerError>).id : (loaded as { id?: unknown }).id;
       const name = typeof loadedId === 'string' ? loadedId : show(loadedId);
       const file = this.#fileOf(name);
       try {
         if (loaded instanceof Error) throw loaded;
-        const where = file === undefined ? `state of container ${name}` : `state file ${file}`;
-        const state = validateContainerState(loaded, name, where);
-        const { id } = state;
-        if (this.#containers.has(id))
-          throw new ContainerError('ERR_CONTAINER_EXISTS', id, `Container ${id} already exists`);
-        const workload = await factory(id, state.meta);
-        if (typeof workload !== 'object' || typeof (workload as Partial<Workload> | null)?.start !== 'function') {
-          throw new TypeError(`The restore factory returned no workload for container ${id}: ${show(workload)}`);
+        const state = validateContainerState(
+          loaded,
+          name,
+          file === undefined ? `state of container ${name}` : `state file ${file}`,
+        );
+        if (this.#containers.has(state.id)) {
+          throw new ContainerError('ERR_CONTAINER_EXISTS', state.id, `Container ${state.id} already exists`);
         }
-        if (this.#closed || this.#containers.has(id)) continue;
-        this.#restoreContainer(state, workload);
-        restored.push(id);
+        const workload = await factory(state.id, state.meta);
+        if (typeof workload !== 'object' || typeof (workload as Partial<Workload> | null)?.start !== 'function') {
+          throw new TypeError(`The restore factory returned no workload for container ${state.id}: ${show(workload)}`);
+        }
+        if (this.#closed || this.#containers.has(state.id)) continue;
+        settled.push(this.#restore(state, workload));
+        restoredIds.push(state.id);
       } catch (error) {
         this.#emit('error', { id: name, error, file });
       }
+      // Thousands of containers: let the event loop breathe between slices.
+      if (performance.now() - sliceStartMs > RESTORE_SLICE_MS) {
+        await nextTurn();
+        sliceStartMs = performance.now();
+      }
     }
-    return restored;
+    await Promise.all(settled);
+    return restoredIds;
   }
 
   /**
-   * Lets go of every container, as the daemon going away would: cancels pending restarts and
-   * garbage-collection retries, waits for pending state writes, and stops nothing (a later
-   * {@link Supervisor.restore} picks up from the persisted state). Idempotent.
+   * The daemon going down cleanly (dockerd on SIGTERM): pending restarts are canceled and every run
+   * is stopped (SIGTERM, SIGKILL after `timeoutMs`), NOT as a manual stop: nothing of it is
+   * persisted, so {@link Supervisor.restore} brings the containers back as after Docker's clean
+   * restart. Then closes. Resolves once every run is down (or left to the next daemon) and state is written.
+   */
+  async shutdown(options: { readonly timeoutMs?: number | undefined } = {}): Promise<void> {
+    assertStopOptions(options);
+    if (this.#closed) return;
+    const timeoutMs = options.timeoutMs ?? this.#config.stopTimeoutMs;
+    const containers = [...this.#containers.values()];
+    for (const container of containers) this.#move(container, { type: 'shutdown', timeoutMs });
+    await Promise.all(
+      containers.map((container) => this.#until(container, () => !BUSY.has(container.state.phase.name))),
+    );
+    await this.close();
+  }
+
+  /**
+   * Lets go of every container, as the daemon going away would: cancels pending restarts, start
+   * attempts and garbage-collection retries, waits for pending state writes, and stops nothing (a
+   * later {@link Supervisor.restore} picks up from the persisted state). Idempotent.
    */
   async close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
       this.#gc.clear();
       for (const container of this.#containers.values()) {
-        container.manager.cancel();
-        container.pending?.cancel();
-        for (const idle of container.idle.splice(0)) idle();
+        this.#move(container, { type: 'close' });
+        const error = this.#closedError(container.id);
+        container.attempt?.settle({ started: false, error, written: Promise.resolve() });
+        for (const watcher of [...container.watchers]) watcher('closed');
       }
     }
     await Promise.allSettled([...this.#unsettled]);
   }
 
-  #restoreContainer(state: ContainerState, workload: Workload): void {
-    const jitterMs =
-      this.#restoreJitterMs === 0 ? 0 : Math.round(this.#restoreJitterMs * drawRandom(this.#config.random));
-    const config = mergeContainerOptions(this.#config, state.options);
-    const container: Container = {
-      id: state.id,
-      workload,
-      meta: state.meta,
-      options: state.options,
-      config,
-      manager: new RestartManager(state.policy, state.failureCount, config),
-      pending: undefined,
-      status: state.status,
-      restartCount: state.restartCount,
-      exitCode: state.exitCode,
-      startedAt: state.startedAt === null ? null : Date.parse(state.startedAt),
-      finishedAt: state.finishedAt === null ? null : Date.parse(state.finishedAt),
-      hasBeenManuallyStopped: state.hasBeenManuallyStopped,
-      run: undefined,
-      runStartedAtMs: 0,
-      lock: Promise.resolve(),
-      idle: [],
-      exitPersisted: Promise.resolve(),
-    };
-    this.#containers.set(container.id, container);
-    if (state.status === 'created') return;
-    const lost = isActive(state.status) || state.status === 'removing';
-    const exitCode = lost || state.exitCode === null ? 255 : state.exitCode;
-    if (lost) {
-      container.exitCode = exitCode;
-      container.finishedAt = Date.now();
-    }
-    // A manual stop is sticky across a daemon restart: only `always` brings such a container back.
-    if (container.hasBeenManuallyStopped && state.policy.name !== 'always') {
-      this.#becomeExited(container);
-      return;
-    }
-
-    log(
-      'restoring %s (%s, exit %d) after %d ms',
-      container.id,
-      state.status,
-      exitCode,
-      this.#restoreDelayMs + jitterMs,
-    );
-    this.#decide(container, exitCode, 0, this.#restoreDelayMs + jitterMs);
+  async #start(container: Container): Promise<void> {
+    await this.#call(container, { type: 'start' }, 'start');
+    const outcome = (await container.started) as StartOutcome;
+    await outcome.written;
+    if (outcome.started) return;
+    const { error } = outcome;
+    if (this.#closed) throw error;
+    const message = `Container ${container.id} failed to start: ${String(error)}`;
+    throw new ContainerError('ERR_CONTAINER_START_FAILED', container.id, message, { cause: error });
   }
 
-  async #stopContainer(container: Container, timeoutMs: number): Promise<void> {
-    const { id } = container;
-    container.hasBeenManuallyStopped = true;
-    container.manager.cancel();
-    container.pending?.cancel();
-    this.#emit('stop', { id });
+  async #stop(container: Container, timeoutMs: number): Promise<void> {
+    const earlier = container.stopped;
     // The stop goes on even if the flag could not be persisted: the call then rejects at the end.
-    let persistError: Error | undefined;
-    await this.#persist(container).catch((error: unknown) => {
-      persistError = error instanceof Error ? error : new Error(String(error));
-    });
-    const run = container.run ?? this.#gc.runOf(id);
-    if (run !== undefined && !this.#gc.has(id)) {
-      try {
-        await run.stop(timeoutMs);
-      } catch (error) {
-        if (container.run === run) this.#toGc(container, run, error);
-        throw new ContainerError(
-          'ERR_CONTAINER_STOP_FAILED',
-          id,
-          `Container ${id} could not be stopped: ${String(error)}`,
-          {
-            cause: error,
-          },
-        );
-      }
-    }
-    if (!this.#gc.has(id)) await this.#whenIdle(container);
-    if (persistError !== undefined) throw persistError;
-  }
-
-  /** Starts one run of the container's workload; rejects (and leaves nothing running) if it cannot. */
-  async #startRun(container: Container, signal: AbortSignal): Promise<Run> {
-    const run: unknown = await container.workload.start(signal);
-    if (!isRun(run))
-      throw new TypeError(`Expected workload.start() to return a Run ({ exit, stop }), got ${show(run)}`);
-    return run;
-  }
-
-  /** A restart's start: once its `restarting` state is written, unless it was canceled meanwhile. */
-  async #startWhenPersisted(
-    container: Container,
-    signal: AbortSignal,
-    persisted: Promise<void> | undefined,
-  ): Promise<Run> {
-    await persisted;
-    signal.throwIfAborted();
-    return this.#startRun(container, signal);
-  }
-
-  #onStarted(container: Container, run: Run, manual: boolean): Promise<void> {
-    container.run = run;
-    container.status = 'running';
-    // Any start that succeeds ends a manual stop, as in moby (a restore restarts a stopped `always` one).
-    container.hasBeenManuallyStopped = false;
-    container.startedAt = Date.now();
-    container.runStartedAtMs = container.config.clock.now();
-    run.exit.then(
-      (exitCode) => {
-        this.#onExit(container, run, exitCode);
-      },
-      (error: unknown) => {
-        if (container.run === run) this.#toGc(container, run, error);
-      },
+    const persisted = this.#call(container, { type: 'stop', timeoutMs }, 'stop').then(
+      () => undefined,
+      (error: unknown) => ({ error }),
     );
-    this.#emit('start', { id: container.id, pid: run.pid ?? null, restartCount: container.restartCount, manual });
-    return this.#persist(container);
+    const failure = container.stopped === earlier ? undefined : await container.stopped;
+    if (failure !== undefined) {
+      const message = `Container ${container.id} could not be stopped: ${String(failure.error)}`;
+      throw new ContainerError('ERR_CONTAINER_STOP_FAILED', container.id, message, { cause: failure.error });
+    }
+    await this.#until(container, () => !BUSY.has(container.state.phase.name));
+    await Promise.all(container.orphans);
+    await container.written;
+    const persistFailure = await persisted;
+    if (persistFailure !== undefined) throw persistFailure.error;
   }
 
-  #onExit(container: Container, run: Run, exitCode: number): void {
-    if (this.#closed || container.run !== run) return;
-    if (this.#gc.has(container.id)) {
-      this.#gc.collect(container.id);
-      return;
-    }
-    container.run = undefined;
-    container.exitCode = exitCode;
-    container.finishedAt = Date.now();
-    const execDurationMs = Math.max(0, container.config.clock.now() - container.runStartedAtMs);
-    this.#decide(container, exitCode, execDurationMs, undefined);
-  }
-
-  #toGc(container: Container, run: Run, error: unknown): void {
-    if (this.#closed || this.#gc.has(container.id)) return;
-    log('%s: run lost or not stopped, collecting: %O', container.id, error);
-    this.#gc.add(container.id, run, this.#stopTimeoutMs);
-    this.#emit('gc', { id: container.id, phase: 'queued', attempts: 0, error });
-  }
-
-  #onCollected(id: string, attempts: number): void {
-    const container = this.#containers.get(id);
-    if (this.#closed || container === undefined) return;
-    this.#emit('gc', { id, phase: 'collected', attempts });
-    container.run = undefined;
-    container.exitCode = 255;
-    container.finishedAt = Date.now();
-    const execDurationMs = Math.max(0, container.config.clock.now() - container.runStartedAtMs);
-    this.#decide(container, 255, execDurationMs, undefined);
-  }
-
-  /** Applies the restart policy to an exit: restart (after `delayMs`, or the backoff) or become `exited`. */
-  #decide(container: Container, exitCode: number, execDurationMs: number, delayMs: number | undefined): void {
-    const { id, manager } = container;
-    // Set below, before the delay can end: the start waits for the `restarting` write (SPEC §8.1's
-    // order). The delay usually covers it; under a storm of exits the disk sets the pace.
-    let persisted: Promise<void> | undefined;
-    let started: ReturnType<typeof restartInThread<Run>>;
-    try {
-      started = restartInThread(
-        manager,
-        { exitCode, hasBeenManuallyStopped: container.hasBeenManuallyStopped, execDurationMs },
-        (signal) => this.#startWhenPersisted(container, signal, persisted),
-        { delayMs },
-      );
-    } catch (error) {
-      // Only the caller's options can throw here (a `random` or `clock` that misbehaves).
-      this.#emit('error', { id, error });
-      this.#becomeExited(container);
-      return;
-    }
-    const { decision, done } = started;
-    const { restart, reason } = decision;
-    const restartDelayMs = restart ? (delayMs ?? decision.delayMs) : 0;
-    // The state moves first, so that a listener's `inspect` sees it.
-    if (restart) {
-      container.restartCount++;
-      container.status = 'restarting';
-      container.pending = manager;
-      persisted = this.#persistInBackground(container);
-      void done.then((outcome) => {
-        this.#onRestartOutcome(container, manager, outcome);
-      });
-    } else {
-      this.#becomeExited(container);
-    }
-    this.#emit('exit', { id, exitCode, execDurationMs, restart, delayMs: restartDelayMs, reason });
-    if (restart) {
-      const { restartCount } = container;
-      this.#emit('restarting', {
-        id,
-        exitCode,
-        delayMs: restartDelayMs,
-        restartCount,
-        failureCount: manager.failureCount,
-      });
-    }
-  }
-
-  #onRestartOutcome(container: Container, manager: RestartManager, outcome: RestartOutcome<Run>): void {
-    if (container.pending === manager) container.pending = undefined;
-    const removed = this.#containers.get(container.id) !== container;
-    if (outcome.status === 'started' && (this.#closed || removed || manager.canceled)) {
-      // The run started just as the container was stopped, removed or let go of: it has no owner.
-      const settle = (): void => {
-        if (!this.#closed && !removed) this.#becomeExited(container);
-      };
-      outcome.value.stop(this.#stopTimeoutMs).then(settle, (error: unknown) => {
-        this.#emit('error', { id: container.id, error });
-        settle();
-      });
-      return;
-    }
-    if (this.#closed || removed) return;
-    const { id } = container;
-    if (outcome.status === 'started') {
-      void this.#onStarted(container, outcome.value, false).catch((error: unknown) => {
-        this.#emit('error', { id, error, file: this.#fileOf(id) });
-      });
-      return;
-    }
-    // A start that failed because the manager was canceled meanwhile is a canceled restart.
-    const failed = 'error' in outcome && !isRestartCanceledError(outcome.error);
-    if (failed) this.#emit('start-failed', { id, exitCode: outcome.exitCode, error: outcome.error, manual: false });
-    else this.#emit('restart-canceled', { id, exitCode: outcome.exitCode });
-    this.#becomeExited(container);
-  }
-
-  #becomeExited(container: Container): void {
-    container.status = 'exited';
-    const idle = container.idle.splice(0);
-    container.exitPersisted = this.#persistInBackground(container).finally(() => {
-      for (const resolve of idle) resolve();
+  #restore(state: ContainerState, workload: Workload): Promise<void> {
+    const { restoreDelayMs, restoreJitterMs } = this.#config;
+    const jitterMs = restoreJitterMs === 0 ? 0 : Math.round(restoreJitterMs * drawRandom(this.#config.manager.random));
+    const config = mergeContainerOptions(this.#config.manager, state.options);
+    const manager = new RestartManager(state.policy, state.failureCount, config);
+    const fields = { workload, meta: state.meta, options: state.options, config, manager };
+    const container = newContainer(state.id, added(), fields);
+    this.#containers.set(container.id, container);
+    const canRecover = typeof workload.recover === 'function';
+    const now = this.#config.wallClock.now();
+    log('restoring %s (%s) after %d ms', state.id, state.status, restoreDelayMs + jitterMs);
+    void this.#commit(container, restored(persistedOf(state), canRecover, restoreDelayMs + jitterMs, now), false);
+    // Calls wait until a survivor has been looked for, stopped and decided.
+    const recovered = this.#until(container, () => {
+      const { phase } = container.state;
+      return phase.name !== 'recovering' && !(phase.name === 'stopping' && phase.cause === 'restore');
     });
+    container.lock = recovered;
+    return recovered;
   }
 
   /**
-   * Resolves once the container is neither running nor restarting, and that is persisted. It waits
-   * for this container's own write only, never for the store to drain, which other containers'
-   * writes may keep busy.
+   * Feeds a call's `event` to the container's lifecycle and carries out the effects; a refusal throws
+   * `ERR_CONTAINER_STATE` naming `action`. Resolves once the move's state write (if any) is durable,
+   * and rejects if it failed.
    */
-  #whenIdle(container: Container): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    if (!isActive(container.status)) return container.exitPersisted;
-    return new Promise((resolve) => container.idle.push(resolve));
+  #call(container: Container, event: LifecycleEvent<Run>, action: string): Promise<void> {
+    return this.#step(container, event, action);
   }
 
-  #snapshot(container: Container): ContainerState {
-    const { options, meta } = container;
-    return {
-      version: STATE_VERSION,
-      ...this.#info(container),
-      ...(options !== undefined && { options: encodeContainerOptions(options) as ContainerRestartOptions }),
-      ...(meta !== undefined && { meta }),
+  /** Feeds an event from a run, a timer or the GC: a failed state write of its move is an `error` event. */
+  #move(container: Container, event: LifecycleEvent<Run>): void {
+    void this.#step(container, event, undefined);
+  }
+
+  #step(container: Container, event: LifecycleEvent<Run>, action: string | undefined): Promise<void> {
+    const step = transition(container.state, event, this.#config.wallClock.now());
+    if ('refused' in step) throw this.#stateError(container, action ?? event.type, step.refused);
+    return this.#commit(container, step, action !== undefined);
+  }
+
+  #commit(container: Container, step: Move<Run>, call: boolean): Promise<void> {
+    container.state = step.state;
+    let written: Promise<void> | undefined;
+    for (const effect of step.effects) {
+      switch (effect.type) {
+        case 'persist':
+          written = this.#write(container, call);
+          break;
+        case 'forget':
+          written = this.#track(this.#config.store?.remove(container.id));
+          break;
+        case 'emit':
+          this.#emit(effect.event, { id: container.id, ...effect.payload });
+          break;
+        case 'cancel':
+          container.manager.cancel();
+          stopTimer(container.restartTimer);
+          container.restartTimer = undefined;
+          break;
+        case 'start-run':
+          this.#startRun(container, effect.generation, effect.manual);
+          break;
+        case 'watch-run':
+          this.#watch(container, effect.run);
+          break;
+        case 'stop-run':
+          this.#stopRun(container, effect, written);
+          break;
+        case 'kill-run':
+          container.killed = this.#killRun(effect.run, effect.signal);
+          break;
+        case 'collect':
+          this.#gc.add(container.id, effect.run, this.#config.stopTimeoutMs);
+          log('%s: run lost or not stopped, collecting: %O', container.id, effect.error);
+          this.#emit('gc', { id: container.id, phase: 'queued', attempts: 0, error: effect.error });
+          break;
+        case 'uncollect':
+          this.#gc.delete(container.id);
+          break;
+        case 'decide':
+          this.#decide(container, effect.exitCode, effect.execDurationMs, effect.restored);
+          break;
+        case 'schedule':
+          this.#schedule(container, effect.generation, effect.delayMs);
+          break;
+        case 'recover':
+          this.#recover(container);
+          break;
+        case 'probe':
+        case 'unprobe':
+          break;
+      }
+    }
+    for (const watcher of [...container.watchers]) watcher(step.effects);
+    return written ?? Promise.resolve();
+  }
+
+  /** Starts a run (a manual start makes a new manager first); `startTimeoutMs` bounds it. */
+  #startRun(container: Container, generation: number, manual: boolean): void {
+    if (manual) {
+      container.manager.cancel();
+      container.manager = new RestartManager(container.manager.policy, 0, container.config);
+    }
+    const { signal } = container.manager;
+    let resolveOutcome!: (outcome: StartOutcome) => void;
+    container.started = new Promise((resolve) => (resolveOutcome = resolve));
+    let settled = false;
+    const settle = (outcome: StartOutcome): void => {
+      if (settled) return;
+      settled = true;
+      stopTimer(timer);
+      if (container.attempt?.timer === timer) container.attempt = undefined;
+      resolveOutcome(outcome);
     };
+    const fail = (error: unknown): void => {
+      if (settled) return;
+      const exitCode = exitCodeOfStartError(error);
+      const failed = {
+        type: 'start-failed',
+        generation,
+        error,
+        exitCode,
+        canceled: isRestartCanceledError(error),
+      } as const;
+      settle({ started: false, error, written: this.#step(container, failed, manual ? 'start' : undefined) });
+    };
+    const { startTimeoutMs } = this.#config;
+    const timer: TimerHandle = startTimer(() => {
+      fail(new Error(`The workload did not start within ${startTimeoutMs} ms`));
+    }, startTimeoutMs);
+    container.attempt = { timer, settle };
+    new Promise((resolve) => {
+      resolve(container.workload.start(signal));
+    }).then((run) => {
+      if (!isRun(run)) {
+        fail(new TypeError(`Expected workload.start() to return a Run ({ exit, stop }), got ${show(run)}`));
+        return;
+      }
+      container.runStartedAtMs = container.config.clock.now();
+      // A run that arrives too late (after a timeout, a stop or a close) is stopped by the lifecycle.
+      const started = { type: 'started', generation, run, pid: run.pid ?? null, handle: run.handle } as const;
+      settle({ started: true, written: this.#step(container, started, manual && !settled ? 'start' : undefined) });
+    }, fail);
   }
 
-  #persist(container: Container): Promise<void> {
-    if (this.#closed) return Promise.resolve();
-    return this.#track(this.#store?.save(container.id, this.#snapshot(container)));
+  /** Follows a run to its end: an exit to decide, or a loss for the GC. */
+  #watch(container: Container, run: Run): void {
+    run.exit.then(
+      (exitCode) => {
+        const { phase } = container.state;
+        // A run being collected that ends by itself is collected.
+        if (phase.name === 'collecting' && phase.run === run) this.#gc.collect(container.id);
+        else if (!isExitCode(exitCode)) {
+          this.#move(container, { type: 'lost', run, error: new TypeError(`Invalid exit code ${show(exitCode)}`) });
+        } else {
+          const execDurationMs = Math.max(0, container.config.clock.now() - container.runStartedAtMs);
+          this.#move(container, { type: 'exit', run, exitCode, execDurationMs });
+        }
+      },
+      (error: unknown) => {
+        this.#move(container, { type: 'lost', run, error });
+      },
+    );
   }
 
-  /** Persists a change no call waits for; a failure is an `error` event, and the next write tries again. */
-  #persistInBackground(container: Container): Promise<void> {
-    return this.#persist(container).catch((error: unknown) => {
-      this.#emit('error', { id: container.id, error, file: this.#fileOf(container.id) });
+  /** Stops a run once `written` (this move's state write) has settled: the state first, then the stop. */
+  #stopRun(container: Container, effect: Extract<Effect<Run>, { type: 'stop-run' }>, written?: Promise<void>): void {
+    const { run, orphan } = effect;
+    const timeoutMs = effect.timeoutMs ?? this.#config.stopTimeoutMs;
+    const stopped = (written ?? Promise.resolve())
+      .catch(noop)
+      .then(() => run.stop(timeoutMs))
+      .then(
+        () => undefined,
+        (error: unknown) => ({ error }),
+      );
+    if (orphan) {
+      // A run that has no owner: a failure to stop it can only be reported.
+      const done = stopped.then((failure) => {
+        container.orphans.delete(done);
+        if (failure !== undefined) this.#emit('error', { id: container.id, error: failure.error });
+      });
+      container.orphans.add(done);
+      return;
+    }
+    container.stopped = stopped;
+    void stopped.then((failure) => {
+      if (failure !== undefined) this.#move(container, { type: 'stop-failed', run, error: failure.error });
     });
   }
 
-  #fileOf(id: string): string | undefined {
-    return this.#stateDir === undefined ? undefined : stateFileOf(this.#stateDir, id);
+  async #killRun(run: Run, signal: NodeJS.Signals): Promise<{ error: unknown } | undefined> {
+    try {
+      await run.kill?.(signal);
+      return undefined;
+    } catch (error) {
+      return { error };
+    }
+  }
+
+  /** The restart manager decides; a restore does not use up a backoff step, and keeps a manual stop sticky. */
+  #decide(container: Container, exitCode: number, execDurationMs: number, isRestore: boolean): void {
+    const { manager, state } = container;
+    let decision: RestartDecision | undefined;
+    try {
+      // A manual stop is sticky across a daemon restart: only `always` brings such a container back.
+      if (!isRestore || !state.hasBeenManuallyStopped || manager.policy.name === 'always') {
+        decision = manager.shouldRestart(exitCode, state.hasBeenManuallyStopped, execDurationMs);
+        // The restore's fixed delay replaces the backoff: the next exit waits 100 ms again (as Docker).
+        if (isRestore) manager.resetBackoff();
+      }
+    } catch (error) {
+      // Only the caller's options can throw here (a `random` or `clock` that misbehaves).
+      this.#emit('error', { id: container.id, error });
+    }
+    this.#move(container, { type: 'decided', decision, failureCount: container.manager.failureCount });
+  }
+
+  /** A restart starts once its delay is over and its `restarting` state is durable (SPEC §8's order). */
+  #schedule(container: Container, generation: number, delayMs: number): void {
+    let delayOver = false;
+    let written = false;
+    const due = (): void => {
+      if (delayOver && written) this.#move(container, { type: 'restart-due', generation });
+    };
+    container.restartTimer = startTimer(() => {
+      container.restartTimer = undefined;
+      delayOver = true;
+      due();
+    }, delayMs);
+    void container.written.then(() => {
+      written = true;
+      due();
+    });
+  }
+
+  /** Looks for a run that may have survived the old daemon, by its handle. */
+  #recover(container: Container): void {
+    const { workload, state } = container;
+    const { signal } = container.manager;
+    const { liveRestore, stopTimeoutMs: timeoutMs, wallClock } = this.#config;
+    const { handle = null } = state;
+    const failed = (error: unknown): void => {
+      const run = survivorRun(workload, handle, state.pid, signal);
+      this.#move(container, { type: 'recover-failed', run, error });
+    };
+    new Promise((resolve) => {
+      resolve(workload.recover?.(handle, signal));
+    }).then((run) => {
+      if (run !== undefined && !isRun(run)) {
+        failed(new TypeError(`Expected workload.recover() to return a Run or undefined, got ${show(run)}`));
+        return;
+      }
+      // A re-adopted run's length counts from its start, long before this daemon.
+      const ranMs = Math.max(0, wallClock.now() - (state.startedAtMs ?? wallClock.now()));
+      container.runStartedAtMs = container.config.clock.now() - ranMs;
+      this.#move(container, { type: 'recovered', run, liveRestore, timeoutMs });
+    }, failed);
+  }
+
+  #collected(id: string, attempts: number, run: Run): void {
+    const container = this.#containers.get(id);
+    if (container === undefined) return;
+    this.#emit('gc', { id, phase: 'collected', attempts });
+    const execDurationMs = Math.max(0, container.config.clock.now() - container.runStartedAtMs);
+    this.#move(container, { type: 'collected', run, execDurationMs });
+  }
+
+  /** Writes the container's state; a call's write rejects its call, any other failure is an `error` event. */
+  #write(container: Container, call: boolean): Promise<void> {
+    const written = this.#track(this.#config.store?.save(container.id, snapshotOf(container)));
+    const reported = written.catch((error: unknown) => {
+      if (!call) this.#emit('error', { id: container.id, error, file: this.#fileOf(container.id) });
+    });
+    container.written = reported;
+    return call ? written : reported;
   }
 
   /** Resolves with `write`, remembering it until it settles (for {@link Supervisor.close}). */
@@ -731,19 +749,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return write;
   }
 
-  #info(container: Container): ContainerInfo {
-    return Object.freeze({
-      id: container.id,
-      status: container.status,
-      restartCount: container.restartCount,
-      failureCount: container.manager.failureCount,
-      exitCode: container.exitCode,
-      startedAt: container.startedAt === null ? null : new Date(container.startedAt).toISOString(),
-      finishedAt: container.finishedAt === null ? null : new Date(container.finishedAt).toISOString(),
-      hasBeenManuallyStopped: container.hasBeenManuallyStopped,
-      policy: container.manager.policy,
-      pid: container.run?.pid ?? null,
+  /** Resolves once `predicate` holds after a move of the container (or at once), or at a close. */
+  #until(container: Container, predicate: () => boolean): Promise<void> {
+    if (this.#closed || predicate()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const watcher = (effects: readonly Effect<Run>[] | 'closed'): void => {
+        if (effects !== 'closed' && !predicate()) return;
+        container.watchers.delete(watcher);
+        resolve();
+      };
+      container.watchers.add(watcher);
     });
+  }
+
+  #fileOf(id: string): string | undefined {
+    return this.#config.stateDir === undefined ? undefined : stateFileOf(this.#config.stateDir, id);
   }
 
   #get(id: string): Container {
@@ -753,21 +773,25 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return container;
   }
 
-  #assertOpen(id: string | undefined): void {
-    if (this.#closed) throw new ContainerError('ERR_SUPERVISOR_CLOSED', id ?? '', 'The supervisor is closed');
+  #closedError(id: string | undefined): ContainerError {
+    return new ContainerError('ERR_SUPERVISOR_CLOSED', id ?? '', 'The supervisor is closed');
   }
 
-  #stateError(container: Container, action: string): ContainerError {
-    const status = this.#gc.has(container.id) ? 'being garbage-collected' : container.status;
+  #assertOpen(id: string | undefined): void {
+    if (this.#closed) throw this.#closedError(id);
+  }
+
+  #stateError(container: Container, action: string, phase: PhaseName): ContainerError {
+    const code: ContainerErrorCode = 'ERR_CONTAINER_STATE';
     return new ContainerError(
-      'ERR_CONTAINER_STATE',
+      code,
       container.id,
-      `Cannot ${action} container ${container.id}: it is ${status}`,
+      `Cannot ${action} container ${container.id}: it is ${described(phase)}`,
     );
   }
 
   /** Runs `operation` on the container once the calls before it on the same container have settled. */
-  #serialize(id: string, operation: (container: Container) => Promise<void>): Promise<void> {
+  #serialize<T>(id: string, operation: (container: Container) => Promise<T>): Promise<T> {
     const container = this.#get(id);
     this.#assertOpen(id);
     const result = container.lock.then(() => {
@@ -781,21 +805,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return result;
   }
 
-  /** Emits an event; a throwing listener becomes an `error` event (or a process warning), never a crash. */
   #emit<K extends keyof SupervisorEvents>(event: K, ...payload: SupervisorEvents[K]): void {
-    if (event === 'error' && this.listenerCount('error') === 0) {
-      const [{ error }] = payload as SupervisorEvents['error'];
-      process.emitWarning(
-        isContainerError(error) || error instanceof Error ? error.message : String(error),
-        'RestartManagerWarning',
-      );
-      return;
-    }
-    try {
-      (this.emit as (name: string, ...args: unknown[]) => boolean)(event, ...payload);
-    } catch (error) {
-      if (event === 'error') process.emitWarning(`An error listener threw: ${String(error)}`, 'RestartManagerWarning');
-      else this.#emit('error', { id: (payload[0] as { id?: string }).id, error });
-    }
+    emitSafely(this, event, ...payload);
   }
 }

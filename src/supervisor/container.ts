@@ -1,0 +1,107 @@
+/**
+ * One supervised container as the Supervisor holds it: its lifecycle state (the pure part), and what
+ * the shell keeps beside it — the workload, the restart manager, the pending timers and the waiters —
+ * with how it is shown (`inspect`) and persisted.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+import type { RestartManager } from '../manager.js';
+import type { ManagerConfig } from '../options.js';
+import type { TimerHandle } from '../timers.js';
+import type { Run, Workload } from '../workload.js';
+import type { ContainerRestartOptions } from './container-options.js';
+import { encodeContainerOptions } from './container-options.js';
+import { type Effect, type Lifecycle, statusOf } from './lifecycle.js';
+import { type ContainerInfo, type ContainerState, STATE_VERSION } from './state.js';
+
+/** How a start attempt ended, for the manual `start` call that waits on it. */
+export type StartOutcome =
+  | { readonly started: true; readonly written: Promise<void> }
+  | { readonly started: false; readonly error: unknown; readonly written: Promise<void> };
+
+/** A supervised container. */
+export interface Container {
+  readonly id: string;
+  state: Lifecycle<Run>;
+  workload: Workload;
+  meta: unknown;
+  options: ContainerRestartOptions | undefined;
+  config: ManagerConfig;
+  manager: RestartManager;
+  /** When the current run started, on the manager's clock (for the run's length). */
+  runStartedAtMs: number;
+  /** The pending restart's timer. */
+  restartTimer: TimerHandle | undefined;
+  /** The current start attempt: its timeout, and how to end it early (at a close). */
+  attempt: { readonly timer: TimerHandle; readonly settle: (outcome: StartOutcome) => void } | undefined;
+  /** How the latest start attempt ended, once it has. */
+  started: Promise<StartOutcome> | undefined;
+  /** The latest stop of a run: settles with its failure, or `undefined` once stopped. */
+  stopped: Promise<{ readonly error: unknown } | undefined> | undefined;
+  /** The latest signal sent to a run: settles with its failure, or `undefined` once sent. */
+  killed: Promise<{ readonly error: unknown } | undefined> | undefined;
+  /** Stops of runs that arrived with no owner, still in flight. */
+  readonly orphans: Set<Promise<void>>;
+  /** Serialises the calls on this container. */
+  lock: Promise<unknown>;
+  /** The latest state write; settles (never rejects) once it is durable or has failed. */
+  written: Promise<void>;
+  /** Called after every move of this container with its effects, and at a close. */
+  readonly watchers: Set<(effects: readonly Effect<Run>[] | 'closed') => void>;
+}
+
+/** A new record for a container in `state`. */
+export function newContainer(
+  id: string,
+  state: Lifecycle<Run>,
+  fields: Pick<Container, 'workload' | 'meta' | 'options' | 'config' | 'manager'>,
+): Container {
+  return {
+    id,
+    state,
+    ...fields,
+    runStartedAtMs: 0,
+    restartTimer: undefined,
+    attempt: undefined,
+    started: undefined,
+    stopped: undefined,
+    killed: undefined,
+    orphans: new Set(),
+    lock: Promise.resolve(),
+    written: Promise.resolve(),
+    watchers: new Set(),
+  };
+}
+
+const isoOf = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** The container as {@link Supervisor.inspect} shows it. */
+export function infoOf(container: Container): ContainerInfo {
+  const { state, manager } = container;
+  return Object.freeze({
+    id: container.id,
+    status: statusOf(state),
+    detail: state.phase.name,
+    restartCount: state.restartCount,
+    failureCount: manager.failureCount,
+    exitCode: state.exitCode,
+    startedAt: isoOf(state.startedAtMs),
+    finishedAt: isoOf(state.finishedAtMs),
+    hasBeenManuallyStopped: state.hasBeenManuallyStopped,
+    policy: manager.policy,
+    pid: state.pid,
+  });
+}
+
+/** What is persisted of the container. */
+export function snapshotOf(container: Container): ContainerState {
+  const { state, options, meta } = container;
+  return {
+    version: STATE_VERSION,
+    ...infoOf(container),
+    ...(options !== undefined && { options: encodeContainerOptions(options) as ContainerRestartOptions }),
+    ...(meta !== undefined && { meta }),
+    ...(state.handle !== undefined && { handle: state.handle }),
+  };
+}
