@@ -20,14 +20,7 @@ import {
 } from '../src/index.js';
 import { FakeWorkload } from './support/fake-workload.js';
 import { FINISHED_AT, STARTED_AT, errorsOf, writeStateFile } from './support/supervisor-helpers.js';
-import {
-  HeldStopWorkload,
-  TimedWorkload,
-  seededRandom,
-  settleWithin,
-  sleep,
-  waitFor,
-} from './support/persist-workloads.js';
+import { seededRandom, settleWithin, sleep, waitFor } from './support/persist-workloads.js';
 
 type Json = Record<string, unknown>;
 type ErrorEvent = SupervisorEvents['error'][0];
@@ -82,11 +75,16 @@ function restartingOf(supervisor: Supervisor): RestartingEvent[] {
 }
 
 /** The state file must be exactly the container as inspected, plus the version and `extra`. */
-/** The file holds what `inspect` shows (its `detail` only once the supervisor wrote the file). */
+/**
+ * The file holds what `inspect` shows (its `detail` once the supervisor wrote the file), and the
+ * run's handle exactly while there is a run (every fake run has a handle and a pid).
+ */
 function expectFileMirrors(supervisor: Supervisor, id: string, extra: Json = {}): Json {
   const state = readState(id);
   const { detail, ...info } = supervisor.inspect(id);
-  expect(state).toEqual({ version: 1, ...info, ...(state.detail !== undefined && { detail }), ...extra });
+  const { handle, ...rest } = state;
+  expect(handle).toEqual(info.pid === null ? undefined : { fake: info.pid });
+  expect(rest).toEqual({ version: 1, ...info, ...(state.detail !== undefined && { detail }), ...extra });
   return state;
 }
 
@@ -148,6 +146,7 @@ describe('state files', () => {
       status: 'running',
       detail: 'running',
       pid: workload.last.pid,
+      handle: { fake: workload.last.pid },
       startedAt: expect.stringMatching(ISO) as unknown,
     });
     expect(Date.parse(running.startedAt as string)).toBeGreaterThanOrEqual(beforeStart);
@@ -543,7 +542,7 @@ const RESTORE_DELAY_MS = 20;
 /** What one restore looked like from the outside. */
 interface Watched {
   readonly supervisor: Supervisor;
-  readonly workloads: Map<string, TimedWorkload>;
+  readonly workloads: Map<string, FakeWorkload>;
   readonly factoryCalls: [string, unknown][];
   readonly exits: ExitEvent[];
   readonly restarting: RestartingEvent[];
@@ -556,7 +555,7 @@ interface Watched {
 
 async function restoreWatched(options: SupervisorOptions = {}): Promise<Watched> {
   const supervisor = supervise({ restoreDelayMs: RESTORE_DELAY_MS, ...options });
-  const workloads = new Map<string, TimedWorkload>();
+  const workloads = new Map<string, FakeWorkload>();
   const factoryCalls: [string, unknown][] = [];
   const exits = exitsOf(supervisor);
   const restarting = restartingOf(supervisor);
@@ -565,7 +564,7 @@ async function restoreWatched(options: SupervisorOptions = {}): Promise<Watched>
   const wall0 = Date.now();
   const restored = await supervisor.restore((id, meta) => {
     factoryCalls.push([id, meta]);
-    const workload = new TimedWorkload();
+    const workload = new FakeWorkload();
     workloads.set(id, workload);
     return workload;
   });
@@ -734,7 +733,7 @@ const DRIVEN: Record<Situation, (supervisor: Supervisor, id: string, policy: str
       return () => Promise.resolve();
     },
     'stopped mid-stop (persisted running)': async (supervisor, id, policy) => {
-      const workload = new HeldStopWorkload();
+      const workload = new FakeWorkload({ holdStops: true });
       await supervisor.add(id, { policy, workload });
       await supervisor.start(id);
       const stopping = supervisor.stop(id);
@@ -742,7 +741,7 @@ const DRIVEN: Record<Situation, (supervisor: Supervisor, id: string, policy: str
       await waitFor(() => workload.last.stopCalls.length === 1);
       expect(readState(id)).toMatchObject({ status: 'running', hasBeenManuallyStopped: true });
       return async () => {
-        workload.last.release();
+        workload.last.settleStops();
         await stopping;
       };
     },
@@ -907,12 +906,12 @@ describe('restore robustness', () => {
     const watchedCalls: string[] = [];
     const supervisor = supervise({ restoreDelayMs: RESTORE_DELAY_MS });
     const errors = errorsOf(supervisor);
-    const workloads = new Map<string, TimedWorkload>();
+    const workloads = new Map<string, FakeWorkload>();
     const restored = await supervisor.restore((id) => {
       watchedCalls.push(id);
       if (id === 'throws') throw thrown;
       if (id === 'rejects') return Promise.reject(rejected);
-      const workload = new TimedWorkload();
+      const workload = new FakeWorkload();
       workloads.set(id, workload);
       return workload;
     });
@@ -1240,8 +1239,9 @@ describe('file-system faults', () => {
       workload.last.end(1);
       await waitFor(() => workload.runs.length === 3 && supervisor.inspect('web').status === 'running');
       await supervisor.close();
-      expect(readState('web', stateDir)).toEqual({ version: 1, ...supervisor.inspect('web') });
-      expect(readState('web', stateDir)).toMatchObject({ restartCount: 2, pid: workload.last.pid });
+      const { pid } = workload.last;
+      expect(readState('web', stateDir)).toEqual({ version: 1, ...supervisor.inspect('web'), handle: { fake: pid } });
+      expect(readState('web', stateDir)).toMatchObject({ restartCount: 2, pid });
     });
   });
 });

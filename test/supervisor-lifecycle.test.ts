@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ContainerError, Supervisor, isContainerError, type ContainerErrorCode, type Workload } from '../src/index.js';
 import { FakeWorkload } from './support/fake-workload.js';
-import { ScriptedWorkload, errorsOf, payloadsOf, record, writeStateFile } from './support/supervisor-helpers.js';
+import { errorsOf, payloadsOf, record, writeStateFile } from './support/supervisor-helpers.js';
 import { waitFor } from './support/wait-for.js';
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -68,9 +68,8 @@ describe('with fake timers, in memory', () => {
    * Runs a gated `always` container, lets its first run exit with 1 and waits the 100 ms backoff: the
    * restart's start is then waiting at the gate.
    */
-  async function restartAtTheGate(): Promise<ScriptedWorkload> {
-    const workload = new ScriptedWorkload();
-    workload.gated = true;
+  async function restartAtTheGate(): Promise<FakeWorkload> {
+    const workload = new FakeWorkload({ gated: true, holdStops: true });
     await supervisor.add('web', { policy: 'always', workload });
     const starting = supervisor.start('web');
     await vi.advanceTimersByTimeAsync(0);
@@ -242,7 +241,7 @@ describe('with fake timers, in memory', () => {
     });
 
     it('a stop that fails after the run ended by itself does not collect it', async () => {
-      const workload = new ScriptedWorkload();
+      const workload = new FakeWorkload({ holdStops: true });
       const events = record(supervisor);
       await running(workload);
       const run = workload.last;
@@ -251,7 +250,7 @@ describe('with fake timers, in memory', () => {
       expect(run.pendingStops).toBe(1);
       run.end(9);
       await vi.advanceTimersByTimeAsync(0);
-      run.rejectStops(new Error('no such process'));
+      run.settleStops({ error: new Error('no such process') });
       const error = (await stopping) as ContainerError;
       expect(error.code).toBe('ERR_CONTAINER_STOP_FAILED');
       await vi.advanceTimersByTimeAsync(10_000);
@@ -332,17 +331,17 @@ describe('with fake timers, in memory', () => {
     });
 
     it('a collected run that ends or is lost later is ignored', async () => {
-      const workload = new ScriptedWorkload();
+      const workload = new FakeWorkload({ holdStops: true });
       const events = record(supervisor);
       await running(workload, 'on-failure');
       const run = workload.last;
       const stopping = supervisor.stop('web').catch((error: unknown) => error);
       await vi.advanceTimersByTimeAsync(0);
-      run.rejectStops(new Error('EPERM'));
+      run.settleStops({ error: new Error('EPERM') });
       expect(((await stopping) as ContainerError).code).toBe('ERR_CONTAINER_STOP_FAILED');
       await vi.advanceTimersByTimeAsync(100);
       expect(run.pendingStops).toBe(1);
-      run.resolveStops();
+      run.settleStops({ end: false });
       await vi.advanceTimersByTimeAsync(0);
       expect(supervisor.inspect('web')).toMatchObject({ status: 'exited', exitCode: 255 });
       const after = events.length;
@@ -353,16 +352,16 @@ describe('with fake timers, in memory', () => {
     });
 
     it('a collected run that is lost later is not collected again', async () => {
-      const workload = new ScriptedWorkload();
+      const workload = new FakeWorkload({ holdStops: true });
       const events = record(supervisor);
       await running(workload, 'on-failure');
       const run = workload.last;
       const stopping = supervisor.stop('web').catch((error: unknown) => error);
       await vi.advanceTimersByTimeAsync(0);
-      run.rejectStops(new Error('EPERM'));
+      run.settleStops({ error: new Error('EPERM') });
       await stopping;
       await vi.advanceTimersByTimeAsync(100);
-      run.resolveStops();
+      run.settleStops({ end: false });
       await vi.advanceTimersByTimeAsync(0);
       const after = events.length;
       run.lose();
@@ -397,13 +396,13 @@ describe('with fake timers, in memory', () => {
     });
 
     it('a manual stop that fails after close does not start collecting on the closed supervisor', async () => {
-      const workload = new ScriptedWorkload();
+      const workload = new FakeWorkload({ holdStops: true });
       const events = record(supervisor);
       await running(workload);
       const stopping = rejection(supervisor.stop('web'));
       await vi.advanceTimersByTimeAsync(0);
       await supervisor.close();
-      workload.last.rejectStops(new Error('EPERM'));
+      workload.last.settleStops({ error: new Error('EPERM') });
       const error = await stopping;
       expect((error as ContainerError).code).toBe('ERR_CONTAINER_STOP_FAILED');
       await vi.advanceTimersByTimeAsync(60_000);
@@ -413,12 +412,12 @@ describe('with fake timers, in memory', () => {
     });
 
     it('a manual stop in flight resolves once its run is stopped', async () => {
-      const workload = new ScriptedWorkload();
+      const workload = new FakeWorkload({ holdStops: true });
       await running(workload);
       const stopping = track(supervisor.stop('web'));
       await vi.advanceTimersByTimeAsync(0);
       await supervisor.close();
-      workload.last.resolveStops();
+      workload.last.settleStops({ end: false });
       await vi.advanceTimersByTimeAsync(0);
       expect(stopping.settled).toBe(true);
       await expect(stopping.result).resolves.toBeUndefined();
@@ -433,7 +432,7 @@ describe('with fake timers, in memory', () => {
       const orphan = workload.last;
       expect(workload.runs).toHaveLength(2);
       expect(orphan.stopCalls).toEqual([10_000]);
-      orphan.resolveStops();
+      orphan.settleStops({ end: false });
       await vi.advanceTimersByTimeAsync(0);
       expect(events).toEqual([]);
       expect(supervisor.inspect('web')).toMatchObject({ status: 'restarting', pid: null, restartCount: 1 });
@@ -452,7 +451,7 @@ describe('with fake timers, in memory', () => {
       expect(orphan.stopCalls).toEqual([10_000]);
       expect(stopping.settled).toBe(false);
       const failure = new Error('kill failed');
-      orphan.rejectStops(failure);
+      orphan.settleStops({ error: failure });
       await vi.advanceTimersByTimeAsync(0);
       expect(stopping.settled).toBe(true);
       await expect(stopping.result).resolves.toBeUndefined();

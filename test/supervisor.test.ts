@@ -6,7 +6,7 @@ import {
   isContainerError,
   type ContainerErrorCode,
 } from '../src/index.js';
-import { FakeWorkload, GatedWorkload } from './support/fake-workload.js';
+import { FakeWorkload } from './support/fake-workload.js';
 import { record } from './support/supervisor-helpers.js';
 
 async function expectCode(
@@ -39,21 +39,21 @@ afterEach(async () => {
 
 /** Runs a container, lets it exit, and calls stop while its restart's start is still pending. */
 async function stopWhileRestartStarts(): Promise<{
-  gated: GatedWorkload;
+  gated: FakeWorkload;
   workload: FakeWorkload;
   stopping: Promise<void>;
 }> {
-  const gated = new GatedWorkload();
+  const gated = new FakeWorkload({ gated: true });
   await supervisor.add('web', { policy: 'always', workload: gated });
   const starting = supervisor.start('web');
   await vi.advanceTimersByTimeAsync(0);
   gated.release();
   await starting;
-  gated.inner.last.end(1);
+  gated.last.end(1);
   await vi.advanceTimersByTimeAsync(100);
   const stopping = supervisor.stop('web');
   await vi.advanceTimersByTimeAsync(0);
-  return { gated, workload: gated.inner, stopping };
+  return { gated, workload: gated, stopping };
 }
 
 describe('Supervisor: adding and inspecting', () => {
