@@ -1,12 +1,12 @@
 /**
- * `restartInThread` outcomes and options at the unit level, on fake time: when the manager's
- * AbortSignal is made (early, in a microtask, for a restart due within 1 s; on the start path for a
- * later one; never for a manager canceled first), `options.startTimeoutMs` checks and `Infinity`,
- * and the outcome (and debug line) of a cancel, a timed-out start and a failed start.
+ * `restartInThread` outcomes and options at the unit level, on fake time: the manager signal a
+ * start gets (a restart due within 1 s has it made ahead, a later one on its start path),
+ * `options.startTimeoutMs` checks and `Infinity`, and the outcome (and debug line) of a cancel, a
+ * timed-out start and a failed start.
  */
 import { TimeoutError } from 'p-timeout';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RestartManager, restartInThread, type RestartOutcome } from '../src/index.js';
+import { RestartManager, isRestartCanceledError, restartInThread, type RestartOutcome } from '../src/index.js';
 import { debugLines } from './support/debug-lines.js';
 import { microtasks } from './support/wait-for.js';
 
@@ -20,70 +20,49 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** Counts the reads of `manager.signal`. */
-function watchSignal(manager: RestartManager): { readonly reads: number } {
-  const spy = vi.spyOn(manager, 'signal', 'get');
-  return {
-    get reads() {
-      return spy.mock.calls.length;
+describe('the manager signal a restart starts with', () => {
+  it.each([0, 1_000, 1_001, 5_000])(
+    'is the manager signal, live until a cancel aborts it, for a restart due in %d ms',
+    async (delayMs) => {
+      const rm = new RestartManager('always');
+      const start = vi.fn((signal: AbortSignal) => signal);
+      const { done } = restartInThread(rm, { exitCode: 1 }, start, { delayMs });
+      await vi.advanceTimersByTimeAsync(delayMs);
+      expect(start).toHaveBeenCalledTimes(1);
+      const outcome = await done;
+      expect(outcome).toEqual({ status: 'started', exitCode: 1, value: rm.signal });
+      const signal = (outcome as { value: AbortSignal }).value;
+      expect(signal.aborted).toBe(false);
+      rm.cancel();
+      expect(signal.aborted).toBe(true);
+      expect(isRestartCanceledError(signal.reason)).toBe(true);
     },
-  };
-}
+  );
 
-describe('the manager signal of a pending restart', () => {
-  it.each([0, 1, 1_000])('is made in a microtask when the restart is due within %d ms', async (delayMs) => {
-    const rm = new RestartManager('always');
-    const signal = watchSignal(rm);
-    const start = vi.fn((given: AbortSignal) => given);
-    const { done } = restartInThread(rm, { exitCode: 1 }, start, { delayMs });
-    expect(signal.reads).toBe(0);
-    await microtasks();
-    expect(signal.reads).toBe(1);
-    expect(start).not.toHaveBeenCalled();
-    await vi.advanceTimersByTimeAsync(delayMs);
-    expect(start).toHaveBeenCalledTimes(1);
-    expect(signal.reads).toBe(2);
-    const outcome = await done;
-    expect(outcome).toEqual({ status: 'started', exitCode: 1, value: rm.signal });
-  });
-
-  it.each([1_001, 5_000])('is made only when the start is due, for a restart due in %d ms', async (delayMs) => {
-    const rm = new RestartManager('always');
-    const signal = watchSignal(rm);
-    const start = vi.fn(() => 'up');
-    const { done } = restartInThread(rm, { exitCode: 2 }, start, { delayMs });
-    await microtasks();
-    expect(signal.reads).toBe(0);
-    await vi.advanceTimersByTimeAsync(delayMs - 1);
-    expect(signal.reads).toBe(0);
-    expect(start).not.toHaveBeenCalled();
-    await vi.advanceTimersByTimeAsync(1);
-    expect(signal.reads).toBe(1);
-    await expect(done).resolves.toEqual({ status: 'started', exitCode: 2, value: 'up' });
-  });
-
-  it('is made for every manager whose restart is due soon, all in the same tick', async () => {
+  it('is each restart own manager signal when many are due soon in the same tick, made or not before', async () => {
     const managers = [new RestartManager('always'), new RestartManager('always'), new RestartManager('always')];
-    const signals = managers.map(watchSignal);
-    const handles = managers.map((rm, i) => restartInThread(rm, { exitCode: i }, () => i, { delayMs: 10 * i }));
-    await microtasks();
-    expect(signals.map((signal) => signal.reads)).toEqual([1, 1, 1]);
+    const madeBefore = managers[0]?.signal;
+    const handles = managers.map((rm, i) =>
+      restartInThread(rm, { exitCode: i }, (signal) => signal === rm.signal, { delayMs: 10 * i }),
+    );
     await vi.advanceTimersByTimeAsync(20);
     expect(await Promise.all(handles.map((handle) => handle.done))).toEqual([
-      { status: 'started', exitCode: 0, value: 0 },
-      { status: 'started', exitCode: 1, value: 1 },
-      { status: 'started', exitCode: 2, value: 2 },
+      { status: 'started', exitCode: 0, value: true },
+      { status: 'started', exitCode: 1, value: true },
+      { status: 'started', exitCode: 2, value: true },
     ]);
+    expect(new Set(managers.map((rm) => rm.signal)).size).toBe(3);
+    expect(managers[0]?.signal).toBe(madeBefore);
   });
 
-  it('is not made for a manager canceled in the same tick', async () => {
+  it('is aborted with a RestartCanceledError when the manager is canceled in the same tick', async () => {
     const rm = new RestartManager('always');
-    const signal = watchSignal(rm);
     const start = vi.fn();
     const { done } = restartInThread(rm, { exitCode: 9 }, start, { delayMs: 10 });
     rm.cancel();
     await microtasks();
-    expect(signal.reads).toBe(0);
+    expect(rm.signal.aborted).toBe(true);
+    expect(isRestartCanceledError(rm.signal.reason)).toBe(true);
     await expect(done).resolves.toEqual({ status: 'canceled', exitCode: 9 });
     expect(start).not.toHaveBeenCalled();
   });
