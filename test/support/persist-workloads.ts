@@ -1,6 +1,7 @@
 /**
  * Helpers for the persistence tests: workloads that record when they start, runs whose stop the test
- * holds back (a daemon crash in the middle of a manual stop), a seeded random source, and polling.
+ * holds back (a daemon crash in the middle of a manual stop), a seeded random source, and real-time
+ * waits (polling: wait-for.ts).
  */
 import type { Run, Workload } from '../../src/index.js';
 import { FakeRun, FakeWorkload } from './fake-workload.js';
@@ -66,15 +67,6 @@ export function seededRandom(seed: number): () => number {
     state = (state * 48_271) % 2_147_483_647;
     return (state - 1) / 2_147_483_646;
   };
-}
-
-/** Polls `predicate` every 5 ms; fails with `what` after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean, timeoutMs = 5_000, what = 'the condition'): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 /** Resolves after `ms` (real timers). */
