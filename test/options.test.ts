@@ -142,11 +142,6 @@ describe('backoff options', () => {
     expect([1, 2, 3, 4].map(() => manager.shouldRestart(1).delayMs)).toEqual([2 ** 30, 3 * 2 ** 30, 2 ** 33, 2 ** 33]);
   });
 
-  it('multiplier 1 keeps the delay constant', () => {
-    const manager = new RestartManager('always', 0, { backoff: { initialMs: 250, multiplier: 1 } });
-    expect([1, 2, 3].map(() => manager.shouldRestart(1).delayMs)).toEqual([250, 250, 250]);
-  });
-
   it('resetAfterMs: Infinity never resets; 0 always resets', () => {
     const never = new RestartManager('always', 0, { backoff: { resetAfterMs: Infinity } });
     const always = new RestartManager('always', 0, { backoff: { resetAfterMs: 0 } });
