@@ -285,7 +285,9 @@ describe('runCli: real child processes', () => {
     writeFileSync(file, '');
     const script = scripted((n) => scriptedRun(n));
     try {
-      const { code, err } = await cli(['run', '--state-dir', file, '--name', 'job', '--', 'x'], script);
+      const { code, err } = await cli(['run', '--state-dir', file, '--name', 'job', '--', 'x'], {
+        workload: script.workload,
+      });
       expect(code).toBe(125);
       expect(err).toHaveLength(2);
       expect(err[0]).toBe('restart-manager[job]: policy no: x');
