@@ -6,7 +6,7 @@
  */
 import createDebug from 'debug';
 import pTimeout, { TimeoutError } from 'p-timeout';
-import { CancelWaiter, type RestartDecision, RestartManager, waitForCancel } from './manager.js';
+import { CancelWaiter, type RestartDecision, RestartManager, makeSignalSoon, waitForCancel } from './manager.js';
 import { longTimers } from './timers.js';
 import {
   assertBoolean,
@@ -72,18 +72,10 @@ export interface RestartHandle<T> {
 const TIMED_OUT: unique symbol = Symbol('timed out');
 
 /**
- * A restart due within this long gets its manager's AbortSignal made at once (in a microtask), not
- * on its start path: Node takes a few µs to make one, which a storm of fresh managers (after a
- * restore, say) would otherwise pay all in the same millisecond. A longer wait stays light: its
- * signal (some 750 bytes) is made when the restart starts.
+ * A restart due within this long gets its manager's signal made ahead, off its start path (see
+ * {@link makeSignalSoon}); a longer wait stays light, its signal made when the restart starts.
  */
 const EARLY_SIGNAL_MS = 1_000;
-const signalsToMake: RestartManager[] = [];
-
-function makeSignals(): void {
-  // Reading the getter makes the signal.
-  for (const manager of signalsToMake.splice(0)) if (!manager.canceled) Reflect.get(manager, 'signal');
-}
 const NO_OPTIONS: RestartInThreadOptions = Object.freeze({});
 
 /** A restart waiting for its delay: woken by the manager's cancel or by its timer, then starts. */
@@ -207,7 +199,7 @@ export function restartInThread<T>(
   }
   const delayMs = options.delayMs ?? decision.delayMs;
   const startTimeoutMs = options.startTimeoutMs ?? Infinity;
-  if (delayMs <= EARLY_SIGNAL_MS && signalsToMake.push(manager) === 1) queueMicrotask(makeSignals);
+  if (delayMs <= EARLY_SIGNAL_MS) makeSignalSoon(manager);
   const done = new Promise<RestartOutcome<Awaited<T>>>((resolve) => {
     waitForCancel(
       manager,

@@ -1,3 +1,4 @@
+/** The CLI's command line (`parseCommandLine`): help, version, every option, where the command starts, and usage errors. */
 import { describe, expect, it } from 'vitest';
 import { USAGE, UsageError, parseCommandLine } from '../src/cli/args.js';
 import { RestartPolicyError } from '../src/index.js';
@@ -82,45 +83,158 @@ describe('parseCommandLine', () => {
     });
   });
 
-  it('takes the command at the first word that is not an option, without --', () => {
-    const command = parseCommandLine(['run', '--restart', 'always', 'node', '--inspect', '-e', '1']);
-    expect(command).toMatchObject({ command: 'node', args: ['--inspect', '-e', '1'], policy: { name: 'always' } });
+  it('sets only the options given, with nothing undefined', () => {
+    const command = parseCommandLine(['run', '--backoff-initial', '20', '--jitter', '0.5', 'x']);
+    expect(command.kind === 'run' && command.options).toStrictEqual({ backoff: { initialMs: 20, jitter: 0.5 } });
+    const limited = parseCommandLine(['run', '--max-restarts', '0', '--window', 'Infinity', 'x']);
+    expect(limited.kind === 'run' && limited.options).toStrictEqual({
+      rateLimit: { maxRestarts: 0, windowMs: Infinity },
+    });
   });
 
-  it('keeps a -- that belongs to the command', () => {
-    expect(parseCommandLine(['run', '--', 'npm', 'run', 'x', '--', '--flag'])).toMatchObject({
-      command: 'npm',
-      args: ['run', 'x', '--', '--flag'],
-    });
+  it.each([
+    [['run', '--restart', 'always', 'node', '--inspect', '-e', '1'], 'node', ['--inspect', '-e', '1']],
+    [['run', '--', 'npm', 'run', 'x', '--', '--flag'], 'npm', ['run', 'x', '--', '--flag']],
+    [['run', '--', '--weird', 'a'], '--weird', ['a']],
+    [['run', '--restart', 'always', '--', '-x'], '-x', []],
+    [['run', '-', 'a'], '-', ['a']],
+    [['run', '--name', 'web', 'node', 'x'], 'node', ['x']],
+    [['run', '--profile=docker', 'node', 'x'], 'node', ['x']],
+    [['run', '--restart', 'on-failure:2', '--stop-timeout=5', 'sleep', '1'], 'sleep', ['1']],
+  ])(
+    'finds the command of %j: the first word that is not an option or its value, or the word after --',
+    (argv, command, args) => {
+      expect(parseCommandLine(argv)).toMatchObject({ kind: 'run', command, args });
+    },
+  );
+
+  it.each([
+    [['--stop-timeout', '0'], { stopTimeoutMs: 0 }],
+    [['--backoff-multiplier', '1'], { options: { backoff: { multiplier: 1 } } }],
+    [['--backoff-reset', '0'], { options: { backoff: { resetAfterMs: 0 } } }],
+    [['--jitter', '0'], { options: { backoff: { jitter: 0 } } }],
+    [['--jitter', '1'], { options: { backoff: { jitter: 1 } } }],
+    [
+      ['--restart-on-exit', '4294967295,0'],
+      { options: { exitCodeRules: [{ action: 'restart', exitCodes: [4294967295, 0] }] } },
+    ],
+    [['--profile', 'isulad'], { options: { profile: 'isulad' } }],
+  ])('accepts the boundary %j', (flags, expected) => {
+    expect(parseCommandLine(['run', ...flags, '--', 'x'])).toMatchObject(expected);
   });
 
   it.each([
     [['start'], "Unknown command 'start'"],
     [['run'], 'Missing COMMAND to run'],
     [['run', '--'], 'Missing COMMAND to run'],
+    [['run', '--', ''], 'Missing COMMAND to run'],
+    [['run', '--name', 'x'], 'Missing COMMAND to run'],
     [['run', '--bogus', '--', 'x'], "Unknown option '--bogus'"],
     [['run', '--restart'], "Option '--restart <value>' argument missing"],
-    [['run', '--name', '../x', '--', 'x'], 'Invalid container id'],
+    [
+      ['run', '--name', '../x', '--', 'x'],
+      "Invalid container id '../x': expected [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128 characters",
+    ],
     [['run', '--stop-timeout=-1', '--', 'x'], "Invalid value for --stop-timeout: expected a number of ms, got '-1'"],
-    [['run', '--stop-timeout', 'Infinity', '--', 'x'], 'Invalid value for --stop-timeout'],
-    [['run', '--backoff-initial', '0', '--', 'x'], 'Invalid value for --backoff-initial'],
-    [['run', '--backoff-initial', '1e3', '--', 'x'], 'Invalid value for --backoff-initial'],
-    [['run', '--backoff-multiplier', '0.5', '--', 'x'], 'Invalid value for --backoff-multiplier'],
+    [
+      ['run', '--stop-timeout', 'Infinity', '--', 'x'],
+      "Invalid value for --stop-timeout: expected a number of ms, got 'Infinity'",
+    ],
+    [
+      ['run', '--stop-timeout', '1e3', '--', 'x'],
+      "Invalid value for --stop-timeout: expected a number of ms, got '1e3'",
+    ],
+    [
+      ['run', '--backoff-initial', '0', '--', 'x'],
+      "Invalid value for --backoff-initial: expected a positive number of ms, got '0'",
+    ],
+    [
+      ['run', '--backoff-initial', '1e3', '--', 'x'],
+      "Invalid value for --backoff-initial: expected a positive number of ms, got '1e3'",
+    ],
+    [
+      ['run', '--backoff-initial', 'Infinity', '--', 'x'],
+      "Invalid value for --backoff-initial: expected a positive number of ms, got 'Infinity'",
+    ],
+    [
+      ['run', '--backoff-multiplier', '0.9', '--', 'x'],
+      "Invalid value for --backoff-multiplier: expected a number ≥ 1, got '0.9'",
+    ],
+    [
+      ['run', '--backoff-max', 'Infinity', '--', 'x'],
+      "Invalid value for --backoff-max: expected a number of ms, got 'Infinity'",
+    ],
     [
       ['run', '--backoff-max', '50', '--', 'x'],
       'Expected `backoff.maxMs` to be a finite number ≥ backoff.initialMs (100), got 50',
     ],
-    [['run', '--jitter', '2', '--', 'x'], 'Invalid value for --jitter'],
+    [
+      ['run', '--backoff-reset', 'soon', '--', 'x'],
+      "Invalid value for --backoff-reset: expected a number of ms or Infinity, got 'soon'",
+    ],
+    [
+      ['run', '--backoff-reset=-1', '--', 'x'],
+      "Invalid value for --backoff-reset: expected a number of ms or Infinity, got '-1'",
+    ],
+    [['run', '--jitter', '1.5', '--', 'x'], "Invalid value for --jitter: expected a number in [0, 1], got '1.5'"],
+    [['run', '--jitter', 'half', '--', 'x'], "Invalid value for --jitter: expected a number in [0, 1], got 'half'"],
     [['run', '--max-restarts', '3', '--', 'x'], '--max-restarts and --window go together'],
     [['run', '--window', '10', '--', 'x'], '--max-restarts and --window go together'],
-    [['run', '--max-restarts', '1.5', '--window', '10', '--', 'x'], 'Invalid value for --max-restarts'],
-    [['run', '--max-restarts', '1', '--window', '0', '--', 'x'], 'Invalid value for --window'],
-    [['run', '--stop-on-exit', '1,x', '--', 'x'], 'Invalid value for --stop-on-exit'],
-    [['run', '--restart-on-exit', '4294967296', '--', 'x'], 'Invalid value for --restart-on-exit'],
+    [
+      ['run', '--window', '10', '--max-restarts', 'x', '--', 'x'],
+      "Invalid value for --max-restarts: expected a non-negative integer, got 'x'",
+    ],
+    [
+      ['run', '--window', '10', '--max-restarts', '1.5', '--', 'x'],
+      "Invalid value for --max-restarts: expected a non-negative integer, got '1.5'",
+    ],
+    [
+      ['run', '--max-restarts', '1', '--window', '0', '--', 'x'],
+      "Invalid value for --window: expected a positive number of ms or Infinity, got '0'",
+    ],
+    [
+      ['run', '--max-restarts', '1', '--window=-5', '--', 'x'],
+      "Invalid value for --window: expected a positive number of ms or Infinity, got '-5'",
+    ],
+    [
+      ['run', '--restart-on-exit=-1', '--', 'x'],
+      "Invalid value for --restart-on-exit: expected comma-separated exit codes, got '-1'",
+    ],
+    [
+      ['run', '--restart-on-exit', '1e3', '--', 'x'],
+      "Invalid value for --restart-on-exit: expected comma-separated exit codes, got '1e3'",
+    ],
+    [
+      ['run', '--restart-on-exit', '4294967296', '--', 'x'],
+      "Invalid value for --restart-on-exit: expected comma-separated exit codes, got '4294967296'",
+    ],
+    [
+      ['run', '--stop-on-exit', '1,x', '--', 'x'],
+      "Invalid value for --stop-on-exit: expected comma-separated exit codes, got '1,x'",
+    ],
+    [
+      ['run', '--stop-on-exit', '0x1', '--', 'x'],
+      "Invalid value for --stop-on-exit: expected comma-separated exit codes, got '0x1'",
+    ],
+    [
+      ['run', '--stop-on-exit', '1.5', '--', 'x'],
+      "Invalid value for --stop-on-exit: expected comma-separated exit codes, got '1.5'",
+    ],
     [['run', '--profile', 'podman', '--', 'x'], "Invalid value for --profile: expected isulad or docker, got 'podman'"],
   ])('refuses %j with a usage error', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(UsageError);
-    expect(() => parseCommandLine(argv)).toThrow(message);
+    expect(() => parseCommandLine(argv)).toThrow(new UsageError(message));
+  });
+
+  it('names its error class UsageError', () => {
+    let error: unknown;
+    try {
+      parseCommandLine(['start']);
+    } catch (caught) {
+      error = caught;
+    }
+    expect((error as Error).name).toBe('UsageError');
+    expect(String(error)).toBe("UsageError: Unknown command 'start'");
   });
 
   it('refuses a bad policy with the policy error', () => {
@@ -129,7 +243,9 @@ describe('parseCommandLine', () => {
     );
   });
 
-  it('documents every option in the usage', () => {
+  it('documents the command, its statuses and every option in the usage', () => {
+    expect(USAGE).toMatch(/^Usage: restart-manager run \[OPTIONS\] \[--\] COMMAND \[ARG\.\.\.\]\n/);
+    expect(USAGE).toContain('125 for a bad option or policy');
     for (const flag of [
       '--restart',
       '--name',

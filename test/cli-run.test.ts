@@ -1,28 +1,114 @@
 /**
- * The CLI's `run` in this process (so that its code is measured), over real child processes.
+ * The CLI's `run` in this process (so that its code is measured): over real child processes, and
+ * over scripted workloads (runCli's `workload` option) for what real processes rarely give — a run
+ * lost and collected by the GC, a restart that cannot start, a stop that fails, a signal at each
+ * moment of the lifecycle. Scripted runs end when the test says so, on fake time.
  * test/integration/cli.test.ts runs the built bin the way a user does.
  */
+import { fstatSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { cli } from './support/cli.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { USAGE } from '../src/cli/args.js';
+import { runCli } from '../src/cli/run.js';
+import type { Run, Workload } from '../src/index.js';
+import { type ProcessRun, processWorkload } from '../src/workloads/process.js';
+import { type CliTestOptions, cli } from './support/cli.js';
 
 const node = process.execPath;
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
-describe('runCli', () => {
-  it('prints the help and the version', async () => {
-    const help = await cli(['--help']);
-    expect(help.code).toBe(0);
-    expect(help.out[0]).toMatch(/^Usage: restart-manager run/);
+/** A run the test ends by hand; a `stop` ends it with 143 unless `onStop` says otherwise. */
+interface ScriptedRun extends Run {
+  exitWith(code: number): void;
+  lose(error: Error): void;
+}
+
+function scriptedRun(pid: number | undefined, onStop?: (run: ScriptedRun) => Promise<void>): ScriptedRun {
+  let settle!: { resolve: (code: number) => void; reject: (error: Error) => void };
+  const exit = new Promise<number>((resolve, reject) => (settle = { resolve, reject }));
+  const run: ScriptedRun = {
+    pid,
+    exit,
+    exitWith: (code) => {
+      settle.resolve(code);
+    },
+    lose: (error) => {
+      settle.reject(error);
+    },
+    stop: () => {
+      if (onStop !== undefined) return onStop(run);
+      run.exitWith(143);
+      return Promise.resolve();
+    },
+  };
+  return run;
+}
+
+/** A workload whose n-th start (from 1) is `start(n)`, which may throw; the runs it made, in order. */
+function scripted(start: (n: number) => ScriptedRun): {
+  workload: () => Workload;
+  runs: ScriptedRun[];
+  readonly starts: number;
+} {
+  const runs: ScriptedRun[] = [];
+  let starts = 0;
+  return {
+    workload: () => ({
+      start: () => {
+        const run = start(++starts);
+        runs.push(run);
+        return run;
+      },
+    }),
+    runs,
+    get starts() {
+      return starts;
+    },
+  };
+}
+
+/** Ends the latest run with the next of `codes` each time the CLI says a run started. */
+function exitOnStart(runs: ScriptedRun[], codes: number[]): (line: string) => void {
+  return (line) => {
+    if (line.includes('started pid')) runs.at(-1)?.exitWith(codes.shift() ?? 0);
+  };
+}
+
+/** Replaces each "after N ms;" by "after T ms;". */
+function withoutTimes(lines: string[]): string[] {
+  return lines.map((line) => line.replace(/after \d+ ms;/, 'after T ms;'));
+}
+
+describe('runCli: help, version and usage errors', () => {
+  it('prints the usage for --help and the version for --version, exactly, on stdout', async () => {
+    expect(await cli(['--help'])).toEqual({ code: 0, out: [USAGE], err: [] });
+    expect(await cli(['run', '-h'])).toEqual({ code: 0, out: [USAGE], err: [] });
     expect(await cli(['--version'])).toEqual({ code: 0, out: [version], err: [] });
   });
 
-  it('refuses a bad policy or flag with 125, before starting anything', async () => {
-    expect(await cli(['run', '--restart', 'always:3', '--', node, '-e', ''])).toEqual({
+  it('writes to the process stdout and stderr by default, a line each', async () => {
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      expect(await runCli(['--version'])).toBe(0);
+      expect(await runCli(['launch'])).toBe(125);
+      expect(stdout.mock.calls.map(([chunk]) => chunk)).toEqual([`${version}\n`]);
+      expect(stderr.mock.calls.map(([chunk]) => chunk)).toEqual([
+        "restart-manager: Unknown command 'launch'\n",
+        "See 'restart-manager --help'.\n",
+      ]);
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
+  });
+
+  it('refuses a bad policy or flag with 125, before making any workload', async () => {
+    const workload = vi.fn(() => scripted((n) => scriptedRun(n)).workload());
+    expect(await cli(['run', '--restart', 'always:3', '--', node, '-e', ''], { workload })).toEqual({
       code: 125,
       out: [],
       err: [
@@ -30,9 +116,20 @@ describe('runCli', () => {
         "See 'restart-manager --help'.",
       ],
     });
-    expect((await cli(['run', '--nope'])).code).toBe(125);
+    expect(await cli(['run', '--jitter', '2', '--', 'x'], { workload })).toEqual({
+      code: 125,
+      out: [],
+      err: [
+        "restart-manager: Invalid value for --jitter: expected a number in [0, 1], got '2'",
+        "See 'restart-manager --help'.",
+      ],
+    });
+    expect((await cli(['run', '--nope'], { workload })).code).toBe(125);
+    expect(workload).not.toHaveBeenCalled();
   });
+});
 
+describe('runCli: real child processes', () => {
   it('ends when the policy stops restarting, with the child exit code, one line per event', async () => {
     const { code, err } = await cli([
       'run',
@@ -51,10 +148,10 @@ describe('runCli', () => {
     expect(err[0]).toBe(`restart-manager[job]: policy on-failure:2: ${node} -e process.exit(3)`);
     expect(err.filter((line) => line.includes('started pid'))).toHaveLength(3);
     const exits = err.filter((line) => line.includes('exited with code 3'));
-    expect(exits.map((line) => line.replace(/after \d+ ms/, 'after N ms'))).toEqual([
-      'restart-manager[job]: exited with code 3 after N ms; failure count 1; restarting in 10 ms (policy-on-failure)',
-      'restart-manager[job]: exited with code 3 after N ms; failure count 2; restarting in 20 ms (policy-on-failure)',
-      'restart-manager[job]: exited with code 3 after N ms; failure count 3; not restarting (retry-limit)',
+    expect(withoutTimes(exits)).toEqual([
+      'restart-manager[job]: exited with code 3 after T ms; failure count 1; restarting in 10 ms (policy-on-failure)',
+      'restart-manager[job]: exited with code 3 after T ms; failure count 2; restarting in 20 ms (policy-on-failure)',
+      'restart-manager[job]: exited with code 3 after T ms; failure count 3; not restarting (retry-limit)',
     ]);
     expect(err.find((line) => line.includes('(restart 2)'))).toMatch(
       /^restart-manager\[job\]: started pid \d+ \(restart 2\)$/,
@@ -66,6 +163,14 @@ describe('runCli', () => {
     expect(missing.code).toBe(127);
     expect(missing.err.at(-1)).toMatch(/failed to start: spawn \/nonexistent\/command ENOENT/);
     expect((await cli(['run', '--', tmpdir()])).code).toBe(126);
+  });
+
+  it('gives the child the CLI own stdout (inherited)', async () => {
+    const own = fstatSync(1, { bigint: true });
+    const script =
+      "const s = require('fs').fstatSync(1, { bigint: true }); process.exit(`${s.dev}:${s.ino}` === process.argv[1] ? 0 : 3)";
+    const { code } = await cli(['run', '--', node, '-e', script, `${own.dev}:${own.ino}`]);
+    expect(code).toBe(0);
   });
 
   it('a SIGTERM is a manual stop: the child is stopped and its code is the CLI status', async () => {
@@ -84,12 +189,14 @@ describe('runCli', () => {
         '-e',
         'setInterval(() => {}, 1000)',
       ],
-      (line) => {
-        const started = /started pid (\d+)/.exec(line);
-        if (started !== null) {
-          pid = Number(started[1]);
-          process.emit('SIGTERM', 'SIGTERM');
-        }
+      {
+        onStderr: (line) => {
+          const started = /started pid (\d+)/.exec(line);
+          if (started !== null) {
+            pid = Number(started[1]);
+            process.emit('SIGTERM', 'SIGTERM');
+          }
+        },
       },
     );
     expect(code).toBe(143);
@@ -97,18 +204,34 @@ describe('runCli', () => {
     expect(() => process.kill(pid, 0)).toThrow();
   });
 
-  it('a signal before the container is added starts nothing and ends with 128 + the signal', async () => {
-    const { code, err } = await cli(
-      ['run', '--name', 'early', '--', node, '-e', 'setTimeout(() => process.exit(5), 1500)'],
-      (line) => {
-        if (line.includes('policy no')) process.emit('SIGTERM', 'SIGTERM');
-      },
-    );
-    expect(code).toBe(143);
-    expect(err).toEqual([
-      `restart-manager[early]: policy no: ${node} -e setTimeout(() => process.exit(5), 1500)`,
-      'restart-manager[early]: SIGTERM: not starting',
-    ]);
+  it('a second signal kills a child that ignores SIGTERM at once', async () => {
+    // The child says when it ignores SIGTERM and when it got one; the test signals on those lines.
+    const script =
+      "process.on('SIGTERM', () => console.log('got SIGTERM')); console.log('ready'); setInterval(() => {}, 1000)";
+    const onChildLine = (line: string): void => {
+      if (line === 'ready' || line === 'got SIGTERM') process.emit('SIGINT', 'SIGINT');
+    };
+    const piped = (command: string, args: readonly string[]): Workload => {
+      const inner = processWorkload(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+      return {
+        async start(signal) {
+          const run = (await inner.start(signal)) as ProcessRun;
+          let pending = '';
+          run.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+            const lines = (pending + chunk).split('\n');
+            pending = lines.pop() ?? '';
+            lines.forEach(onChildLine);
+          });
+          return run;
+        },
+      };
+    };
+    const { code, err } = await cli(['run', '--restart', 'always', '--name', 'web', '--', node, '-e', script], {
+      workload: piped,
+    });
+    expect(code).toBe(137);
+    expect(err).toContain('restart-manager[web]: SIGINT: stopping (SIGTERM, SIGKILL after 10000 ms)');
+    expect(err.some((line) => /^restart-manager\[web\]: SIGINT again: killing pid \d+$/.test(line))).toBe(true);
   });
 
   it('a state write that fails after the child started stops the child and ends with 125', async () => {
@@ -118,13 +241,15 @@ describe('runCli', () => {
     try {
       const { code, err } = await cli(
         ['run', '--state-dir', dir, '--name', 'b', '--', node, '-e', 'setTimeout(() => process.exit(5), 5000)'],
-        (line) => {
-          const started = /started pid (\d+)/.exec(line);
-          if (started === null) return;
-          pid = Number(started[1]);
-          // The state dir becomes a regular file: the write of the running state fails.
-          rmSync(dir, { recursive: true });
-          writeFileSync(dir, '');
+        {
+          onStderr: (line) => {
+            const started = /started pid (\d+)/.exec(line);
+            if (started === null) return;
+            pid = Number(started[1]);
+            // The state dir becomes a regular file: the write of the running state fails.
+            rmSync(dir, { recursive: true });
+            writeFileSync(dir, '');
+          },
         },
       );
       expect(code).toBe(125);
@@ -134,40 +259,6 @@ describe('runCli', () => {
     } finally {
       await rm(parent, { recursive: true, force: true });
     }
-  });
-
-  it('a second signal kills the child at once', async () => {
-    const { code, err } = await cli(
-      [
-        'run',
-        '--restart',
-        'always',
-        '--name',
-        'web',
-        '--',
-        node,
-        '-e',
-        "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)",
-      ],
-      (line) => {
-        if (line.includes('started pid')) setTimeout(() => process.emit('SIGINT', 'SIGINT'), 300);
-        if (line.includes('SIGINT: stopping')) setTimeout(() => process.emit('SIGINT', 'SIGINT'), 100);
-      },
-    );
-    expect(code).toBe(137);
-    expect(err.some((line) => /SIGINT again: killing pid \d+/.test(line))).toBe(true);
-  });
-
-  it('a signal during the restart delay cancels the restart and ends with the last exit code', async () => {
-    const { code, err } = await cli(
-      ['run', '--restart', 'always', '--backoff-initial', '5000', '--name', 'w', '--', node, '-e', 'process.exit(4)'],
-      (line) => {
-        if (line.includes('restarting in 5000 ms')) process.emit('SIGTERM', 'SIGTERM');
-      },
-    );
-    expect(code).toBe(4);
-    expect(err.at(-1)).toBe('restart-manager[w]: pending restart canceled');
-    expect(err.filter((line) => line.includes('started pid'))).toHaveLength(1);
   });
 
   it('persists the container with --state-dir', async () => {
@@ -186,5 +277,179 @@ describe('runCli', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('exits 125 when the state directory cannot be made, starting nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'restart-manager-cli-'));
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, '');
+    const script = scripted((n) => scriptedRun(n));
+    try {
+      const { code, err } = await cli(['run', '--state-dir', file, '--name', 'job', '--', 'x'], {
+        workload: script.workload,
+      });
+      expect(code).toBe(125);
+      expect(err).toHaveLength(2);
+      expect(err[0]).toBe('restart-manager[job]: policy no: x');
+      expect(err[1]).toMatch(/^restart-manager: .*(EEXIST|ENOTDIR)/);
+      expect(script.starts).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('runCli: scripted workloads, on fake time', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+
+  afterEach(() => {
+    expect(vi.getTimerCount()).toBe(0);
+    vi.useRealTimers();
+  });
+
+  /** Runs the CLI, moving the fake clock from timer to timer until it ends. */
+  async function cliOnFakeTime(
+    argv: string[],
+    options: CliTestOptions,
+  ): Promise<{ code: number; out: string[]; err: string[] }> {
+    let result: { code: number; out: string[]; err: string[] } | undefined;
+    const running = cli(argv, options).then((value) => (result = value));
+    for (let turn = 0; turn < 100 && result === undefined; turn++) await vi.advanceTimersToNextTimerAsync();
+    if (result === undefined) throw new Error('the CLI did not end');
+    return running;
+  }
+
+  it('says "started pid N" without a restart count the first time, with it after', async () => {
+    const { workload, runs } = scripted((n) => scriptedRun(1000 + n));
+    const { code, err } = await cliOnFakeTime(
+      ['run', '--restart', 'on-failure', '--name', 'j', '--backoff-initial', '1', 'x'],
+      { workload, onStderr: exitOnStart(runs, [1, 0]) },
+    );
+    expect(code).toBe(0);
+    expect(withoutTimes(err)).toEqual([
+      'restart-manager[j]: policy on-failure: x',
+      'restart-manager[j]: started pid 1001',
+      'restart-manager[j]: exited with code 1 after T ms; failure count 1; restarting in 1 ms (policy-on-failure)',
+      'restart-manager[j]: started pid 1002 (restart 1)',
+      'restart-manager[j]: exited with code 0 after T ms; failure count 0; not restarting (clean-exit)',
+    ]);
+  });
+
+  it('removes its signal handlers when it ends', async () => {
+    const before = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+    const { workload, runs } = scripted((n) => scriptedRun(n));
+    expect((await cliOnFakeTime(['run', 'x'], { workload, onStderr: exitOnStart(runs, [0]) })).code).toBe(0);
+    expect([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]).toEqual(before);
+  });
+
+  it('a signal before the container is added starts nothing and ends with 128 + the signal', async () => {
+    const script = scripted((n) => scriptedRun(n));
+    const { code, err } = await cliOnFakeTime(['run', '--name', 'early', '--', 'x', 'y'], {
+      workload: script.workload,
+      onStderr: (line) => {
+        if (line.includes('policy no')) process.emit('SIGTERM', 'SIGTERM');
+      },
+    });
+    expect(code).toBe(143);
+    expect(err).toEqual(['restart-manager[early]: policy no: x y', 'restart-manager[early]: SIGTERM: not starting']);
+    expect(script.starts).toBe(0);
+  });
+
+  it('a restart that cannot start ends the CLI with docker run status (126 for EACCES)', async () => {
+    const script = scripted((n) => {
+      if (n > 1) throw Object.assign(new Error('spawn x EACCES'), { code: 'EACCES' });
+      return scriptedRun(77);
+    });
+    const { code, err } = await cliOnFakeTime(['run', '--restart', 'always', '--name', 'j', 'x'], {
+      workload: script.workload,
+      onStderr: exitOnStart(script.runs, [2]),
+    });
+    expect(code).toBe(126);
+    expect(err.at(-1)).toBe('restart-manager[j]: failed to start: spawn x EACCES');
+    expect(script.starts).toBe(2);
+  });
+
+  it('a lost run is collected by the GC, then decided as exit 255', async () => {
+    let stops = 0;
+    const { workload, runs } = scripted(() =>
+      scriptedRun(undefined, () => (++stops === 1 ? Promise.reject(new Error('still there')) : Promise.resolve())),
+    );
+    const { code, err } = await cliOnFakeTime(['run', '--name', 'g', 'x'], {
+      workload,
+      onStderr: (line) => {
+        if (line.includes('started pid')) runs[0]?.lose(new Error('lost track'));
+      },
+    });
+    expect(code).toBe(255);
+    expect(withoutTimes(err)).toEqual([
+      'restart-manager[g]: policy no: x',
+      'restart-manager[g]: started pid ?',
+      'restart-manager[g]: garbage collection queued: lost track',
+      'restart-manager[g]: garbage collection retry-failed after 1 attempt(s): still there',
+      'restart-manager[g]: garbage collection collected after 2 attempt(s)',
+      'restart-manager[g]: exited with code 255 after T ms; failure count 1; not restarting (policy-no)',
+    ]);
+  });
+
+  it('a stop that fails is reported, and the CLI ends with the last exit code', async () => {
+    const { workload } = scripted(() => scriptedRun(55, () => Promise.reject(new Error('refused'))));
+    const { code, err } = await cliOnFakeTime(['run', '--restart', 'always', '--name', 's', 'x'], {
+      workload,
+      onStderr: (line) => {
+        if (line.endsWith('started pid 55')) process.emit('SIGTERM', 'SIGTERM');
+      },
+    });
+    expect(code).toBe(0);
+    expect(err.slice(2)).toEqual([
+      'restart-manager[s]: SIGTERM: stopping (SIGTERM, SIGKILL after 10000 ms)',
+      'restart-manager[s]: garbage collection queued: refused',
+      'restart-manager[s]: stop failed: Container s could not be stopped: Error: refused',
+    ]);
+  });
+
+  it('a signal during the restart delay cancels the restart; a second one kills nothing', async () => {
+    const script = scripted(() => scriptedRun(44));
+    const { code, err } = await cliOnFakeTime(
+      ['run', '--restart', 'always', '--backoff-initial', '5000', '--name', 'w', 'x'],
+      {
+        workload: script.workload,
+        onStderr: (line) => {
+          exitOnStart(script.runs, [4])(line);
+          if (line.includes('restarting in 5000 ms')) process.emit('SIGTERM', 'SIGTERM');
+          if (line.includes('SIGTERM: stopping')) process.emit('SIGINT', 'SIGINT');
+        },
+      },
+    );
+    expect(code).toBe(4);
+    expect(err.slice(3)).toEqual([
+      'restart-manager[w]: SIGTERM: stopping (SIGTERM, SIGKILL after 10000 ms)',
+      'restart-manager[w]: SIGINT again: killing',
+      'restart-manager[w]: pending restart canceled',
+    ]);
+    expect(script.starts).toBe(1);
+  });
+
+  it('reports an error event as a line and goes on (here: its own output failing once)', async () => {
+    const { workload, runs } = scripted(() => scriptedRun(33));
+    let thrown = false;
+    const { code, err } = await cliOnFakeTime(['run', '--name', 'p', 'x'], {
+      workload,
+      onStderr: (line) => {
+        if (!thrown && line.includes('started pid')) {
+          thrown = true;
+          runs[0]?.exitWith(3);
+          throw new Error('output broke');
+        }
+      },
+    });
+    expect(code).toBe(3);
+    expect(withoutTimes(err)).toEqual([
+      'restart-manager[p]: policy no: x',
+      'restart-manager[p]: started pid 33',
+      'restart-manager[p]: error: output broke',
+      'restart-manager[p]: exited with code 3 after T ms; failure count 1; not restarting (policy-no)',
+    ]);
   });
 });

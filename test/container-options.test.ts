@@ -50,13 +50,22 @@ describe('container options', () => {
   });
 
   it.each([
-    [{ random: Math.random }, 'Unknown container option `random`'],
-    [{ clock: { now: () => 0 } }, 'Unknown container option `clock`'],
-    [{ backoff: 3 }, 'Expected `options.backoff` to be an object, got 3'],
-    [{ rateLimit: 'x' }, "Expected `options.rateLimit` to be an object, got 'x'"],
-    [{ backoff: { initialMs: -1 } }, '`backoff.initialMs`'],
-    [null, 'Expected `options` to be an object, got null'],
-  ])('refuses %j', (options, message) => {
+    [
+      { random: Math.random },
+      TypeError,
+      'Unknown container option `random`: a container may set profile, backoff, rateLimit, exitCodeRules',
+    ],
+    [
+      { clock: { now: () => 0 } },
+      TypeError,
+      'Unknown container option `clock`: a container may set profile, backoff, rateLimit, exitCodeRules',
+    ],
+    [{ backoff: 3 }, TypeError, 'Expected `options.backoff` to be an object, got 3'],
+    [{ rateLimit: 'x' }, TypeError, "Expected `options.rateLimit` to be an object, got 'x'"],
+    [{ backoff: { initialMs: -1 } }, RangeError, '`backoff.initialMs`'],
+    [null, TypeError, 'Expected `options` to be an object, got null'],
+  ])('refuses %j', (options, kind, message) => {
+    expect(() => mergeContainerOptions(base, options as never)).toThrow(kind);
     expect(() => mergeContainerOptions(base, options as never)).toThrow(message);
   });
 
@@ -81,7 +90,12 @@ describe('container options', () => {
     expect(encodeContainerOptions({})).toEqual({});
   });
 
-  it('decoding validates', () => {
+  it('decoding validates, and names an unknown key', () => {
+    expect(() => decodeContainerOptions({ profile: 'docker', random: null })).toThrow(
+      new TypeError(
+        'Unknown container option `random`: a container may set profile, backoff, rateLimit, exitCodeRules',
+      ),
+    );
     expect(() => decodeContainerOptions({ backoff: { initialMs: 'x' } })).toThrow('`backoff.initialMs`');
     expect(() => decodeContainerOptions({ rateLimit: { maxRestarts: 1, windowMs: -5 } })).toThrow(
       '`rateLimit.windowMs`',

@@ -1,156 +1,201 @@
+/**
+ * `shouldRestart`, the decision table of SPEC §3, as a literal table (a row per case, the expected
+ * answer written out), then its rules as properties over random inputs, then its input checks.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { REBOOT_EXIT_CODE, shouldRestart, type RestartPolicy, type RestartPolicyName } from '../src/index.js';
+import {
+  MAX_RETRY_COUNT,
+  REBOOT_EXIT_CODE,
+  parseRestartPolicy,
+  shouldRestart,
+  type RestartPolicy,
+} from '../src/index.js';
 import { NUM_RUNS, exitCodeArbitrary, validPolicyArbitrary } from './arbitraries.js';
 
-const EXIT_CODES = [0, 1, 2, 129, 137, 255];
-const MANUAL = [false, true];
+type Row = [policy: string, exitCode: number, manuallyStopped: boolean, failureCount: number, restart: boolean];
 
-/** The SPEC's table, written independently of the implementation. */
-function expected(name: RestartPolicyName, max: number, exitCode: number, manual: boolean, count: number): boolean {
-  if (name === 'no') return false;
-  if (name === 'always') return true;
-  if (name === 'unless-stopped') return !manual;
-  if (name === 'on-reboot') return exitCode === 129;
-  return exitCode !== 0 && (max === 0 || count <= max);
-}
-
-const policies: RestartPolicy[] = [
-  { name: 'no', maximumRetryCount: 0 },
-  { name: 'always', maximumRetryCount: 0 },
-  { name: 'unless-stopped', maximumRetryCount: 0 },
-  { name: 'on-reboot', maximumRetryCount: 0 },
-  { name: 'on-failure', maximumRetryCount: 0 },
-  { name: 'on-failure', maximumRetryCount: 1 },
-  { name: 'on-failure', maximumRetryCount: 3 },
+// prettier-ignore
+const TABLE: Row[] = [
+  // no: never
+  ['no',                    0, false,  0, false],
+  ['no',                    1, false,  1, false],
+  ['no',                  129, false,  1, false],
+  ['no',                  137, true,   1, false],
+  // always: always, even after a manual stop (the manager's cancel handles that case)
+  ['always',                0, false,  0, true ],
+  ['always',                1, false,  1, true ],
+  ['always',              137, true,   1, true ],
+  ['always',                1, false, 1e6, true ],
+  ['always',       4294967295, false,  1, true ],
+  // unless-stopped: unless manually stopped, whatever the exit code
+  ['unless-stopped',        0, false,  0, true ],
+  ['unless-stopped',        1, false,  5, true ],
+  ['unless-stopped',        0, true,   0, false],
+  ['unless-stopped',      143, true,   1, false],
+  // on-failure (N = 0): every failure, however many; never a clean exit
+  ['on-failure',            1, false,  1, true ],
+  ['on-failure',          137, false, 1e6, true ],
+  ['on-failure',            0, false,  0, false],
+  ['on-failure',            0, false,  3, false],
+  ['on-failure',            1, true,   1, true ],
+  ['on-failure',   4294967295, false,  1, true ],
+  // on-failure:N: a failure while the count (this exit included) is at most N
+  ['on-failure:1',          1, false,  1, true ],
+  ['on-failure:1',          1, false,  2, false],
+  ['on-failure:3',          2, false,  1, true ],
+  ['on-failure:3',        137, false,  3, true ],
+  ['on-failure:3',          1, false,  4, false],
+  ['on-failure:3',          1, false, 100, false],
+  ['on-failure:3',          0, false,  1, false],
+  ['on-failure:3',          1, true,   2, true ],
+  ['on-failure:2147483647', 1, false, 2147483647, true ],
+  ['on-failure:2147483647', 1, false, 2147483648, false],
+  // on-reboot: 129 (128 + SIGHUP, a system container's reboot) alone
+  ['on-reboot',           129, false,  1, true ],
+  ['on-reboot',           129, true,   1, true ],
+  ['on-reboot',           128, false,  1, false],
+  ['on-reboot',           130, false,  1, false],
+  ['on-reboot',             0, false,  0, false],
+  ['on-reboot',             1, false,  1, false],
+  ['on-reboot',           385, false,  1, false],
 ];
 
-const rows = policies.flatMap((policy) =>
-  EXIT_CODES.flatMap((exitCode) =>
-    MANUAL.flatMap((manual) =>
-      [0, 1, 2, 3, 4, 100].map((failureCount) => ({
-        policy,
-        exitCode,
-        manual,
-        failureCount,
-        restart: expected(policy.name, policy.maximumRetryCount, exitCode, manual, failureCount),
-      })),
-    ),
-  ),
-);
-
-describe('shouldRestart (the decision table)', () => {
-  it(`covers ${rows.length} rows: every policy × exit code × manual stop × count`, () => {
-    expect(rows.length).toBe(7 * 6 * 2 * 6);
-    expect(rows.filter((row) => row.restart).length).toBeGreaterThan(0);
-    expect(rows.filter((row) => !row.restart).length).toBeGreaterThan(0);
-  });
-
-  it.each(rows)(
-    '$policy.name:$policy.maximumRetryCount exit $exitCode manual=$manual count=$failureCount → $restart',
-    ({ policy, exitCode, manual, failureCount, restart }) => {
-      expect(shouldRestart(policy, { exitCode, hasBeenManuallyStopped: manual, failureCount })).toBe(restart);
+describe('shouldRestart: the table', () => {
+  it.each(TABLE)(
+    '%s, exit %d, manually stopped %s, failure count %d → restart %s',
+    (policy, exitCode, hasBeenManuallyStopped, failureCount, restart) => {
+      expect(shouldRestart(parseRestartPolicy(policy), { exitCode, hasBeenManuallyStopped, failureCount })).toBe(
+        restart,
+      );
     },
   );
 
-  it('on-failure:N restarts while the count (this exit included) is at most N', () => {
-    const policy: RestartPolicy = { name: 'on-failure', maximumRetryCount: 3 };
-    const decide = (failureCount: number) =>
-      shouldRestart(policy, { exitCode: 1, hasBeenManuallyStopped: false, failureCount });
-    expect([1, 2, 3, 4].map(decide)).toEqual([true, true, true, false]);
-  });
-
-  it('on-reboot restarts on 129 (128 + SIGHUP) alone', () => {
+  it('names 129 as REBOOT_EXIT_CODE', () => {
     expect(REBOOT_EXIT_CODE).toBe(129);
-    const policy: RestartPolicy = { name: 'on-reboot', maximumRetryCount: 0 };
-    for (let exitCode = 0; exitCode < 300; exitCode++) {
-      expect(shouldRestart(policy, { exitCode, hasBeenManuallyStopped: false, failureCount: 1 })).toBe(
-        exitCode === 129,
-      );
-    }
   });
+});
 
-  it('matches the table for random inputs', () => {
+describe('shouldRestart: the rules, over random inputs', () => {
+  const exits = fc.record({
+    exitCode: exitCodeArbitrary,
+    hasBeenManuallyStopped: fc.boolean(),
+    failureCount: fc.nat(),
+  });
+  const failures = fc.record({
+    exitCode: fc.integer({ min: 1, max: 2 ** 32 - 1 }),
+    hasBeenManuallyStopped: fc.boolean(),
+  });
+  const policy = (text: string): RestartPolicy => parseRestartPolicy(text);
+  const options = { numRuns: NUM_RUNS };
+
+  it('no never restarts; always always does', () => {
     fc.assert(
-      fc.property(
-        validPolicyArbitrary,
-        exitCodeArbitrary,
-        fc.boolean(),
-        fc.nat(),
-        (policy, exitCode, manual, count) => {
-          expect(shouldRestart(policy, { exitCode, hasBeenManuallyStopped: manual, failureCount: count })).toBe(
-            expected(policy.name, policy.maximumRetryCount, exitCode, manual, count),
-          );
-        },
-      ),
-      { numRuns: 5 * NUM_RUNS },
+      fc.property(exits, (exit) => {
+        expect(shouldRestart(policy('no'), exit)).toBe(false);
+        expect(shouldRestart(policy('always'), exit)).toBe(true);
+      }),
+      options,
     );
   });
 
-  describe('bad input', () => {
-    const policy: RestartPolicy = { name: 'always', maximumRetryCount: 0 };
-    const context = { exitCode: 1, hasBeenManuallyStopped: false, failureCount: 1 };
-    it.each([
-      [{ ...context, exitCode: -1 }, RangeError, 'Expected `exitCode` to be an integer in [0, 4294967295], got -1'],
-      [
-        { ...context, exitCode: 2 ** 32 },
-        RangeError,
-        'Expected `exitCode` to be an integer in [0, 4294967295], got 4294967296',
-      ],
-      [{ ...context, exitCode: 1.5 }, RangeError, 'Expected `exitCode` to be an integer in [0, 4294967295], got 1.5'],
-      [{ ...context, exitCode: NaN }, RangeError, 'Expected `exitCode` to be an integer in [0, 4294967295], got NaN'],
-      [{ ...context, exitCode: '1' }, TypeError, "Expected `exitCode` to be an integer in [0, 4294967295], got '1'"],
-      [
-        { ...context, hasBeenManuallyStopped: 1 },
-        TypeError,
-        'Expected `hasBeenManuallyStopped` to be a boolean, got 1',
-      ],
-      [
-        { ...context, failureCount: -1 },
-        RangeError,
-        'Expected `failureCount` to be a non-negative safe integer, got -1',
-      ],
-      [
-        { ...context, failureCount: 2 ** 53 },
-        RangeError,
-        'Expected `failureCount` to be a non-negative safe integer, got 9007199254740992',
-      ],
-      [null, TypeError, 'Expected `context` to be an object, got null'],
-    ])('refuses context %j', (ctx, type, message) => {
-      expect(() => shouldRestart(policy, ctx as never)).toThrow(type);
-      expect(() => shouldRestart(policy, ctx as never)).toThrow(message);
-    });
+  it('unless-stopped restarts exactly the exits that were not manual stops', () => {
+    fc.assert(
+      fc.property(exits, (exit) => {
+        expect(shouldRestart(policy('unless-stopped'), exit)).toBe(!exit.hasBeenManuallyStopped);
+      }),
+      options,
+    );
+  });
 
-    it.each([
-      [
-        { name: 'sometimes', maximumRetryCount: 0 },
-        "Expected `policy` to be a normalised restart policy, got { name: 'sometimes', maximumRetryCount: 0 }",
-      ],
-      [
-        { name: 'on-failure', maximumRetryCount: -1 },
-        "Expected `policy` to be a normalised restart policy, got { name: 'on-failure', maximumRetryCount: -1 }",
-      ],
-      [{ name: 'on-failure' }, "Expected `policy` to be a normalised restart policy, got { name: 'on-failure' }"],
-      [
-        { name: 'on-failure', maximumRetryCount: 2 ** 31 },
-        "Expected `policy` to be a normalised restart policy, got { name: 'on-failure', maximumRetryCount: 2147483648 }",
-      ],
-      [
-        { name: 'always', maximumRetryCount: 'x' },
-        "Expected `policy` to be a normalised restart policy, got { name: 'always', maximumRetryCount: 'x' }",
-      ],
-      [
-        { name: 'no', maximumRetryCount: -5 },
-        "Expected `policy` to be a normalised restart policy, got { name: 'no', maximumRetryCount: -5 }",
-      ],
-      [
-        { name: 'unless-stopped', maximumRetryCount: 3 },
-        "Expected `policy` to be a normalised restart policy, got { name: 'unless-stopped', maximumRetryCount: 3 }",
-      ],
-      [{ name: 'always' }, "Expected `policy` to be a normalised restart policy, got { name: 'always' }"],
-      [undefined, 'Expected `policy` to be an object, got undefined'],
-    ])('refuses policy %j with a TypeError', (badPolicy, message) => {
-      expect(() => shouldRestart(badPolicy as never, context)).toThrow(new TypeError(message));
-    });
+  it('on-reboot restarts exactly the exits with code 129', () => {
+    fc.assert(
+      fc.property(exits, (exit) => {
+        expect(shouldRestart(policy('on-reboot'), exit)).toBe(exit.exitCode === 129);
+      }),
+      options,
+    );
+  });
+
+  it('on-failure[:N] never restarts a clean exit; without N it restarts every failure', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: MAX_RETRY_COUNT }), exits, (n, exit) => {
+        expect(shouldRestart(policy(`on-failure:${n}`), { ...exit, exitCode: 0 })).toBe(false);
+        if (exit.exitCode !== 0) expect(shouldRestart(policy('on-failure'), exit)).toBe(true);
+      }),
+      options,
+    );
+  });
+
+  it('on-failure:N restarts a failure up to a count of N, and never after', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: MAX_RETRY_COUNT }), failures, fc.nat(), (n, exit, count) => {
+        const decide = (failureCount: number) => shouldRestart(policy(`on-failure:${n}`), { ...exit, failureCount });
+        expect(decide(Math.min(count, n))).toBe(true);
+        expect(decide(n + 1 + count)).toBe(false);
+      }),
+      options,
+    );
+  });
+
+  it('a manual stop matters to unless-stopped alone', () => {
+    fc.assert(
+      fc.property(validPolicyArbitrary, exits, (anyPolicy, exit) => {
+        if (anyPolicy.name === 'unless-stopped') return;
+        const stopped = shouldRestart(anyPolicy, { ...exit, hasBeenManuallyStopped: true });
+        expect(shouldRestart(anyPolicy, { ...exit, hasBeenManuallyStopped: false })).toBe(stopped);
+      }),
+      options,
+    );
+  });
+});
+
+describe('shouldRestart: bad input', () => {
+  const policy: RestartPolicy = { name: 'always', maximumRetryCount: 0 };
+  const context = { exitCode: 1, hasBeenManuallyStopped: false, failureCount: 1 };
+  it.each([
+    [{ ...context, exitCode: -1 }, RangeError, 'Expected `exitCode` to be an integer in [0, 4294967295], got -1'],
+    [
+      { ...context, exitCode: 2 ** 32 },
+      RangeError,
+      'Expected `exitCode` to be an integer in [0, 4294967295], got 4294967296',
+    ],
+    [{ ...context, exitCode: 1.5 }, RangeError, 'Expected `exitCode` to be an integer in [0, 4294967295], got 1.5'],
+    [{ ...context, exitCode: NaN }, RangeError, 'Expected `exitCode` to be an integer in [0, 4294967295], got NaN'],
+    [{ ...context, exitCode: '1' }, TypeError, "Expected `exitCode` to be an integer in [0, 4294967295], got '1'"],
+    [{ ...context, hasBeenManuallyStopped: 1 }, TypeError, 'Expected `hasBeenManuallyStopped` to be a boolean, got 1'],
+    [{ ...context, failureCount: -1 }, RangeError, 'Expected `failureCount` to be a non-negative safe integer, got -1'],
+    [
+      { ...context, failureCount: 2 ** 53 },
+      RangeError,
+      'Expected `failureCount` to be a non-negative safe integer, got 9007199254740992',
+    ],
+    [null, TypeError, 'Expected `context` to be an object, got null'],
+  ])('refuses context %j', (ctx, type, message) => {
+    expect(() => shouldRestart(policy, ctx as never)).toThrow(type);
+    expect(() => shouldRestart(policy, ctx as never)).toThrow(message);
+  });
+
+  it.each([
+    [{ name: 'sometimes', maximumRetryCount: 0 }, "{ name: 'sometimes', maximumRetryCount: 0 }"],
+    [{ name: 'on-failure', maximumRetryCount: -1 }, "{ name: 'on-failure', maximumRetryCount: -1 }"],
+    [{ name: 'on-failure', maximumRetryCount: 1.5 }, "{ name: 'on-failure', maximumRetryCount: 1.5 }"],
+    [{ name: 'on-failure', maximumRetryCount: NaN }, "{ name: 'on-failure', maximumRetryCount: NaN }"],
+    [{ name: 'on-failure', maximumRetryCount: 2 ** 31 }, "{ name: 'on-failure', maximumRetryCount: 2147483648 }"],
+    [{ name: 'on-failure' }, "{ name: 'on-failure' }"],
+    [{ name: 'always', maximumRetryCount: 'x' }, "{ name: 'always', maximumRetryCount: 'x' }"],
+    [{ name: 'always' }, "{ name: 'always' }"],
+    [{ name: 'no', maximumRetryCount: -5 }, "{ name: 'no', maximumRetryCount: -5 }"],
+    [{ name: 'unless-stopped', maximumRetryCount: 3 }, "{ name: 'unless-stopped', maximumRetryCount: 3 }"],
+  ])('refuses the hand-made policy %j with a TypeError', (badPolicy, shown) => {
+    expect(() => shouldRestart(badPolicy as never, context)).toThrow(
+      new TypeError(`Expected \`policy\` to be a normalised restart policy, got ${shown}`),
+    );
+  });
+
+  it('refuses a missing policy with a TypeError', () => {
+    expect(() => shouldRestart(undefined as never, context)).toThrow(
+      new TypeError('Expected `policy` to be an object, got undefined'),
+    );
   });
 });

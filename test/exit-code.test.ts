@@ -11,19 +11,22 @@ describe('exitCodeOf', () => {
     [null, 'SIGKILL', 137],
     [null, 'SIGTERM', 143],
     [null, 'SIGSEGV', 139],
+    [0, 'SIGKILL', 0],
   ] as const)('maps (%j, %j) to %d', (code, signal, exitCode) => {
     expect(exitCodeOf(code, signal)).toBe(exitCode);
   });
 
   it.each([
-    [null, null],
-    [null, 'SIGNOPE'],
-    [-1, null],
-    [1.5, null],
-  ])('refuses (%j, %j) with a TypeError', (code, signal) => {
-    expect(() => exitCodeOf(code, signal as never)).toThrow(TypeError);
+    [null, null, 'null and null'],
+    [null, 'SIGNOPE', "null and 'SIGNOPE'"],
+    [-1, null, '-1 and null'],
+    [1.5, null, '1.5 and null'],
+    [-1, 'SIGKILL', "-1 and 'SIGKILL'"],
+    [1.5, 'SIGTERM', "1.5 and 'SIGTERM'"],
+  ])('refuses (%j, %j) with a TypeError, even with a signal', (code, signal, shown) => {
     expect(() => exitCodeOf(code, signal as never)).toThrow(
-      /Expected `code` to be a non-negative integer or `signal` a signal name/,
+      new TypeError(`Expected \`code\` to be a non-negative integer or \`signal\` a signal name, got ${shown}`),
     );
+    expect(() => exitCodeOf(code, signal as never)).toThrow(TypeError);
   });
 });

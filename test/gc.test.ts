@@ -1,6 +1,7 @@
 /**
  * The garbage-collection queue on its own (the supervisor tests cover it through lost runs and
- * failing stops): retries with backoff, synchronous throws, and entries forgotten mid-attempt.
+ * failing stops): retries with backoff, synchronous throws, and entries forgotten mid-attempt
+ * (and added again under the same id).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GC_BACKOFF, GcQueue } from '../src/supervisor/gc.js';
@@ -125,7 +126,7 @@ describe('GcQueue', () => {
     expect(gc.has('web')).toBe(false);
   });
 
-  it('delete forgets an entry without reporting it; its timer goes, and a stop in flight is ignored', async () => {
+  it('delete forgets an entry without reporting it; its timer goes, and its stop in flight touches no newer entry', async () => {
     const { gc, reports } = queue();
     let finish: () => void = () => undefined;
     const run: Run = {
@@ -140,9 +141,17 @@ describe('GcQueue', () => {
     expect(gc.has('b')).toBe(false);
     await vi.advanceTimersByTimeAsync(100);
     gc.delete('a');
+    const newer = {
+      pid: 2,
+      exit: new Promise<number>(() => undefined),
+      stop: () => new Promise<void>(() => undefined),
+    };
+    gc.add('a', newer, 1_000);
     finish();
     await vi.advanceTimersByTimeAsync(0);
     expect(reports).toEqual([]);
+    expect(gc.runOf('a')).toBe(newer);
+    gc.clear();
   });
 
   it('a failure after the entry was forgotten is not reported and not retried', async () => {

@@ -1,3 +1,8 @@
+/**
+ * `RestartManager` (SPEC §4, §6): construction, one step (counting, backoff, reasons), bad input,
+ * cancel, waitCancel, JSON and the debug log. Its options (SPEC §10): options.test.ts; the same steps
+ * against a model over random sequences: model.test.ts.
+ */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   RestartCanceledError,
@@ -6,6 +11,7 @@ import {
   isRestartCanceledError,
   type RestartManagerJSON,
 } from '../src/index.js';
+import { debugLines } from './support/debug-lines.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -24,6 +30,14 @@ describe('RestartManager: construction', () => {
     expect(rm.timeoutMs).toBe(0);
     expect(rm.canceled).toBe(false);
     expect(rm.signal.aborted).toBe(false);
+    expect(rm.shouldRestart(1)).toEqual({ restart: false, delayMs: 0, reason: 'policy-no' });
+  });
+
+  it('takes a step as not manually stopped, after a run of 0 ms, unless told', () => {
+    const rm = new RestartManager('unless-stopped');
+    expect(rm.shouldRestart(1)).toEqual({ restart: true, delayMs: 100, reason: 'policy-unless-stopped' });
+    expect(rm.shouldRestart(1)).toEqual({ restart: true, delayMs: 200, reason: 'policy-unless-stopped' });
+    expect(rm.shouldRestart(0, true)).toEqual({ restart: false, delayMs: 0, reason: 'manually-stopped' });
   });
 
   it.each([
@@ -48,6 +62,7 @@ describe('RestartManager: construction', () => {
     ['bogus', 0, RestartPolicyError, "Invalid restart policy 'bogus'"],
     ['always', -1, RangeError, 'Expected `failureCount` to be a non-negative safe integer, got -1'],
     ['always', 1.5, RangeError, 'Expected `failureCount` to be a non-negative safe integer, got 1.5'],
+    ['always', 2 ** 53, RangeError, 'Expected `failureCount` to be a non-negative safe integer, got 9007199254740992'],
     ['always', '2', TypeError, "Expected `failureCount` to be a non-negative safe integer, got '2'"],
   ])('refuses policy %j with count %j', (policy, count, type, message) => {
     expect(() => new RestartManager(policy as never, count as never)).toThrow(type);
@@ -65,6 +80,14 @@ describe('RestartManager.shouldRestart: counting (iSulad)', () => {
     expect(rm.failureCount).toBe(0);
     rm.shouldRestart(137);
     expect(rm.failureCount).toBe(1);
+  });
+
+  it('counts up to Number.MAX_SAFE_INTEGER and stays there', () => {
+    const rm = new RestartManager('on-failure', Number.MAX_SAFE_INTEGER - 1);
+    rm.shouldRestart(1);
+    expect(rm.failureCount).toBe(Number.MAX_SAFE_INTEGER);
+    expect(rm.shouldRestart(1)).toEqual({ restart: true, delayMs: 200, reason: 'policy-on-failure' });
+    expect(rm.failureCount).toBe(Number.MAX_SAFE_INTEGER);
   });
 
   it('on-failure:3 with exit 2 restarts exactly three times', () => {
@@ -147,6 +170,7 @@ describe('RestartManager: bad input changes nothing', () => {
   it.each([
     [[-1], RangeError, 'Expected `exitCode` to be an integer in [0, 4294967295], got -1'],
     [[2 ** 32], RangeError, 'Expected `exitCode` to be an integer in [0, 4294967295], got 4294967296'],
+    [[1.5], RangeError, 'Expected `exitCode` to be an integer in [0, 4294967295], got 1.5'],
     [['1'], TypeError, "Expected `exitCode` to be an integer in [0, 4294967295], got '1'"],
     [[undefined], TypeError, 'Expected `exitCode` to be an integer in [0, 4294967295], got undefined'],
     [[1, 'yes'], TypeError, "Expected `hasBeenManuallyStopped` to be a boolean, got 'yes'"],
@@ -173,15 +197,18 @@ describe('RestartManager: bad input changes nothing', () => {
   });
 
   it.each([
-    [-1, RangeError],
-    [NaN, RangeError],
-    [-Infinity, RangeError],
-    ['10', TypeError],
-    [undefined, TypeError],
-  ])('waitCancel(%j) throws an error of the right type naming timeoutMs', (timeoutMs, type) => {
+    [-1, RangeError, '-1'],
+    [NaN, RangeError, 'NaN'],
+    [-Infinity, RangeError, '-Infinity'],
+    ['10', TypeError, "'10'"],
+    [undefined, TypeError, 'undefined'],
+  ])('waitCancel(%j) throws, naming timeoutMs, and leaves no timer', (timeoutMs, type, shown) => {
     const rm = new RestartManager('always');
     expect(() => rm.waitCancel(timeoutMs as number)).toThrow(type);
-    expect(() => rm.waitCancel(timeoutMs as number)).toThrow(/`timeoutMs`/);
+    expect(() => rm.waitCancel(timeoutMs as number)).toThrow(
+      `Expected \`timeoutMs\` to be a non-negative number or Infinity, got ${shown}`,
+    );
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
 
@@ -203,9 +230,11 @@ describe('RestartManager.cancel', () => {
     const onAbort = vi.fn();
     signal.addEventListener('abort', onAbort);
     early.cancel();
+    const reason: unknown = signal.reason;
     early.cancel();
     expect(onAbort).toHaveBeenCalledTimes(1);
     expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe(reason);
     expect(signal.reason).toBeInstanceOf(RestartCanceledError);
     expect(isRestartCanceledError(signal.reason)).toBe(true);
     expect((signal.reason as RestartCanceledError).code).toBe('ERR_RESTART_CANCELED');
@@ -252,20 +281,20 @@ describe('RestartManager.waitCancel', () => {
     await expect(waiting).resolves.toBe(false);
   });
 
-  it('waits the full time beyond 2^31 − 1 ms', async () => {
-    const rm = new RestartManager('always');
-    const settled = vi.fn();
-    const timeoutMs = 2 ** 31 * 2 + 5;
-    void rm.waitCancel(timeoutMs).then(settled);
-    await vi.advanceTimersByTimeAsync(2 ** 31);
-    expect(settled).not.toHaveBeenCalled();
-    await vi.advanceTimersByTimeAsync(2 ** 31);
-    expect(settled).not.toHaveBeenCalled();
-    await vi.advanceTimersByTimeAsync(4);
-    expect(settled).not.toHaveBeenCalled();
-    await vi.advanceTimersByTimeAsync(1);
-    expect(settled).toHaveBeenCalledWith(false);
-  });
+  it.each([2 ** 31, 2 * (2 ** 31 - 1), 2 ** 32 + 5])(
+    'waits the full time beyond 2^31 − 1 ms, to the millisecond: %d ms',
+    async (timeoutMs) => {
+      const rm = new RestartManager('always');
+      const settled = vi.fn();
+      void rm.waitCancel(timeoutMs).then(settled);
+      await vi.advanceTimersByTimeAsync(2 ** 31 - 1);
+      expect(settled).not.toHaveBeenCalled();
+      await vi.advanceTimersByTimeAsync(timeoutMs - 2 ** 31);
+      expect(settled).not.toHaveBeenCalled();
+      await vi.advanceTimersByTimeAsync(1);
+      expect(settled).toHaveBeenCalledWith(false);
+    },
+  );
 
   it('a long wait is still woken by a cancel, and leaves no timer', async () => {
     const rm = new RestartManager('always');
@@ -287,16 +316,45 @@ describe('RestartManager.waitCancel', () => {
     expect(settled).toHaveBeenCalledWith(true);
   });
 
-  it('wakes any number of concurrent waiters, each with its own answer', async () => {
+  it('wakes each of any number of concurrent waiters once: the timed-out ones false, the rest true on cancel', async () => {
     const rm = new RestartManager('always');
-    const short = rm.waitCancel(100);
-    const waits = Array.from({ length: 50 }, (_, i) => rm.waitCancel(1_000 + i));
+    const results: [string, boolean][] = [];
+    const wait = (label: string, timeoutMs: number): Promise<void> =>
+      rm.waitCancel(timeoutMs).then((canceled) => {
+        results.push([label, canceled]);
+      });
+    const longer = Array.from({ length: 50 }, (_, i) => 1_000 + i);
+    const waits = [
+      wait('100', 100),
+      wait('200', 200),
+      wait('Infinity', Infinity),
+      ...longer.map((ms) => wait(`${ms}`, ms)),
+    ];
     await vi.advanceTimersByTimeAsync(100);
-    await expect(short).resolves.toBe(false);
+    expect(results).toEqual([['100', false]]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(results).toEqual([
+      ['100', false],
+      ['200', false],
+    ]);
     expect(vi.getTimerCount()).toBe(50);
     rm.cancel();
     expect(vi.getTimerCount()).toBe(0);
-    await expect(Promise.all(waits)).resolves.toEqual(Array.from({ length: 50 }, () => true));
+    await Promise.all(waits);
+    expect(results.slice(2)).toEqual([['Infinity', true], ...longer.map((ms) => [`${ms}`, true])]);
+  });
+
+  it('takes new waiters after every earlier one timed out', async () => {
+    const rm = new RestartManager('always');
+    const first = [rm.waitCancel(10), rm.waitCancel(20)];
+    await vi.advanceTimersByTimeAsync(20);
+    expect(await Promise.all(first)).toEqual([false, false]);
+    const late = rm.waitCancel(1_000);
+    const single = rm.waitCancel(50);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(await single).toBe(false);
+    rm.cancel();
+    expect(await late).toBe(true);
   });
 
   it('adds no abort listener to the signal', async () => {
@@ -372,5 +430,21 @@ describe('RestartManager JSON', () => {
     ],
   ])('refuses %j, naming what is wrong', (json, error) => {
     expect(() => RestartManager.fromJSON(json as never)).toThrow(error);
+  });
+});
+
+describe('RestartManager debug log', () => {
+  it('logs each step under restart-manager:manager', async () => {
+    const lines = await debugLines('restart-manager:manager', () => {
+      const rm = new RestartManager('unless-stopped');
+      rm.shouldRestart(3);
+      rm.shouldRestart(0, true);
+    });
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain('restart-manager:manager');
+    expect(lines[0]).toMatch(
+      /exit 3 \(exited\) under .*unless-stopped.*: policy-unless-stopped, delay 100 ms, count 1/,
+    );
+    expect(lines[1]).toMatch(/exit 0 \(stopped\) under .*unless-stopped.*: manually-stopped, delay 0 ms, count 0/);
   });
 });

@@ -1,4 +1,4 @@
-import type { RestartPolicy } from '../src/index.js';
+import { type RestartPolicy, shouldRestart } from '../src/index.js';
 
 /** One exit fed to a manager and to the model. */
 export interface ModelExit {
@@ -7,7 +7,11 @@ export interface ModelExit {
   execDurationMs: number;
 }
 
-/** The SPEC §4 rules (iSulad), written from the text, independently of the implementation. */
+/**
+ * The SPEC §4 step (iSulad), written from the text: the count, then the backoff, then the decision
+ * table — the pure `shouldRestart`, pinned on its own in decision.test.ts — so that what a model
+ * test checks is the manager's state.
+ */
 export class IsuladModel {
   failureCount: number;
   timeoutMs = 0;
@@ -27,21 +31,20 @@ export class IsuladModel {
     if (this.timeoutMs === 0) this.timeoutMs = 100;
     else if (this.timeoutMs < 60_000) this.timeoutMs *= 2;
     if (this.timeoutMs > 60_000) this.timeoutMs = 60_000;
-    const restart = this.decide(exitCode, manual);
+    const restart = shouldRestart(this.policy, {
+      exitCode,
+      hasBeenManuallyStopped: manual,
+      failureCount: this.failureCount,
+    });
     return { restart, delayMs: restart ? this.timeoutMs : 0 };
-  }
-
-  private decide(exitCode: number, manual: boolean): boolean {
-    const { name, maximumRetryCount: n } = this.policy;
-    if (name === 'always') return true;
-    if (name === 'unless-stopped') return !manual;
-    if (name === 'on-failure') return exitCode !== 0 && (n === 0 || this.failureCount <= n);
-    if (name === 'on-reboot') return exitCode === 129;
-    return false;
   }
 }
 
-/** moby's `restartmanager.go` rules (SPEC §10 `profile: 'docker'`), written from the text. */
+/**
+ * moby's `daemon/restartmanager/restartmanager.go` (SPEC §10 `profile: 'docker'`), its rules as moby
+ * writes them: a restart count rather than a failure count, and on-failure's `restartCount < max`
+ * (on-reboot, which moby lacks, restarts on 129 alone).
+ */
 export class DockerModel {
   restartCount: number;
   timeoutMs = 0;

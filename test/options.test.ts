@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_MANAGER_OPTIONS,
   RestartManager,
@@ -70,7 +70,7 @@ describe('DEFAULT_MANAGER_OPTIONS', () => {
 describe('option validation names the option and changes nothing', () => {
   it.each([
     [{ profile: 'moby' }, RangeError, "Expected `profile` to be one of 'isulad', 'docker', got 'moby'"],
-    [{ profile: 3 }, TypeError, '`profile`'],
+    [{ profile: 3 }, TypeError, "Expected `profile` to be one of 'isulad', 'docker', got 3"],
     [{ backoff: 5 }, TypeError, 'Expected `backoff` to be an object, got 5'],
     [{ backoff: { initialMs: 0 } }, RangeError, 'Expected `backoff.initialMs` to be a positive finite number, got 0'],
     [{ backoff: { initialMs: Infinity } }, RangeError, '`backoff.initialMs`'],
@@ -86,12 +86,24 @@ describe('option validation names the option and changes nothing', () => {
     [{ backoff: { resetAfterMs: -1 } }, RangeError, '`backoff.resetAfterMs`'],
     [{ backoff: { jitter: 1.5 } }, RangeError, 'Expected `backoff.jitter` to be a number in [0, 1], got 1.5'],
     [{ backoff: { jitter: -0.1 } }, RangeError, '`backoff.jitter`'],
+    [{ backoff: { jitter: NaN } }, RangeError, 'Expected `backoff.jitter` to be a number in [0, 1], got NaN'],
     [{ backoff: { typo: 1 } }, TypeError, 'Unknown option `backoff.typo`, got 1'],
     [{ random: 0.5 }, TypeError, 'Expected `random` to be a function, got 0.5'],
     [{ rateLimit: { maxRestarts: -1, windowMs: 10 } }, RangeError, '`rateLimit.maxRestarts`'],
     [{ rateLimit: { maxRestarts: 1.5, windowMs: 10 } }, RangeError, '`rateLimit.maxRestarts`'],
     [{ rateLimit: { maxRestarts: 3 } }, TypeError, '`rateLimit.windowMs`'],
-    [{ rateLimit: { maxRestarts: 3, windowMs: 0 } }, RangeError, '`rateLimit.windowMs`'],
+    [
+      { rateLimit: { maxRestarts: 3, windowMs: 0 } },
+      RangeError,
+      'Expected `rateLimit.windowMs` to be a positive number or Infinity, got 0',
+    ],
+    [
+      { rateLimit: { maxRestarts: 3, windowMs: -1 } },
+      RangeError,
+      'Expected `rateLimit.windowMs` to be a non-negative number or Infinity, got -1',
+    ],
+    [{ rateLimit: 5 }, TypeError, 'Expected `rateLimit` to be an object, got 5'],
+    [{ rateLimit: null }, TypeError, 'Expected `rateLimit` to be an object, got null'],
     [{ exitCodeRules: {} }, TypeError, 'Expected `exitCodeRules` to be an array, got {}'],
     [
       { exitCodeRules: [{ action: 'retry', exitCodes: [1] }] },
@@ -107,7 +119,7 @@ describe('option validation names the option and changes nothing', () => {
         ],
       },
       RangeError,
-      '`exitCodeRules[1].exitCodes[1]`',
+      'Expected `exitCodeRules[1].exitCodes[1]` to be an integer in [0, 4294967295], got -1',
     ],
     [{ clock: { now: 5 } }, TypeError, 'Expected `clock.now` to be a function, got 5'],
     [{ clock: null }, TypeError, '`clock`'],
@@ -142,6 +154,13 @@ describe('backoff options', () => {
     const manager = new RestartManager('always', 0, { backoff: { initialMs: 100, multiplier: 1.5 } });
     expect([1, 2, 3, 4].map(() => manager.shouldRestart(1).delayMs)).toEqual([100, 150, 225, 338]);
     expect(manager.timeoutMs).toBe(337.5);
+  });
+
+  it('draws no random number without jitter', () => {
+    const random = vi.fn(() => 2); // refused, were it drawn
+    const manager = new RestartManager('always', 0, { random });
+    expect(manager.shouldRestart(1).delayMs).toBe(100);
+    expect(random).not.toHaveBeenCalled();
   });
 
   it('jitter takes a random part off the delay, not off the stored timeout', () => {
@@ -232,13 +251,18 @@ describe('rateLimit', () => {
     expect(manager.toJSON()).toMatchObject({ failureCount: 2, timeoutMs: 200 });
   });
 
-  it('a clock returning garbage is refused and changes nothing', () => {
-    const manager = new RestartManager('always', 0, {
-      rateLimit: { maxRestarts: 1, windowMs: 1_000 },
-      clock: { now: () => NaN },
-    });
-    expect(() => manager.shouldRestart(1)).toThrow('Expected `clock.now()` to be a finite number, got NaN');
-    expect(manager.failureCount).toBe(0);
+  it('reads the clock only for a restart under a rate limit, and refuses a garbage reading, changing nothing', () => {
+    const now = vi.fn(() => NaN);
+    expect(new RestartManager('always', 0, { clock: { now } }).shouldRestart(1).restart).toBe(true);
+    const limited = new RestartManager('on-failure', 0, { clock: { now }, rateLimit: { maxRestarts: 1, windowMs: 1 } });
+    expect(limited.shouldRestart(0).reason).toBe('clean-exit');
+    expect(now).not.toHaveBeenCalled();
+    const before = limited.toJSON();
+    expect(() => limited.shouldRestart(1)).toThrow(
+      new RangeError('Expected `clock.now()` to be a finite number, got NaN'),
+    );
+    expect(now).toHaveBeenCalledTimes(1);
+    expect(limited.toJSON()).toEqual(before);
   });
 });
 

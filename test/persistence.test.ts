@@ -20,7 +20,8 @@ import {
 } from '../src/index.js';
 import { FakeWorkload } from './support/fake-workload.js';
 import { FINISHED_AT, STARTED_AT, errorsOf, writeStateFile } from './support/supervisor-helpers.js';
-import { seededRandom, settleWithin, sleep, waitFor } from './support/persist-workloads.js';
+import { seededRandom, settleWithin, sleep } from './support/persist-workloads.js';
+import { waitFor } from './support/wait-for.js';
 
 type Json = Record<string, unknown>;
 type ErrorEvent = SupervisorEvents['error'][0];

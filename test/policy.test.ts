@@ -70,6 +70,8 @@ describe('parseRestartPolicy', () => {
     ['Always', "Invalid restart policy 'Always'"],
     ['always ', "Invalid restart policy 'always '"],
     ['foo:3', "Invalid restart policy 'foo'"],
+    ["it's", "Invalid restart policy 'it's'"],
+    ['p'.repeat(100), `Invalid restart policy '${'p'.repeat(100)}'`],
   ])('refuses %j with %j', (text, message) => {
     const error = policyError(() => parseRestartPolicy(text));
     expect(error.message).toBe(message);
@@ -123,6 +125,7 @@ describe('normalizeRestartPolicy', () => {
     [{ name: 'on-failure', maximumRetryCount: 2 ** 31 }, 'Maximum retry count must be an integer'],
     [{ name: 'always', maximumRetryCount: 1 }, "Maximum retry count cannot be used with restart policy 'always'"],
     [{ Name: 'nope' }, "Invalid restart policy 'nope'"],
+    [{ name: 'a"b' }, "Invalid restart policy 'a\"b'"],
     [{ name: 3 }, 'Invalid restart policy 3'],
     [{ policy: 'always' }, "Invalid restart policy { policy: 'always' }"],
     [null, 'Invalid restart policy null'],

@@ -1,6 +1,12 @@
+/**
+ * `restartInThread` (SPEC §5) on fake time: the decision, the delay, the start and its signal, each
+ * outcome (and its debug line), a cancel at every instant of a restart, and bad input.
+ */
 import { TimeoutError } from 'p-timeout';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RestartManager, isRestartCanceledError, restartInThread, type RestartOutcome } from '../src/index.js';
+import { debugLines } from './support/debug-lines.js';
+import { microtasks } from './support/wait-for.js';
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -201,6 +207,96 @@ describe('restartInThread', () => {
     expect(isRestartCanceledError((outcome as { error: unknown }).error)).toBe(true);
   });
 
+  it('with startTimeoutMs Infinity waits for a start however long it takes', async () => {
+    const rm = new RestartManager('always');
+    const hour = 3_600_000;
+    const start = (): Promise<string> => new Promise((resolve) => setTimeout(resolve, hour, 'late but up'));
+    const { done } = restartInThread(rm, { exitCode: 1 }, start, { delayMs: 0, startTimeoutMs: Infinity });
+    let outcome: RestartOutcome<string> | undefined;
+    void done.then((value) => (outcome = value));
+    await vi.advanceTimersByTimeAsync(hour - 1);
+    expect(outcome).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(outcome).toEqual({ status: 'started', exitCode: 1, value: 'late but up' });
+  });
+
+  it('logs a cancel during the delay, a timed-out start and a failed start under restart-manager:restart', async () => {
+    const lines = await debugLines('restart-manager:restart', async () => {
+      const canceled = new RestartManager('always');
+      const first = restartInThread(canceled, { exitCode: 7 }, vi.fn(), { delayMs: 500 });
+      await vi.advanceTimersByTimeAsync(100);
+      canceled.cancel();
+      await first.done;
+      const never = () => new Promise(() => undefined);
+      const slow = restartInThread(new RestartManager('always'), { exitCode: 8 }, never, {
+        delayMs: 0,
+        startTimeoutMs: 50,
+      });
+      await vi.advanceTimersByTimeAsync(50);
+      await slow.done;
+      const failing = restartInThread(
+        new RestartManager('always'),
+        { exitCode: 9 },
+        () => Promise.reject(new Error('no such image')),
+        { delayMs: 0 },
+      );
+      await vi.advanceTimersByTimeAsync(0);
+      await failing.done;
+    });
+    expect(lines.filter((line) => line.includes('restart of exit 7 canceled during the delay'))).toHaveLength(1);
+    expect(lines.filter((line) => line.includes('start timed out after 50 ms'))).toHaveLength(1);
+    expect(lines.filter((line) => line.includes('start failed: Error: no such image'))).toHaveLength(1);
+  });
+
+  describe('the manager signal a start gets', () => {
+    // A restart due within 1 s has its manager's signal made ahead; a later one on its start path.
+    it.each([0, 1_000, 1_001, 5_000])(
+      'is the manager signal, live until a cancel aborts it, for a restart due in %d ms',
+      async (delayMs) => {
+        const rm = new RestartManager('always');
+        const start = vi.fn((signal: AbortSignal) => signal);
+        const { done } = restartInThread(rm, { exitCode: 1 }, start, { delayMs });
+        await vi.advanceTimersByTimeAsync(delayMs);
+        expect(start).toHaveBeenCalledTimes(1);
+        const outcome = await done;
+        expect(outcome).toEqual({ status: 'started', exitCode: 1, value: rm.signal });
+        const signal = (outcome as { value: AbortSignal }).value;
+        expect(signal.aborted).toBe(false);
+        rm.cancel();
+        expect(signal.aborted).toBe(true);
+        expect(isRestartCanceledError(signal.reason)).toBe(true);
+      },
+    );
+
+    it('is each restart own manager signal when many are due soon in the same tick, made or not before', async () => {
+      const managers = [new RestartManager('always'), new RestartManager('always'), new RestartManager('always')];
+      const madeBefore = managers[0]?.signal;
+      const handles = managers.map((rm, i) =>
+        restartInThread(rm, { exitCode: i }, (signal) => signal === rm.signal, { delayMs: 10 * i }),
+      );
+      await vi.advanceTimersByTimeAsync(20);
+      expect(await Promise.all(handles.map((handle) => handle.done))).toEqual([
+        { status: 'started', exitCode: 0, value: true },
+        { status: 'started', exitCode: 1, value: true },
+        { status: 'started', exitCode: 2, value: true },
+      ]);
+      expect(new Set(managers.map((rm) => rm.signal)).size).toBe(3);
+      expect(managers[0]?.signal).toBe(madeBefore);
+    });
+
+    it('is aborted with a RestartCanceledError when the manager is canceled in the same tick', async () => {
+      const rm = new RestartManager('always');
+      const start = vi.fn();
+      const { done } = restartInThread(rm, { exitCode: 9 }, start, { delayMs: 10 });
+      rm.cancel();
+      await microtasks();
+      expect(rm.signal.aborted).toBe(true);
+      expect(isRestartCanceledError(rm.signal.reason)).toBe(true);
+      await expect(done).resolves.toEqual({ status: 'canceled', exitCode: 9 });
+      expect(start).not.toHaveBeenCalled();
+    });
+  });
+
   describe('a cancel at every instant of a restart', () => {
     /** Starts a restart (delay 100 ms, an async start of 50 ms that honours its signal) and cancels at `when`. */
     async function cancelAt(
@@ -283,7 +379,25 @@ describe('restartInThread', () => {
         'a zero start timeout',
         [null, { exitCode: 1 }, start, { startTimeoutMs: 0 }],
         RangeError,
-        '`options.startTimeoutMs`',
+        'Expected `options.startTimeoutMs` to be a positive number or Infinity, got 0',
+      ],
+      [
+        'a negative start timeout',
+        [null, { exitCode: 1 }, start, { startTimeoutMs: -1 }],
+        RangeError,
+        'Expected `options.startTimeoutMs` to be a non-negative number or Infinity, got -1',
+      ],
+      [
+        'a NaN start timeout',
+        [null, { exitCode: 1 }, start, { startTimeoutMs: NaN }],
+        RangeError,
+        'Expected `options.startTimeoutMs` to be a non-negative number or Infinity, got NaN',
+      ],
+      [
+        'a start timeout that is not a number',
+        [null, { exitCode: 1 }, start, { startTimeoutMs: '5' }],
+        TypeError,
+        "Expected `options.startTimeoutMs` to be a non-negative number or Infinity, got '5'",
       ],
       ['bad options', [null, { exitCode: 1 }, start, 5], TypeError, 'Expected `options` to be an object, got 5'],
     ])('refuses %s', (_, args, type, message) => {

@@ -10,6 +10,7 @@ import { isContainerError, isRestartPolicyError } from '../errors.js';
 import { exitCodeOfStartError } from '../exit-code.js';
 import { formatRestartPolicy } from '../policy.js';
 import { Supervisor } from '../supervisor/supervisor.js';
+import type { Workload } from '../workload.js';
 import { processWorkload } from '../workloads/process.js';
 import { type RunCommand, USAGE, UsageError, parseCommandLine } from './args.js';
 
@@ -19,10 +20,29 @@ export interface CliOutput {
   readonly err: (line: string) => void;
 }
 
+/** Makes the workload that `run COMMAND ARG…` supervises. */
+export type WorkloadFactory = (command: string, args: readonly string[]) => Workload;
+
+/** What {@link runCli} runs with; each default is the bin's. */
+export interface CliOptions {
+  /**
+   * Where the CLI writes.
+   * @defaultValue a line per write on the process's stdout and stderr
+   */
+  readonly output?: CliOutput | undefined;
+  /**
+   * Makes the workload that `run COMMAND ARG…` supervises.
+   * @defaultValue a child process with stdio inherited ({@link processWorkload})
+   */
+  readonly workload?: WorkloadFactory | undefined;
+}
+
 const processOutput: CliOutput = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
 };
+
+const childProcess: WorkloadFactory = (command, args) => processWorkload(command, args, { stdio: 'inherit' });
 
 function version(): string {
   const json = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
@@ -34,7 +54,7 @@ function describe(error: unknown): string {
 }
 
 /** Runs the container until its policy stops restarting it; resolves with the CLI's exit status. */
-async function run(command: RunCommand, output: CliOutput): Promise<number> {
+async function run(command: RunCommand, output: CliOutput, makeWorkload: WorkloadFactory): Promise<number> {
   const name = command.name ?? `run-${process.pid}`;
   const say = (line: string): void => {
     output.err(`restart-manager[${name}]: ${line}`);
@@ -102,7 +122,7 @@ async function run(command: RunCommand, output: CliOutput): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const workload = processWorkload(command.command, command.args, { stdio: 'inherit' });
+    const workload = makeWorkload(command.command, command.args);
     say(`policy ${formatRestartPolicy(command.policy)}: ${[command.command, ...command.args].join(' ')}`);
     await supervisor.add(name, { policy: command.policy, workload, options: command.options });
     added = true;
@@ -130,10 +150,12 @@ async function run(command: RunCommand, output: CliOutput): Promise<number> {
 
 /**
  * Runs the CLI with `argv` (without `node` and the script) and resolves with its exit status.
+ * `options` let a test capture the output and script the workload; the bin passes none.
  *
  * @internal
  */
-export async function runCli(argv: readonly string[], output: CliOutput = processOutput): Promise<number> {
+export async function runCli(argv: readonly string[], options: CliOptions = {}): Promise<number> {
+  const output = options.output ?? processOutput;
   let command;
   try {
     command = parseCommandLine(argv);
@@ -152,7 +174,7 @@ export async function runCli(argv: readonly string[], output: CliOutput = proces
       return 0;
     case 'run':
       try {
-        return await run(command, output);
+        return await run(command, output, options.workload ?? childProcess);
       } catch (error) {
         output.err(`restart-manager: ${describe(error)}`);
         return 125;

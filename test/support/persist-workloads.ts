@@ -1,5 +1,5 @@
 /**
- * Helpers for the persistence tests: a seeded random source, and polling.
+ * Helpers for the persistence tests: a seeded random source and real-time waits (polling: wait-for.ts).
  */
 
 /** A seeded Lehmer generator in [0, 1): the same seed gives the same sequence. */
@@ -10,15 +10,6 @@ export function seededRandom(seed: number): () => number {
     state = (state * 48_271) % 2_147_483_647;
     return (state - 1) / 2_147_483_646;
   };
-}
-
-/** Polls `predicate` every 5 ms; fails with `what` after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean, timeoutMs = 5_000, what = 'the condition'): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 /** Resolves after `ms` (real timers). */
