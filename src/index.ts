@@ -56,3 +56,11 @@ export {
 } from './supervisor/supervisor.js';
 export { CONTAINER_STATUSES, MAX_ID_LENGTH, type ContainerState } from './supervisor/state.js';
 export type { StateStore } from './supervisor/store.js';
+export {
+  DEFAULT_HEALTH_CHECK,
+  type HealthCheck,
+  type HealthProbe,
+  type ResolvedHealthCheck,
+  type UnhealthyAction,
+} from './health/options.js';
+export type { HealthInfo, HealthLogEntry, HealthStatus } from './health/monitor.js';
