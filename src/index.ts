@@ -64,3 +64,13 @@ export {
   type UnhealthyAction,
 } from './health/options.js';
 export type { HealthInfo, HealthLogEntry, HealthStatus } from './health/monitor.js';
+export {
+  commandProbe,
+  httpProbe,
+  ociExecProbe,
+  tcpProbe,
+  type CommandProbeOptions,
+  type HttpProbeOptions,
+  type OciExecProbeTarget,
+  type TcpProbeTarget,
+} from './health/probes.js';

@@ -97,7 +97,9 @@ const isPositiveInteger = (n: number): boolean => Number.isSafeInteger(n) && n >
  * @throws `TypeError` or `RangeError` naming the first bad field (`health.intervalMs`, …), or an unknown key.
  * @internal
  */
-export function resolveHealthCheck(input: unknown): ResolvedHealthCheck {
+export function resolveHealthCheck(check: HealthCheck): ResolvedHealthCheck {
+  // Callers from JavaScript may pass anything.
+  const input: unknown = check;
   assertObject(input, 'health');
   for (const key of Object.keys(input)) {
     if (!KEYS.has(key)) throw new TypeError(`Unknown option \`health.${key}\`, got ${show(input[key])}`);
