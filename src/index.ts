@@ -63,7 +63,8 @@ export {
   type ResolvedHealthCheck,
   type UnhealthyAction,
 } from './health/options.js';
-export type { HealthInfo, HealthLogEntry, HealthStatus } from './health/monitor.js';
+export type { HealthInfo, HealthStatus } from './health/monitor.js';
+export type { HealthLogEntry } from './health/log.js';
 export {
   commandProbe,
   httpProbe,

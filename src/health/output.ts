@@ -8,7 +8,7 @@ import { show } from '../validate.js';
 
 /**
  * The most characters a health log entry keeps (Docker keeps 4096 bytes): the head says what
- * happened, and 10 000 containers × 5 entries stay a few MB at worst.
+ * happened, and 10 000 containers × 5 entries stay under 30 MB at worst.
  */
 export const MAX_OUTPUT_LENGTH = 512;
 

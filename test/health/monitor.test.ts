@@ -273,6 +273,17 @@ describe('HealthMonitor: probes that fail in every way', () => {
     ['throws undefined', () => rejectWith(undefined), 'undefined'],
     ['throws an Error without a message', () => Promise.reject(new RangeError()), 'RangeError'],
     [
+      'rejects with an AggregateError without a message (a connect that failed on every address)',
+      () =>
+        Promise.reject(
+          new AggregateError([
+            new Error('connect ECONNREFUSED ::1:80'),
+            new Error('connect ECONNREFUSED 127.0.0.1:80'),
+          ]),
+        ),
+      'connect ECONNREFUSED ::1:80; connect ECONNREFUSED 127.0.0.1:80',
+    ],
+    [
       'returns a thenable whose then getter throws',
       () => ({
         get then(): never {
@@ -315,6 +326,7 @@ describe('HealthMonitor: probes that fail in every way', () => {
     ['null', null, ''],
     ['a string, trimmed', '  all good \n', 'all good'],
     ['a long string, cut to 512 characters', 'x'.repeat(2_000), `${'x'.repeat(511)}…`],
+    ['a long string of emoji, cut between two of them', '😀'.repeat(600), `${'😀'.repeat(255)}…`],
   ])('passes a probe that returns %s, keeping a string as its output', async (_, value, output) => {
     const health = monitorOf({ probe: () => value, intervalMs: 1_000 });
     health.start();

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthMonitor } from '../../src/health/monitor.js';
 import { resolveHealthCheck } from '../../src/health/options.js';
+import { STOP_GRACE_MS } from '../../src/health/run-command.js';
 import { ociExecProbe } from '../../src/index.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -102,6 +103,25 @@ describe('ociExecProbe on a runc container', () => {
     controller.abort(reason);
     expect(await result).toBe(reason);
     expect(await containerPids()).toHaveLength(1);
+    await rm(started);
+  });
+
+  it('kills runc a second after a SIGTERM the command ignores, so the probe still settles', async () => {
+    const started = join(bundle, 'rootfs', 'stubborn');
+    const probe = ociExecProbe({
+      id: ID,
+      command: ['sh', '-c', 'trap "" TERM; touch /stubborn; while true; do sleep 1; done'],
+      runtime: RUNC,
+      root,
+    });
+    const controller = new AbortController();
+    const result = Promise.resolve(probe(controller.signal)).catch((error: unknown) => error);
+    await waitFor(() => existsSync(started), 10_000, 'the command to start in the container');
+    const reason = new Error('stop');
+    const abortedAt = performance.now();
+    controller.abort(reason);
+    expect(await result).toBe(reason);
+    expect(performance.now() - abortedAt).toBeGreaterThanOrEqual(STOP_GRACE_MS - 50);
     await rm(started);
   });
 
