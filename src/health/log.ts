@@ -1,8 +1,7 @@
 /**
- * `HealthLog`: the last few probe results of one container, kept compact (10 000 containers each
- * keep one).
+ * A container's health log: its entries, and `HealthLog`, which keeps the last few compact (10 000
+ * containers each keep one).
  *
- * @internal
  * @packageDocumentation
  */
 
@@ -18,7 +17,7 @@ export interface HealthLogEntry {
   readonly output: string;
 }
 
-/** How many results a health log keeps (Docker's `maxLogEntries`). */
+/** How many results a health log keeps (Docker's `maxLogEntries`). @internal */
 export const HEALTH_LOG_LENGTH = 5;
 
 function isoTime(ms: number): string {
@@ -30,6 +29,8 @@ function isoTime(ms: number): string {
  * A ring of the last {@link HEALTH_LOG_LENGTH} results. The times live in one array of numbers,
  * which V8 stores unboxed, and become ISO strings only when read: 5 results take about 230 bytes,
  * against 460 as 5 objects (test/bench/health.ts measures the whole monitor).
+ *
+ * @internal
  */
 export class HealthLog {
   /** Start and end of each slot, in ms since the epoch: `[start0, end0, start1, end1, …]`. */
