@@ -59,3 +59,22 @@ export {
 export { CONTAINER_STATUSES, MAX_ID_LENGTH, type ContainerState } from './supervisor/state.js';
 export type { PhaseName } from './supervisor/lifecycle.js';
 export type { StateStore } from './supervisor/store.js';
+export {
+  DEFAULT_HEALTH_CHECK,
+  type HealthCheck,
+  type HealthProbe,
+  type ResolvedHealthCheck,
+  type UnhealthyAction,
+} from './health/options.js';
+export type { HealthInfo, HealthStatus } from './health/monitor.js';
+export type { HealthLogEntry } from './health/log.js';
+export {
+  commandProbe,
+  httpProbe,
+  ociExecProbe,
+  tcpProbe,
+  type CommandProbeOptions,
+  type HttpProbeOptions,
+  type OciExecProbeTarget,
+  type TcpProbeTarget,
+} from './health/probes.js';
