@@ -30,6 +30,7 @@ export {
   type ExitCodeAction,
   type RateLimit,
   type Clock,
+  type WallClock,
 } from './options.js';
 export { RestartManager, type RestartDecision, type RestartManagerJSON } from './manager.js';
 export {
@@ -48,9 +49,9 @@ export {
   DEFAULT_SUPERVISOR_OPTIONS,
   type SupervisorOptions,
   type SupervisorEvents,
-  type WallClock,
   type WaitCondition,
   type ContainerSpec,
+  type RestoredContainer,
   type ContainerUpdate,
   type ContainerInfo,
   type ContainerStatus,

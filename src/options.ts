@@ -47,6 +47,12 @@ export interface Clock {
   now(): number;
 }
 
+/** A wall clock in ms since the epoch, for the times a container shows (`startedAt`, `finishedAt`, the health log). */
+export interface WallClock {
+  /** The current time, in ms since 1970-01-01T00:00:00Z. */
+  now(): number;
+}
+
 /** The options of a {@link RestartManager}; every default reproduces the seed (iSulad) exactly. */
 export interface RestartManagerOptions {
   /**

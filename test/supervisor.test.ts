@@ -71,6 +71,7 @@ describe('Supervisor: adding and inspecting', () => {
       hasBeenManuallyStopped: false,
       policy: { name: 'on-failure', maximumRetryCount: 3 },
       pid: null,
+      health: null,
     });
     expect(supervisor.list().map((info) => info.id)).toEqual(['web']);
   });

@@ -5,6 +5,7 @@
  * @internal
  * @packageDocumentation
  */
+import type { WallClock } from '../options.js';
 import { type TimerHandle, startTimer, stopTimer } from '../timers.js';
 import type { HealthProbe, ResolvedHealthCheck } from './options.js';
 import { HealthLog, type HealthLogEntry } from './log.js';
@@ -21,11 +22,6 @@ export interface HealthInfo {
   readonly failingStreak: number;
   /** The last 5 results, oldest first, kept across runs (as Docker does). */
   readonly log: readonly HealthLogEntry[];
-}
-
-/** A wall clock in ms since the epoch: the health log's times. It must not throw. */
-export interface WallClock {
-  now(): number;
 }
 
 /**

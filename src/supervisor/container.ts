@@ -6,6 +6,7 @@
  * @internal
  * @packageDocumentation
  */
+import type { HealthMonitor } from '../health/monitor.js';
 import type { RestartManager } from '../manager.js';
 import type { ManagerConfig } from '../options.js';
 import type { TimerHandle } from '../timers.js';
@@ -47,6 +48,10 @@ export interface Container {
   lock: Promise<unknown>;
   /** The latest state write; settles (never rejects) once it is durable or has failed. */
   written: Promise<void>;
+  /** The health check's monitor, when the container has one. */
+  monitor: HealthMonitor | undefined;
+  /** The run the monitor is checking. */
+  probed: Run | undefined;
   /** Called after every move of this container with its effects, and at a close. */
   readonly watchers: Set<(effects: readonly Effect<Run>[] | 'closed') => void>;
 }
@@ -70,16 +75,18 @@ export function newContainer(
     orphans: new Set(),
     lock: Promise.resolve(),
     written: Promise.resolve(),
+    monitor: undefined,
+    probed: undefined,
     watchers: new Set(),
   };
 }
 
 const isoOf = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-/** The container as {@link Supervisor.inspect} shows it. */
-export function infoOf(container: Container): ContainerInfo {
+/** What the container shows and persists alike. */
+function recordOf(container: Container): Omit<ContainerInfo, 'health'> {
   const { state, manager } = container;
-  return Object.freeze({
+  return {
     id: container.id,
     status: statusOf(state),
     detail: state.phase.name,
@@ -91,7 +98,12 @@ export function infoOf(container: Container): ContainerInfo {
     hasBeenManuallyStopped: state.hasBeenManuallyStopped,
     policy: manager.policy,
     pid: state.pid,
-  });
+  };
+}
+
+/** The container as {@link Supervisor.inspect} shows it. */
+export function infoOf(container: Container): ContainerInfo {
+  return Object.freeze({ ...recordOf(container), health: container.monitor?.info ?? null });
 }
 
 /** What is persisted of the container. */
@@ -99,7 +111,7 @@ export function snapshotOf(container: Container): ContainerState {
   const { state, options, meta } = container;
   return {
     version: STATE_VERSION,
-    ...infoOf(container),
+    ...recordOf(container),
     ...(options !== undefined && { options: encodeContainerOptions(options) as ContainerRestartOptions }),
     ...(meta !== undefined && { meta }),
     ...(state.handle !== undefined && { handle: state.handle }),

@@ -6,6 +6,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { DecisionReason } from '../decision.js';
+import type { HealthInfo } from '../health/monitor.js';
 
 /** The events of a {@link Supervisor}, each with its payload. */
 export interface SupervisorEvents {
@@ -38,6 +39,8 @@ export interface SupervisorEvents {
   remove: [{ id: string }];
   /** Garbage collection: a run was `queued`, a stop `retry-failed`, or the run was `collected`. */
   gc: [{ id: string; phase: 'queued' | 'retry-failed' | 'collected'; attempts: number; error?: unknown }];
+  /** A health check's status changed (see {@link ContainerInfo.health}). */
+  health: [{ id: string } & HealthInfo];
   /** Something failed outside any call: a state write, a state file, a stop of a run nobody owned, a listener. */
   error: [{ id: string | undefined; error: unknown; file?: string | undefined }];
 }

@@ -227,7 +227,7 @@ export function transition<R>(s: Lifecycle<R>, e: LifecycleEvent<R>, atMs: numbe
       }
     }
     case 'close':
-      return go(s, { closed: true }, CANCEL, { type: 'uncollect' });
+      return go(s, { closed: true }, CANCEL, { type: 'uncollect' }, { type: 'unprobe' });
     case 'kill':
       if (phase.name !== 'running' && phase.name !== 'stopping') return refused;
       return go(s, {}, { type: 'kill-run', run: phase.run, signal: e.signal });

@@ -3,16 +3,10 @@
  *
  * @packageDocumentation
  */
-import { type ManagerConfig, type RestartManagerOptions, resolveManagerOptions } from '../options.js';
+import { type ManagerConfig, type RestartManagerOptions, type WallClock, resolveManagerOptions } from '../options.js';
 import { assertBoolean, assertDuration, assertFunction, assertObject, show } from '../validate.js';
 import { FileStore } from './file-store.js';
 import type { StateStore } from './store.js';
-
-/** A wall clock in ms since the epoch, for the times a container shows (`startedAt`, `finishedAt`, the health log). */
-export interface WallClock {
-  /** The current time, in ms since 1970-01-01T00:00:00Z. */
-  now(): number;
-}
 
 /** The options of a {@link Supervisor}: its own, and the restart options of all its containers. */
 export interface SupervisorOptions extends RestartManagerOptions {

@@ -9,6 +9,7 @@ import { type RestartPolicy, normalizeRestartPolicy } from '../policy.js';
 import { type ContainerRestartOptions, decodeContainerOptions } from './container-options.js';
 import type { RunHandle } from '../workload.js';
 import type { PhaseName } from './lifecycle.js';
+import type { HealthInfo } from '../health/monitor.js';
 import { assertBoolean, assertCount, assertExitCode, assertObject, show } from '../validate.js';
 
 /** The states of a container. */
@@ -62,6 +63,8 @@ export interface ContainerInfo {
   readonly policy: RestartPolicy;
   /** The running process's id, when there is one. */
   readonly pid: number | null;
+  /** Its health check's status, failing streak and last results; `null` without a health check. */
+  readonly health: HealthInfo | null;
 }
 
 /**

@@ -17,6 +17,8 @@ import { type RestartDecision, RestartManager } from '../manager.js';
 import { type RestartPolicyInput, normalizeRestartPolicy } from '../policy.js';
 import { type TimerHandle, startTimer, stopTimer } from '../timers.js';
 import { MAX_EXIT_CODE, assertDuration, assertFunction, assertObject, assertOneOf, show } from '../validate.js';
+import { type HealthCheck, type ResolvedHealthCheck, resolveHealthCheck } from '../health/options.js';
+import { HealthMonitor } from '../health/monitor.js';
 import type { Run, Workload } from '../workload.js';
 import { type Container, type StartOutcome, infoOf, newContainer, snapshotOf } from './container.js';
 import { type ContainerRestartOptions, mergeContainerOptions } from './container-options.js';
@@ -33,7 +35,7 @@ const log = createDebug('restart-manager:supervisor');
 export type { ContainerInfo, ContainerStatus } from './state.js';
 export type { ContainerRestartOptions } from './container-options.js';
 export type { SupervisorEvents } from './events.js';
-export { DEFAULT_SUPERVISOR_OPTIONS, type SupervisorOptions, type WallClock } from './options.js';
+export { DEFAULT_SUPERVISOR_OPTIONS, type SupervisorOptions } from './options.js';
 
 /** What {@link Supervisor.add} takes. */
 export interface ContainerSpec {
@@ -45,6 +47,12 @@ export interface ContainerSpec {
   readonly meta?: unknown;
   /** This container's restart options, over the supervisor's. */
   readonly options?: ContainerRestartOptions | undefined;
+  /**
+   * A health check run on each run of the container (SPEC §12); with `onUnhealthy: 'stop'`, an
+   * unhealthy run is stopped and its exit decided as a failure. Not persisted (it holds a function):
+   * a restore factory gives it back.
+   */
+  readonly health?: HealthCheck | undefined;
 }
 
 /** What {@link Supervisor.update} takes. */
@@ -53,7 +61,12 @@ export interface ContainerUpdate {
   readonly policy?: RestartPolicyInput | undefined;
   /** The container's new restart options (replacing its old ones); take effect at the next exit. */
   readonly options?: ContainerRestartOptions | undefined;
+  /** A new health check (`null`: none), checking the current run at once if there is one. */
+  readonly health?: HealthCheck | null | undefined;
 }
+
+/** What a {@link Supervisor.restore} factory returns: a workload, or a workload with its health check. */
+export type RestoredContainer = Workload | { readonly workload: Workload; readonly health?: HealthCheck | undefined };
 
 /**
  * What {@link Supervisor.wait} waits for: `'not-running'`, the container down for good (exited with
@@ -85,6 +98,18 @@ function isRun(value: unknown): value is Run {
     exit !== null &&
     typeof (exit as { then?: unknown }).then === 'function'
   );
+}
+
+/** What a restore factory returned, as a workload and its resolved health check. */
+function restoredSpec(id: string, value: unknown): { workload: Workload; health: ResolvedHealthCheck | undefined } {
+  const isWorkload = (candidate: unknown): candidate is Workload =>
+    typeof (candidate as Partial<Workload> | null)?.start === 'function';
+  if (typeof value === 'object' && isWorkload(value)) return { workload: value, health: undefined };
+  const { workload, health } = (value ?? {}) as { workload?: unknown; health?: HealthCheck };
+  if (typeof value !== 'object' || !isWorkload(workload)) {
+    throw new TypeError(`The restore factory returned no workload for container ${id}: ${show(value)}`);
+  }
+  return { workload, health: health === undefined ? undefined : resolveHealthCheck(health) };
 }
 
 function isExitCode(value: unknown): value is number {
@@ -155,11 +180,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     assertFunction(workload.start, 'spec.workload.start');
     if (spec.meta !== undefined) JSON.stringify(spec.meta);
     const config = mergeContainerOptions(this.#config.manager, spec.options);
+    const health = spec.health === undefined ? undefined : resolveHealthCheck(spec.health);
     if (this.#containers.has(id))
       throw new ContainerError('ERR_CONTAINER_EXISTS', id, `Container ${id} already exists`);
     const manager = new RestartManager(policy, 0, config);
     const fields = { workload: spec.workload, meta: spec.meta, options: spec.options, config, manager };
     const container = newContainer(id, added(), fields);
+    this.#setHealth(container, health);
     this.#containers.set(id, container);
     try {
       await this.#write(container, true);
@@ -251,7 +278,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const policy = update.policy === undefined ? undefined : normalizeRestartPolicy(update.policy);
     const config =
       update.options === undefined ? undefined : mergeContainerOptions(this.#config.manager, update.options);
+    const health = update.health == null ? update.health : resolveHealthCheck(update.health);
     return this.#serialize(id, async (container) => {
+      if (health !== undefined) this.#setHealth(container, health ?? undefined);
       if (config !== undefined) {
         const json = container.manager.toJSON();
         container.manager = RestartManager.fromJSON(policy === undefined ? json : { ...json, policy }, config);
@@ -351,7 +380,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * container. A state that cannot be read is an `error` event naming it; the others are restored still.
    * Resolves once every container is decided (or re-adopted), with the ids restored.
    */
-  async restore(factory: (id: string, meta: unknown) => Workload | Promise<Workload>): Promise<string[]> {
+  async restore(
+    factory: (id: string, meta: unknown) => RestoredContainer | Promise<RestoredContainer>,
+  ): Promise<string[]> {
     assertFunction(factory, 'factory');
     this.#assertOpen(undefined);
     const restoredIds: string[] = [];
@@ -372,12 +403,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         if (this.#containers.has(state.id)) {
           throw new ContainerError('ERR_CONTAINER_EXISTS', state.id, `Container ${state.id} already exists`);
         }
-        const workload = await factory(state.id, state.meta);
-        if (typeof workload !== 'object' || typeof (workload as Partial<Workload> | null)?.start !== 'function') {
-          throw new TypeError(`The restore factory returned no workload for container ${state.id}: ${show(workload)}`);
-        }
+        const { workload, health } = restoredSpec(state.id, await factory(state.id, state.meta));
         if (this.#closed || this.#containers.has(state.id)) continue;
-        settled.push(this.#restore(state, workload));
+        settled.push(this.#restore(state, workload, health));
         restoredIds.push(state.id);
       } catch (error) {
         this.#emit('error', { id: name, error, file });
@@ -459,13 +487,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (persistFailure !== undefined) throw persistFailure.error;
   }
 
-  #restore(state: ContainerState, workload: Workload): Promise<void> {
+  #restore(state: ContainerState, workload: Workload, health: ResolvedHealthCheck | undefined): Promise<void> {
     const { restoreDelayMs, restoreJitterMs } = this.#config;
     const jitterMs = restoreJitterMs === 0 ? 0 : Math.round(restoreJitterMs * drawRandom(this.#config.manager.random));
     const config = mergeContainerOptions(this.#config.manager, state.options);
     const manager = new RestartManager(state.policy, state.failureCount, config);
     const fields = { workload, meta: state.meta, options: state.options, config, manager };
     const container = newContainer(state.id, added(), fields);
+    this.#setHealth(container, health);
     this.#containers.set(container.id, container);
     const canRecover = typeof workload.recover === 'function';
     const now = this.#config.wallClock.now();
@@ -549,7 +578,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           this.#recover(container);
           break;
         case 'probe':
+          container.probed = effect.run;
+          container.monitor?.start();
+          break;
         case 'unprobe':
+          container.probed = undefined;
+          container.monitor?.stop();
           break;
       }
     }
@@ -718,6 +752,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       container.runStartedAtMs = container.config.clock.now() - ranMs;
       this.#move(container, { type: 'recovered', run, liveRestore, timeoutMs });
     }, failed);
+  }
+
+  /** Gives the container a health check (or none); the current run, if any, is checked from now on. */
+  #setHealth(container: Container, check: ResolvedHealthCheck | undefined): void {
+    container.monitor?.stop();
+    container.monitor =
+      check === undefined
+        ? undefined
+        : new HealthMonitor(check, this.#config.wallClock, (info, stopRun) => {
+            this.#emit('health', { id: container.id, ...info });
+            const run = container.probed;
+            // An unhealthy run is stopped (not a manual stop): the policy decides its exit as a failure.
+            if (stopRun && run !== undefined) {
+              this.#move(container, { type: 'unhealthy', run, timeoutMs: this.#config.stopTimeoutMs });
+            }
+          });
+    if (container.probed !== undefined) container.monitor?.start();
   }
 
   #collected(id: string, attempts: number, run: Run): void {
