@@ -307,9 +307,11 @@ class OciWorkload implements Workload {
  *   processes after `timeoutMs` (a PID 1 with no handler ignores SIGTERM, so the escalation is what
  *   stops it), and rejects if the container is still there 5 s later; `kill(signal)` is `runc kill`.
  * - A run's `handle` is `{ id, pid, startTime, bootId }`. `recover(handle)` asks `runc state`: a
- *   container still running with the same init resolves a run whose `exit` gives 255 once it ends
- *   (seen within 100 ms), which is then deleted; a stopped one is deleted and `undefined` returned, as
- *   for one that does not exist. `recover` rejects when runc fails otherwise or `/proc` is missing.
+ *   container still running with the same init (pid and start time) resolves a run whose `exit`
+ *   gives 255 once it ends (seen within 100 ms), which is then deleted; a stopped one is deleted and
+ *   `undefined` returned, as for one that does not exist; any other (another init, paused, created)
+ *   gives `undefined` and is deleted by the next start. `recover` rejects when runc fails otherwise
+ *   or `/proc` is missing.
  *
  * The bundle's `config.json` should say `process.terminal: false` (the run is in the foreground).
  *

@@ -151,6 +151,18 @@ describe('ociWorkload: stop', () => {
   });
 });
 
+describe('ociWorkload: a lost runtime', () => {
+  it('a `runc run` killed by a signal ends the run with 255, and its container is deleted', async () => {
+    const workload = await workloadOf(IGNORES_TERM);
+    const { run } = await start(workload);
+    await waitFor(() => isRunning(run.pid as number), 5_000, 'the container to run');
+    process.kill(run.child.pid as number, 'SIGKILL');
+    await expect(run.exit).resolves.toBe(255);
+    expect(await fixture.containers()).toEqual([]);
+    expect(isRunning(run.pid as number)).toBe(false);
+  });
+});
+
 describe('ociWorkload: starts', () => {
   it('a stale container of the same id is deleted before the first start', async () => {
     const id = newId();

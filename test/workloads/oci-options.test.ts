@@ -1,9 +1,17 @@
 /**
- * `ociWorkload`'s options, checked before anything runs: each bad one is a TypeError or RangeError
- * that names it and shows the value; good ones give a workload that can start and recover.
+ * `ociWorkload`'s options and `recover`'s arguments, checked before anything runs: each bad one is a
+ * TypeError or RangeError that names it and shows the value, an aborted signal rejects with its
+ * reason, and a missing `/proc` (made to look missing) is a clear error. No runtime runs here: the
+ * runtime is a command that does not exist, so any call to it would fail differently.
  */
-import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
 import { type OciWorkloadOptions, ociWorkload } from '../../src/index.js';
+
+vi.mock('node:fs', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs')>();
+  return { ...actual, existsSync: vi.fn(actual.existsSync) };
+});
 
 const good = { bundle: '/srv/web', id: 'web' };
 
@@ -44,5 +52,43 @@ describe('ociWorkload options', () => {
     const make = (): unknown => ociWorkload(options as OciWorkloadOptions);
     expect(make).toThrow(type);
     expect(make).toThrow(message);
+  });
+});
+
+describe('ociWorkload recover arguments', () => {
+  const workload = ociWorkload({ ...good, runtime: 'restart-manager-no-such-runtime' });
+  const never = new AbortController().signal;
+
+  it.each([
+    [undefined, 'Expected `handle` to be { pid: a positive integer'],
+    [{ id: 'web', pid: 0, startTime: 1 }, 'Expected `handle` to be { pid: a positive integer'],
+    [
+      { pid: 7, startTime: 1 },
+      "Expected `handle` to be the handle of a run of container 'web', got { pid: 7, startTime: 1 }",
+    ],
+  ])('refuses the handle %j with a TypeError', async (handle, message) => {
+    const outcome = Promise.resolve(workload.recover?.(handle as never, never));
+    await expect(outcome).rejects.toThrow(TypeError);
+    await expect(outcome).rejects.toThrow(message);
+  });
+
+  it('rejects with the reason of an aborted signal', async () => {
+    const controller = new AbortController();
+    const reason = new Error('canceled');
+    controller.abort(reason);
+    await expect(workload.recover?.({ id: 'web', pid: 7, startTime: 1 }, controller.signal)).rejects.toBe(reason);
+  });
+
+  it('rejects, naming the pid, where /proc is not available', async () => {
+    vi.mocked(existsSync).mockReturnValueOnce(false);
+    await expect(workload.recover?.({ id: 'web', pid: 7, startTime: 1 }, never)).rejects.toThrow(
+      new Error('Cannot tell whether pid 7 is the same process: /proc is not available'),
+    );
+  });
+
+  it('rejects with the error of a runtime that cannot run', async () => {
+    await expect(workload.recover?.({ id: 'web', pid: 7, startTime: 1 }, never)).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
   });
 });
