@@ -43,7 +43,9 @@ export {
   type RestartHandle,
 } from './restart-in-thread.js';
 export type { Workload, Run, RunHandle } from './workload.js';
-export { processWorkload, KILL_GRACE_MS, type ProcessRun } from './workloads/process.js';
+export { processWorkload, type ProcessRun } from './workloads/process.js';
+export { ociWorkload, type OciWorkloadOptions, type OciRun } from './workloads/oci.js';
+export { KILL_GRACE_MS } from './workloads/stop.js';
 export {
   Supervisor,
   DEFAULT_SUPERVISOR_OPTIONS,

@@ -2,13 +2,21 @@
  * `processWorkload` at the unit level, over real (short) child processes: what `stop` sends to a
  * run that already ended, the failed stop of a process that outlives SIGKILL's grace (fake time,
  * so the child's real exit is only seen afterwards), the default stdio and arguments, the error
- * listener a started run keeps, and the debug lines it prints.
+ * listener a started run keeps, the debug lines it prints, the handle a run carries, and the
+ * arguments `kill` and `recover` refuse (with `/proc` made to look missing for one of them).
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { processWorkload, type ProcessRun } from '../src/index.js';
-import { KILL_GRACE_MS } from '../src/workloads/process.js';
+import { readProcessStat } from '../src/workloads/proc.js';
+import { KILL_GRACE_MS } from '../src/workloads/stop.js';
 import { debugLines } from './support/debug-lines.js';
 import { microtasks } from './support/wait-for.js';
+
+vi.mock('node:fs', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs')>();
+  return { ...actual, existsSync: vi.fn(actual.existsSync) };
+});
 
 const node = process.execPath;
 const never = new AbortController().signal;
@@ -74,25 +82,26 @@ describe('stop', () => {
     expect(kill).not.toHaveBeenCalled();
   });
 
-  it('rejects naming the pid when the process is still there KILL_GRACE_MS after SIGKILL, leaving no exit listener', async () => {
+  it('rejects naming the pid when the process is still there KILL_GRACE_MS after SIGKILL, leaving no timer', async () => {
     const run = await startReady(IGNORE_SIGTERM);
-    const pid = run.pid;
-    expect(run.child.listenerCount('exit')).toBe(1);
+    const pid = run.pid as number;
     vi.useFakeTimers();
-    const kill = vi.spyOn(run.child, 'kill');
+    const kill = vi.spyOn(process, 'kill');
     const outcome = run.stop(200).then(
       () => 'resolved',
       (error: unknown) => error,
     );
-    expect(kill.mock.calls).toEqual([['SIGTERM']]);
+    await microtasks();
+    expect(kill.mock.calls).toEqual([[-pid, 'SIGTERM']]);
     vi.advanceTimersByTime(199);
     await microtasks();
-    expect(kill.mock.calls).toEqual([['SIGTERM']]);
+    expect(kill.mock.calls).toEqual([[-pid, 'SIGTERM']]);
     vi.advanceTimersByTime(1);
     await microtasks();
-    expect(kill.mock.calls).toEqual([['SIGTERM'], ['SIGKILL']]);
-    // The run's own listener and the one waiting for the SIGKILL; the SIGTERM wait's is gone.
-    expect(run.child.listenerCount('exit')).toBe(2);
+    expect(kill.mock.calls).toEqual([
+      [-pid, 'SIGTERM'],
+      [-pid, 'SIGKILL'],
+    ]);
     vi.advanceTimersByTime(KILL_GRACE_MS);
     const error = await outcome;
     expect(error).toBeInstanceOf(Error);
@@ -145,5 +154,56 @@ describe('a started run', () => {
     expect(lines.some((line) => line.includes(`spawned ${node} as pid ${pid}`))).toBe(true);
     expect(lines.some((line) => line.includes(`pid ${pid}: Error: late trouble`))).toBe(true);
     expect(lines.some((line) => line.includes(`stopping pid ${pid}: SIGTERM, SIGKILL after 50 ms`))).toBe(true);
+  });
+});
+
+describe('handle, kill and recover', () => {
+  it('a run carries { pid, startTime, bootId } from /proc as its handle', async () => {
+    const run = await startReady(IGNORE_SIGTERM);
+    const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    expect(run.handle).toEqual({ pid: run.pid, startTime: readProcessStat(run.pid ?? 0)?.startTime, bootId });
+    expect(JSON.parse(JSON.stringify(run.handle))).toEqual(run.handle);
+  });
+
+  it('kill with a bad signal throws a TypeError naming `signal` and sends nothing', async () => {
+    const run = await startReady(IGNORE_SIGTERM);
+    const kill = vi.spyOn(process, 'kill');
+    for (const signal of ['TERM', 'SIGNOPE', 15, undefined]) {
+      const send = (): void => {
+        run.kill(signal as NodeJS.Signals);
+      };
+      expect(send).toThrow(TypeError);
+      expect(send).toThrow(/^Expected `signal` to be a signal name/);
+    }
+    expect(kill).not.toHaveBeenCalled();
+  });
+
+  it.each([undefined, null, 42, 'pid 42', { pid: 42 }, { pid: 0, startTime: 1 }, { pid: 42, startTime: '1' }])(
+    'recover(%j) rejects with a TypeError naming `handle`',
+    async (handle) => {
+      const error: unknown = await Promise.resolve(processWorkload(node).recover?.(handle as never, never)).then(
+        () => 'resolved',
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(TypeError);
+      expect((error as Error).message).toMatch(/^Expected `handle` to be \{ pid/);
+    },
+  );
+
+  it('recover with an aborted signal rejects with its reason', async () => {
+    const controller = new AbortController();
+    const reason = new Error('canceled');
+    controller.abort(reason);
+    await expect(processWorkload(node).recover?.({ pid: process.pid, startTime: 0 }, controller.signal)).rejects.toBe(
+      reason,
+    );
+  });
+
+  it('recover rejects, naming the pid, where /proc is not available', async () => {
+    vi.mocked(existsSync).mockReturnValueOnce(false);
+    await expect(processWorkload(node).recover?.({ pid: process.pid, startTime: 0 }, never)).rejects.toThrow(
+      new Error(`Cannot tell whether pid ${process.pid} is the same process: /proc is not available`),
+    );
+    expect(existsSync).toHaveBeenCalledWith('/proc/self/stat');
   });
 });

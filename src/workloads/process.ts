@@ -1,80 +1,195 @@
 /**
- * `processWorkload`: a real child process as a {@link Workload}.
+ * `processWorkload`: a real child process, in a process group of its own, as a {@link Workload}.
  *
  * @packageDocumentation
  */
 import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import createDebug from 'debug';
 import { exitCodeOf } from '../exit-code.js';
-import { startTimer, stopTimer } from '../timers.js';
-import { assertDuration, show } from '../validate.js';
-import type { Run, Workload } from '../workload.js';
+import { show } from '../validate.js';
+import type { Run, RunHandle, Workload } from '../workload.js';
+import { Ending } from './ending.js';
+import { pollUntil } from './poller.js';
+import { type ProcessIdentity, assertProcAvailable, identify, isAlive, parseIdentity } from './proc.js';
+import { assertSignal, stopEscalating } from './stop.js';
 
 const log = createDebug('restart-manager:process');
 
-/** A {@link Run} of {@link processWorkload}, with its child process. */
+/** A {@link Run} of {@link processWorkload} started by this process, with its child process. */
 export interface ProcessRun extends Run {
   /** The child process (for its pipes, when `stdio` is `'pipe'`). */
   readonly child: ChildProcess;
+  /**
+   * Sends `signal` to the child's process group; nothing once it has exited (the group's id may be
+   * reused).
+   *
+   * @throws `TypeError` naming `signal` when it is not a signal name.
+   */
+  kill(signal: NodeJS.Signals): void;
 }
 
-/** How long a process may take to go after SIGKILL before its stop is reported as failed. */
-export const KILL_GRACE_MS = 5_000;
-
-/** Whether a running child exits within `timeoutMs` (called only while it has not exited yet). */
-function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const onExit = (): void => {
-      stopTimer(timer);
-      resolve(true);
-    };
-    const timer = startTimer(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, timeoutMs);
-    child.once('exit', onExit);
-  });
+/**
+ * Sends `signal` to the process group `pgid`; `false` when the group is empty. A process started
+ * with `detached: true` leads a group whose id is its pid.
+ */
+function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
 }
 
 class ChildRun implements ProcessRun {
   readonly child: ChildProcess;
+  readonly pid: number;
+  readonly handle: RunHandle | undefined;
   readonly exit: Promise<number>;
+  readonly #ending = new Ending();
 
-  constructor(child: ChildProcess) {
+  constructor(child: ChildProcess, pid: number) {
     this.child = child;
+    this.pid = pid;
+    // The child cannot have been reaped yet (its exit is only seen on a later turn of the event
+    // loop), so /proc still shows it, even as a zombie.
+    const identity = identify(pid);
+    this.handle = identity === undefined ? undefined : { ...identity };
     this.exit = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
+        this.#killLeftovers();
+        this.#ending.end();
         resolve(exitCodeOf(code, signal));
       });
     });
   }
 
-  get pid(): number | undefined {
-    return this.child.pid;
+  /**
+   * What the leader left in its group dies with it, as a container's processes die with its pid
+   * namespace's init (and as systemd ends a service's leftovers). A group id stays taken while any
+   * member lives, so this reaches only our leftovers; an empty group's id could only have been
+   * reused in the instant since the leader was reaped, by a new group leader after a pid wrap-around.
+   */
+  #killLeftovers(): void {
+    try {
+      if (signalGroup(this.pid, 'SIGKILL')) log('pid %d exited: SIGKILL to what is left of its group', this.pid);
+    } catch (error) {
+      log('pid %d exited: cannot signal its group: %O', this.pid, error);
+    }
   }
 
-  async stop(timeoutMs: number): Promise<void> {
-    assertDuration(timeoutMs, 'timeoutMs', false);
-    const { child } = this;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    log('stopping pid %d: SIGTERM, SIGKILL after %d ms', child.pid, timeoutMs);
-    child.kill('SIGTERM');
-    if (await waitForExit(child, timeoutMs)) return;
-    child.kill('SIGKILL');
-    if (await waitForExit(child, KILL_GRACE_MS)) return;
-    throw new Error(`Process ${child.pid} did not exit within ${KILL_GRACE_MS} ms of SIGKILL`);
+  #send(signal: NodeJS.Signals): void {
+    if (!this.#ending.ended) signalGroup(this.pid, signal);
+  }
+
+  stop(timeoutMs: number): Promise<void> {
+    if (!this.#ending.ended) log('stopping pid %d: SIGTERM, SIGKILL after %d ms', this.pid, timeoutMs);
+    return stopEscalating(
+      {
+        ending: this.#ending,
+        send: (signal) => {
+          this.#send(signal);
+        },
+      },
+      timeoutMs,
+      `Process ${this.pid}`,
+    );
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    assertSignal(signal);
+    log('pid %d: %s to its group', this.pid, signal);
+    this.#send(signal);
   }
 }
 
 /**
- * A workload that runs `command` as a child process (stdio inherited unless `options.stdio` says
- * otherwise). A run's exit code is the process's, or 128 + the signal number; `stop(timeoutMs)`
- * sends SIGTERM, then SIGKILL after `timeoutMs`. A spawn error (`ENOENT`, `EACCES`) makes `start` reject
- * with Node's error, whose `code` is the errno.
+ * A run found again from its handle: not our child, so its end is seen by polling `/proc`, and its
+ * exit code cannot be known (255). Before each signal the process is checked to be the very same one.
+ */
+class RecoveredRun implements Run {
+  readonly pid: number;
+  readonly handle: RunHandle;
+  readonly exit: Promise<number>;
+  readonly #ending = new Ending();
+  readonly #identity: ProcessIdentity;
+  readonly #unwatch: () => void;
+  #resolveExit!: (code: number) => void;
+
+  constructor(identity: ProcessIdentity) {
+    this.#identity = identity;
+    this.pid = identity.pid;
+    this.handle = { ...identity };
+    this.exit = new Promise((resolve) => (this.#resolveExit = resolve));
+    this.#unwatch = pollUntil(
+      () => !isAlive(identity),
+      () => {
+        this.#ended();
+      },
+    );
+  }
+
+  #ended(): void {
+    if (this.#ending.ended) return;
+    log('recovered pid %d has ended', this.pid);
+    this.#unwatch();
+    this.#ending.end();
+    this.#resolveExit(255);
+  }
+
+  #send(signal: NodeJS.Signals): void {
+    if (this.#ending.ended) return;
+    // Never signal a pid that may have been reused: check it is still the same process first.
+    if (!isAlive(this.#identity)) {
+      this.#ended();
+      return;
+    }
+    signalGroup(this.pid, signal);
+  }
+
+  stop(timeoutMs: number): Promise<void> {
+    if (!this.#ending.ended) log('stopping recovered pid %d: SIGTERM, SIGKILL after %d ms', this.pid, timeoutMs);
+    return stopEscalating(
+      {
+        ending: this.#ending,
+        send: (signal) => {
+          this.#send(signal);
+        },
+      },
+      timeoutMs,
+      `Process ${this.pid}`,
+    );
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    assertSignal(signal);
+    log('recovered pid %d: %s to its group', this.pid, signal);
+    this.#send(signal);
+  }
+}
+
+/**
+ * A workload that runs `command` as a child process, stdio inherited unless `options.stdio` says
+ * otherwise, in a process group of its own (`detached` is always `true`: the child calls `setsid`),
+ * so that signals reach the whole tree it starts.
+ *
+ * - A run's exit code is the process's, or 128 + the signal number.
+ * - `stop(timeoutMs)` sends SIGTERM to the group, then SIGKILL after `timeoutMs`, and rejects if the
+ *   process is still there 5 s later; `kill(signal)` sends `signal` to the group.
+ * - When the process exits, whatever is left in its group is SIGKILLed, as a container's processes
+ *   die with its init.
+ * - A spawn error (`ENOENT`, `EACCES`) makes `start` reject with Node's error, whose `code` is the errno.
+ * - A run's `handle` is `{ pid, startTime, bootId }` (from `/proc`; none where `/proc` is missing).
+ *   `recover(handle)` resolves with a run for that very process while it lives, `undefined` once it is
+ *   gone or its pid was reused. A recovered run's exit code cannot be known: its `exit` resolves with
+ *   255 once it is gone (seen within 100 ms), and what its group leaves behind is not killed, since
+ *   the group's id may by then be reused.
  *
  * @param command - The program to run.
  * @param args - Its arguments.
  * @param options - Node's spawn options.
+ * @throws `TypeError` when `command` is not a non-empty string or `args` not an array of strings.
  * @example
  * ```ts
  * await supervisor.add('web', { policy: 'always', workload: processWorkload('node', ['server.js']) });
@@ -87,7 +202,7 @@ export function processWorkload(command: string, args: readonly string[] = [], o
   if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string')) {
     throw new TypeError(`Expected \`args\` to be an array of strings, got ${show(args)}`);
   }
-  const spawnOptions: SpawnOptions = { stdio: 'inherit', ...options };
+  const spawnOptions: SpawnOptions = { stdio: 'inherit', ...options, detached: true };
   return {
     start(signal: AbortSignal): Promise<ProcessRun> {
       return new Promise((resolve, reject) => {
@@ -96,7 +211,6 @@ export function processWorkload(command: string, args: readonly string[] = [], o
           return;
         }
         const child = spawn(command, args, spawnOptions);
-        const run = new ChildRun(child);
         const onError = (error: Error): void => {
           child.off('spawn', onSpawn);
           reject(error);
@@ -107,10 +221,21 @@ export function processWorkload(command: string, args: readonly string[] = [], o
             log('pid %d: %O', child.pid, error);
           });
           log('spawned %s as pid %d', command, child.pid);
-          resolve(run);
+          resolve(new ChildRun(child, child.pid as number));
         };
         child.once('error', onError);
         child.once('spawn', onSpawn);
+      });
+    },
+
+    recover(handle: RunHandle, signal: AbortSignal): Promise<Run | undefined> {
+      return new Promise((resolve) => {
+        signal.throwIfAborted();
+        const identity = parseIdentity(handle, 'handle');
+        assertProcAvailable(identity.pid);
+        const found = isAlive(identity);
+        log('recover pid %d: %s', identity.pid, found ? 'alive' : 'gone');
+        resolve(found ? new RecoveredRun(identity) : undefined);
       });
     },
   };

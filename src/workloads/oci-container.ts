@@ -1,0 +1,93 @@
+/**
+ * The OCI runtime commands for one container id: the arguments of `run`, and `state`, `kill` and
+ * `delete`.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+import { isNoSuchContainer, runRuntime } from './runtime-command.js';
+
+/** What `runtime state ID` says of a container. */
+export interface ContainerState {
+  /** `created`, `running`, `paused` or `stopped`. */
+  readonly status: string;
+  /** Its init's pid on the host (0 once stopped). */
+  readonly pid: number;
+}
+
+/** The state in `runtime state`'s output, or `undefined` when it holds none. */
+function parseState(stdout: string): ContainerState | undefined {
+  let state: unknown;
+  try {
+    state = JSON.parse(stdout);
+  } catch {
+    return undefined;
+  }
+  const { status, pid } = (state ?? {}) as Partial<Record<keyof ContainerState, unknown>>;
+  return typeof status === 'string' && typeof pid === 'number' && Number.isSafeInteger(pid)
+    ? { status, pid }
+    : undefined;
+}
+
+/** One container id under one runtime and state root. */
+export class OciContainer {
+  readonly runtime: string;
+  readonly id: string;
+  /** `--root ROOT` when one is given; runc's errors as JSON lines on stderr. */
+  readonly #globalArgs: readonly string[];
+
+  constructor(runtime: string, root: string | undefined, id: string) {
+    this.runtime = runtime;
+    this.id = id;
+    this.#globalArgs = [...(root === undefined ? [] : ['--root', root]), '--log-format', 'json'];
+  }
+
+  /** The arguments of `runtime run` in the foreground, its log (and errors) in `logFile`. */
+  runArgs(bundle: string, pidFile: string, logFile: string): string[] {
+    return [...this.#globalArgs, '--log', logFile, 'run', '--bundle', bundle, '--pid-file', pidFile, this.id];
+  }
+
+  /**
+   * The container's state, or `undefined` when it does not exist.
+   *
+   * @throws `Error` when the runtime fails otherwise, or prints something that is not a state.
+   */
+  async state(): Promise<ContainerState | undefined> {
+    const result = await runRuntime(this.runtime, [...this.#globalArgs, 'state', this.id]);
+    if (!result.ok) {
+      if (isNoSuchContainer(result.message)) return undefined;
+      throw new Error(`\`${this.runtime} state ${this.id}\` failed: ${result.message}`);
+    }
+    const state = parseState(result.stdout);
+    if (state === undefined) {
+      throw new Error(`\`${this.runtime} state ${this.id}\` printed no state: ${JSON.stringify(result.stdout)}`);
+    }
+    return state;
+  }
+
+  /**
+   * Sends `signal` to the container's init, or with SIGKILL to every process in it (`--all`: the init
+   * may share the host's pid namespace). A container that has just stopped or gone is no error: the
+   * run is ending anyway.
+   *
+   * @throws `Error` when the runtime fails otherwise.
+   */
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    const all = signal === 'SIGKILL' ? ['--all'] : [];
+    const result = await runRuntime(this.runtime, [...this.#globalArgs, 'kill', ...all, this.id, signal]);
+    if (result.ok || /not running/i.test(result.message) || isNoSuchContainer(result.message)) return;
+    throw new Error(`\`${this.runtime} kill ${this.id} ${signal}\` failed: ${result.message}`);
+  }
+
+  /**
+   * Deletes the container, killing it first if it runs (`delete --force`); one that does not exist is
+   * no error.
+   *
+   * @throws `Error` when the runtime fails otherwise.
+   */
+  async delete(): Promise<void> {
+    const result = await runRuntime(this.runtime, [...this.#globalArgs, 'delete', '--force', this.id]);
+    if (result.ok || isNoSuchContainer(result.message)) return;
+    throw new Error(`\`${this.runtime} delete --force ${this.id}\` failed: ${result.message}`);
+  }
+}

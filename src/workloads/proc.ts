@@ -1,0 +1,136 @@
+/**
+ * Process identity on Linux, read from `/proc`: a pid alone can be reused by an unrelated process, a pid
+ * with its start time (and the boot it belongs to) cannot.
+ *
+ * @internal
+ * @packageDocumentation
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { show } from '../validate.js';
+
+/** What identifies one process for certain: its pid, its start time and the boot it ran in. */
+export interface ProcessIdentity {
+  readonly pid: number;
+  /** Field 22 of `/proc/PID/stat`: clock ticks from boot to the process's start. */
+  readonly startTime: number;
+  /** `/proc/sys/kernel/random/boot_id`, when readable: a start time only means something within one boot. */
+  readonly bootId?: string;
+}
+
+/** The fields of `/proc/PID/stat` this module needs. */
+export interface ProcessStat {
+  /** Field 3: `R`, `S`, `D`, … `Z` (a zombie, which has exited) or `X` (dead). */
+  readonly state: string;
+  /** Field 22, in clock ticks since boot. */
+  readonly startTime: number;
+}
+
+/**
+ * Parses one `/proc/PID/stat` line. The command name (field 2) is in parentheses and may itself hold
+ * spaces and parentheses, so the fields are counted from the last `)`.
+ *
+ * @throws `Error` when the line does not have the expected shape.
+ */
+export function parseProcessStat(text: string): ProcessStat {
+  const nameEnd = text.lastIndexOf(')');
+  // After ") ": field 3 (the state) is at index 0, so field 22 is at index 19.
+  const fields = nameEnd < 0 ? [] : text.slice(nameEnd + 2).split(' ');
+  const [state] = fields;
+  const startTime = Number(fields[19]);
+  if (state === undefined || state === '' || fields[19] === undefined || !Number.isSafeInteger(startTime)) {
+    throw new Error(`Unexpected /proc/PID/stat content: ${show(text)}`);
+  }
+  return { state, startTime };
+}
+
+/** The stat of `pid`, or `undefined` when there is no such process. */
+export function readProcessStat(pid: number): ProcessStat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // ESRCH: the process went between the open and the read.
+    if (code === 'ENOENT' || code === 'ESRCH') return undefined;
+    throw error;
+  }
+  return parseProcessStat(text);
+}
+
+let cachedBootId: string | null | undefined;
+
+/** This boot's id, or `undefined` where the kernel does not show it. */
+export function currentBootId(): string | undefined {
+  if (cachedBootId === undefined) {
+    try {
+      cachedBootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    } catch {
+      cachedBootId = null;
+    }
+  }
+  return cachedBootId ?? undefined;
+}
+
+/** Whether `/proc` can tell processes apart here (Linux with procfs mounted). */
+export function isProcAvailable(): boolean {
+  return existsSync('/proc/self/stat');
+}
+
+/**
+ * Rejects when `/proc` is not there: without it a live pid might be a reused one.
+ *
+ * @throws `Error` naming the pid.
+ */
+export function assertProcAvailable(pid: number): void {
+  if (!isProcAvailable()) {
+    throw new Error(`Cannot tell whether pid ${pid} is the same process: /proc is not available`);
+  }
+}
+
+/** The identity of the live process `pid`, or `undefined` when it is gone, a zombie, or `/proc` is not there. */
+export function identify(pid: number): ProcessIdentity | undefined {
+  if (!isProcAvailable()) return undefined;
+  const stat = readProcessStat(pid);
+  if (stat === undefined || isDead(stat)) return undefined;
+  const bootId = currentBootId();
+  return bootId === undefined ? { pid, startTime: stat.startTime } : { pid, startTime: stat.startTime, bootId };
+}
+
+/**
+ * Whether the very process `identity` names is still alive: same boot, same pid, same start time and
+ * not a zombie. A reused pid has another start time, so it is never taken for the old process.
+ */
+export function isAlive(identity: ProcessIdentity): boolean {
+  const bootId = currentBootId();
+  if (identity.bootId !== undefined && bootId !== undefined && identity.bootId !== bootId) return false;
+  const stat = readProcessStat(identity.pid);
+  return stat !== undefined && !isDead(stat) && stat.startTime === identity.startTime;
+}
+
+function isDead(stat: ProcessStat): boolean {
+  return stat.state === 'Z' || stat.state === 'X';
+}
+
+/**
+ * Checks a persisted process identity: `{ pid, startTime, bootId? }`.
+ *
+ * @throws `TypeError` naming `name` and showing the value.
+ */
+export function parseIdentity(value: unknown, name: string): ProcessIdentity {
+  const record = value as Partial<Record<keyof ProcessIdentity, unknown>> | null;
+  const valid =
+    typeof record === 'object' &&
+    record !== null &&
+    Number.isSafeInteger(record.pid) &&
+    (record.pid as number) > 0 &&
+    Number.isSafeInteger(record.startTime) &&
+    (record.startTime as number) >= 0 &&
+    (record.bootId === undefined || typeof record.bootId === 'string');
+  if (!valid) {
+    throw new TypeError(
+      `Expected \`${name}\` to be { pid: a positive integer, startTime: a non-negative integer, bootId?: a string }, got ${show(value)}`,
+    );
+  }
+  const { pid, startTime, bootId } = record as ProcessIdentity;
+  return bootId === undefined ? { pid, startTime } : { pid, startTime, bootId };
+}

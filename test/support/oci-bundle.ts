@@ -1,0 +1,93 @@
+/**
+ * Real OCI bundles for the container tests: a busybox-static root filesystem in a temp dir, shared by
+ * every bundle of a test file (read-only, as `runc spec` makes it), and a `config.json` made by
+ * `runc spec` and patched to run here (no terminal; no cgroup limits, path or namespace: the machine
+ * may be on cgroup v1) with the test's `process.args`. Each file gets its own runc state root, so its
+ * `runc list` only ever shows its own containers.
+ */
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'vitest';
+
+const exec = promisify(execFile);
+
+/** The busybox applets the tests' containers use. */
+const APPLETS = ['sh', 'sleep', 'echo', 'cat', 'true', 'kill'];
+
+/** A temp dir with a busybox root filesystem, bundles over it, and a runc state root. */
+export interface OciFixture {
+  /** The fixture's temp dir (removed with it), for a test's own files. */
+  readonly dir: string;
+  /** The runc state root (`--root`) of this fixture's containers. */
+  readonly root: string;
+  /**
+   * Makes a new bundle whose container runs `args` (e.g. `['sh', '-c', 'echo ready; exec sleep 60']`),
+   * with `extra` top-level `config.json` entries (such as `hooks`).
+   */
+  bundle(args: readonly string[], extra?: Record<string, unknown>): Promise<string>;
+  /** `runc list` of this fixture's root: the ids of the containers that exist. */
+  containers(): Promise<string[]>;
+  /** Fails the test if any container exists (after force-deleting it, so the next test starts clean). */
+  expectNoContainers(): Promise<void>;
+  /** Force-deletes any container left and removes the temp dir. */
+  remove(): Promise<void>;
+}
+
+interface RuncSpec {
+  process: { terminal: boolean; args: string[] };
+  root: { path: string; readonly: boolean };
+  linux: { resources?: unknown; cgroupsPath?: unknown; namespaces: { type: string }[] };
+}
+
+/** Builds the root filesystem and the patched `runc spec` template under a new temp dir. */
+export async function createOciFixture(): Promise<OciFixture> {
+  const dir = await mkdtemp(join(tmpdir(), 'restart-manager-oci-test-'));
+  const rootfs = join(dir, 'rootfs');
+  const root = join(dir, 'runc-root');
+  await mkdir(join(rootfs, 'bin'), { recursive: true });
+  await copyFile('/bin/busybox', join(rootfs, 'bin', 'busybox'));
+  await Promise.all(APPLETS.map((applet) => symlink('busybox', join(rootfs, 'bin', applet))));
+  await exec('runc', ['spec', '--bundle', dir]);
+  const spec = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as RuncSpec;
+  spec.process.terminal = false;
+  spec.root.path = rootfs;
+  delete spec.linux.resources;
+  delete spec.linux.cgroupsPath;
+  spec.linux.namespaces = spec.linux.namespaces.filter((namespace) => namespace.type !== 'cgroup');
+  let bundles = 0;
+
+  async function containers(): Promise<string[]> {
+    const { stdout } = await exec('runc', ['--root', root, 'list', '--format', 'json']);
+    const list = JSON.parse(stdout) as { id: string }[] | null;
+    return (list ?? []).map((container) => container.id);
+  }
+
+  async function deleteAll(): Promise<string[]> {
+    const left = await containers();
+    for (const id of left) await exec('runc', ['--root', root, 'delete', '--force', id]);
+    return left;
+  }
+
+  return {
+    dir,
+    root,
+    async bundle(args, extra = {}) {
+      const bundle = join(dir, `bundle-${++bundles}`);
+      await mkdir(bundle);
+      const config = { ...spec, process: { ...spec.process, args }, ...extra };
+      await writeFile(join(bundle, 'config.json'), JSON.stringify(config));
+      return bundle;
+    },
+    containers,
+    async expectNoContainers() {
+      expect(await deleteAll(), 'containers left in `runc list`').toEqual([]);
+    },
+    async remove() {
+      await deleteAll();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

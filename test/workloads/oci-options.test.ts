@@ -1,0 +1,94 @@
+/**
+ * `ociWorkload`'s options and `recover`'s arguments, checked before anything runs: each bad one is a
+ * TypeError or RangeError that names it and shows the value, an aborted signal rejects with its
+ * reason, and a missing `/proc` (made to look missing) is a clear error. No runtime runs here: the
+ * runtime is a command that does not exist, so any call to it would fail differently.
+ */
+import { existsSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
+import { type OciWorkloadOptions, ociWorkload } from '../../src/index.js';
+
+vi.mock('node:fs', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:fs')>();
+  return { ...actual, existsSync: vi.fn(actual.existsSync) };
+});
+
+const good = { bundle: '/srv/web', id: 'web' };
+
+describe('ociWorkload options', () => {
+  it.each([
+    ['web', { ...good }],
+    ['an id with every allowed character', { ...good, id: 'a-B_9.c+d' }],
+    ['runtime and root', { ...good, runtime: 'crun', root: '/run/crun-test' }],
+    ['undefined optional options', { ...good, runtime: undefined, root: undefined, stdio: undefined }],
+  ])('accepts %s', (_name, options) => {
+    const workload = ociWorkload(options);
+    expect(typeof workload.start).toBe('function');
+    expect(typeof workload.recover).toBe('function');
+  });
+
+  it.each([
+    [undefined, TypeError, 'Expected `options` to be an object, got undefined'],
+    ['web', TypeError, "Expected `options` to be an object, got 'web'"],
+    [{ id: 'web' }, TypeError, 'Expected `bundle` to be a non-empty string, got undefined'],
+    [{ ...good, bundle: '' }, TypeError, "Expected `bundle` to be a non-empty string, got ''"],
+    [{ ...good, id: 7 }, TypeError, 'Expected `id` to be a container id, got 7'],
+    [
+      { ...good, id: '' },
+      RangeError,
+      "Expected `id` to be a container id (letters, digits, '_', '+', '-' and '.'; not '.' or '..'), got ''",
+    ],
+    [{ ...good, id: 'a/b' }, RangeError, "got 'a/b'"],
+    [{ ...good, id: '../x' }, RangeError, "got '../x'"],
+    [{ ...good, id: '.' }, RangeError, "got '.'"],
+    [{ ...good, id: '..' }, RangeError, "got '..'"],
+    [{ ...good, id: 'a b' }, RangeError, "got 'a b'"],
+    [{ ...good, id: 'a,b' }, RangeError, "got 'a,b'"],
+    [{ ...good, runtime: '' }, TypeError, "Expected `runtime` to be a non-empty string, got ''"],
+    [{ ...good, runtime: null }, TypeError, 'Expected `runtime` to be a non-empty string, got null'],
+    [{ ...good, root: '' }, TypeError, "Expected `root` to be a non-empty string, got ''"],
+    [{ ...good, root: 3 }, TypeError, 'Expected `root` to be a non-empty string, got 3'],
+  ])('refuses %j with a %O: %s', (options, type, message) => {
+    const make = (): unknown => ociWorkload(options as OciWorkloadOptions);
+    expect(make).toThrow(type);
+    expect(make).toThrow(message);
+  });
+});
+
+describe('ociWorkload recover arguments', () => {
+  const workload = ociWorkload({ ...good, runtime: 'restart-manager-no-such-runtime' });
+  const never = new AbortController().signal;
+
+  it.each([
+    [undefined, 'Expected `handle` to be { pid: a positive integer'],
+    [{ id: 'web', pid: 0, startTime: 1 }, 'Expected `handle` to be { pid: a positive integer'],
+    [
+      { pid: 7, startTime: 1 },
+      "Expected `handle` to be the handle of a run of container 'web', got { pid: 7, startTime: 1 }",
+    ],
+  ])('refuses the handle %j with a TypeError', async (handle, message) => {
+    const outcome = Promise.resolve(workload.recover?.(handle as never, never));
+    await expect(outcome).rejects.toThrow(TypeError);
+    await expect(outcome).rejects.toThrow(message);
+  });
+
+  it('rejects with the reason of an aborted signal', async () => {
+    const controller = new AbortController();
+    const reason = new Error('canceled');
+    controller.abort(reason);
+    await expect(workload.recover?.({ id: 'web', pid: 7, startTime: 1 }, controller.signal)).rejects.toBe(reason);
+  });
+
+  it('rejects, naming the pid, where /proc is not available', async () => {
+    vi.mocked(existsSync).mockReturnValueOnce(false);
+    await expect(workload.recover?.({ id: 'web', pid: 7, startTime: 1 }, never)).rejects.toThrow(
+      new Error('Cannot tell whether pid 7 is the same process: /proc is not available'),
+    );
+  });
+
+  it('rejects with the error of a runtime that cannot run', async () => {
+    await expect(workload.recover?.({ id: 'web', pid: 7, startTime: 1 }, never)).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * The shared poller of recovered runs: one interval for all of them, running only while something is
+ * watched, each watch's `onOver` called once at the first poll where its check holds.
+ */
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { POLL_INTERVAL_MS, pollUntil } from '../../src/workloads/poller.js';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+
+afterEach(() => {
+  expect(vi.getTimerCount()).toBe(0);
+  vi.useRealTimers();
+});
+
+it('checks every watch on one interval, calls onOver once each, and stops when none is left', async () => {
+  let aOver = false;
+  let bOver = false;
+  const over: string[] = [];
+  pollUntil(
+    () => aOver,
+    () => over.push('a'),
+  );
+  pollUntil(
+    () => bOver,
+    () => over.push('b'),
+  );
+  expect(vi.getTimerCount()).toBe(1);
+  await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS * 3);
+  expect(over).toEqual([]);
+  aOver = true;
+  await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS - 1);
+  expect(over).toEqual([]);
+  await vi.advanceTimersByTimeAsync(1);
+  expect(over).toEqual(['a']);
+  expect(vi.getTimerCount()).toBe(1);
+  bOver = true;
+  await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS * 3);
+  expect(over).toEqual(['a', 'b']);
+  expect(vi.getTimerCount()).toBe(0);
+});
+
+it('a watch stopped before its end is never called, and the interval stops with it', async () => {
+  const onOver = vi.fn();
+  const unwatch = pollUntil(() => false, onOver);
+  await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS);
+  unwatch();
+  unwatch();
+  expect(vi.getTimerCount()).toBe(0);
+  await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS * 3);
+  expect(onOver).not.toHaveBeenCalled();
+});
+
+it('a check that throws is tried again at the next poll', async () => {
+  let calls = 0;
+  const onOver = vi.fn();
+  pollUntil(() => {
+    calls++;
+    if (calls === 1) throw new Error('EIO');
+    return true;
+  }, onOver);
+  await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS);
+  expect(onOver).not.toHaveBeenCalled();
+  await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS);
+  expect(onOver).toHaveBeenCalledTimes(1);
+  expect(calls).toBe(2);
+});
+
+it("the interval is unref'd: watching a process does not keep this one alive", () => {
+  const setIntervalSpy = vi.spyOn(globalThis, 'setInterval');
+  const unwatch = pollUntil(() => false, vi.fn());
+  expect(setIntervalSpy).toHaveBeenCalledTimes(1);
+  const timer = setIntervalSpy.mock.results[0]?.value as NodeJS.Timeout;
+  expect(timer.hasRef()).toBe(false);
+  unwatch();
+  setIntervalSpy.mockRestore();
+});

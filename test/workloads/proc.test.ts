@@ -1,0 +1,91 @@
+/**
+ * Process identity from `/proc`: the stat line parsed from its last `)` (a command name may hold
+ * spaces and parentheses), a persisted identity checked, and this process and a gone one told apart.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  currentBootId,
+  identify,
+  isAlive,
+  parseIdentity,
+  parseProcessStat,
+  readProcessStat,
+} from '../../src/workloads/proc.js';
+
+/** A /proc/PID/stat line with `name` as field 2, state `state` and start time (field 22) 987654. */
+function statLine(name: string, state = 'S'): string {
+  return `4242 (${name}) ${state} 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 2322432 332 18446744073709551615 0 0`;
+}
+
+describe('parseProcessStat', () => {
+  it.each([
+    ['sleep', 'S'],
+    ['a b', 'R'],
+    ['x) S 1 2 (y', 'S'],
+    [')', 'Z'],
+    ['((', 'D'],
+  ])('reads state and start time after the last parenthesis of a name like %j', (name, state) => {
+    expect(parseProcessStat(statLine(name, state))).toEqual({ state, startTime: 987654 });
+  });
+
+  it.each(['', 'garbage', '1 (x)', '1 (x) S 1 2 3', statLine('x').replace('987654', 'abc')])(
+    'refuses %j, showing it',
+    (text) => {
+      expect(() => parseProcessStat(text)).toThrow('Unexpected /proc/PID/stat content');
+    },
+  );
+});
+
+describe('this process and a gone one', () => {
+  it('identifies this process with its own start time and the boot id', () => {
+    const identity = identify(process.pid);
+    const bootId = currentBootId();
+    expect(bootId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(identity).toEqual({ pid: process.pid, startTime: readProcessStat(process.pid)?.startTime, bootId });
+    expect(isAlive(identity as NonNullable<typeof identity>)).toBe(true);
+  });
+
+  it('does not take a process with another start time or boot for the same one', () => {
+    const identity = identify(process.pid) as NonNullable<ReturnType<typeof identify>>;
+    expect(isAlive({ ...identity, startTime: identity.startTime + 1 })).toBe(false);
+    expect(isAlive({ ...identity, bootId: '00000000-0000-0000-0000-000000000000' })).toBe(false);
+    // An identity persisted without a boot id is still checked by its start time.
+    expect(isAlive({ pid: identity.pid, startTime: identity.startTime })).toBe(true);
+  });
+
+  it('finds no process for a pid above pid_max', () => {
+    expect(readProcessStat(2 ** 22 + 1)).toBeUndefined();
+    expect(identify(2 ** 22 + 1)).toBeUndefined();
+    expect(isAlive({ pid: 2 ** 22 + 1, startTime: 0 })).toBe(false);
+  });
+});
+
+describe('parseIdentity', () => {
+  it('keeps pid, startTime and bootId, and drops anything else', () => {
+    expect(parseIdentity({ pid: 7, startTime: 0, bootId: 'b', id: 'x' }, 'handle')).toEqual({
+      pid: 7,
+      startTime: 0,
+      bootId: 'b',
+    });
+    expect(parseIdentity({ pid: 7, startTime: 12 }, 'handle')).toEqual({ pid: 7, startTime: 12 });
+  });
+
+  it.each([
+    null,
+    7,
+    'pid 7',
+    [7, 1],
+    {},
+    { pid: 0, startTime: 1 },
+    { pid: -3, startTime: 1 },
+    { pid: 1.5, startTime: 1 },
+    { pid: '7', startTime: 1 },
+    { pid: 7 },
+    { pid: 7, startTime: -1 },
+    { pid: 7, startTime: Number.NaN },
+    { pid: 7, startTime: 1, bootId: 3 },
+  ])('refuses %j with a TypeError naming the argument', (value) => {
+    expect(() => parseIdentity(value, 'handle')).toThrow(TypeError);
+    expect(() => parseIdentity(value, 'handle')).toThrow(/^Expected `handle` to be \{ pid: a positive integer/);
+  });
+});
