@@ -7,13 +7,13 @@ import {
   type ContainerError,
   type ContainerErrorCode,
   type ContainerState,
-  type StateStore,
   Supervisor,
   type SupervisorOptions,
   type Workload,
   isContainerError,
 } from '../src/index.js';
 import { FakeWorkload, hangingWorkload } from './support/fake-workload.js';
+import { MemoryStore } from './support/memory-store.js';
 import { payloadsOf, record } from './support/supervisor-helpers.js';
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -44,29 +44,6 @@ function track<T>(promise: Promise<T>): { settled: boolean; value?: T; error?: u
     },
   );
   return state;
-}
-
-/** A store in memory that keeps what it was given, as a runtime's database would. */
-class MemoryStore implements StateStore {
-  readonly states = new Map<string, ContainerState>();
-  readonly removed: string[] = [];
-  /** Entries `load` returns in place of states it cannot read. */
-  readonly unreadable: Error[] = [];
-
-  load(): Promise<(ContainerState | Error)[]> {
-    return Promise.resolve([...this.states.values(), ...this.unreadable]);
-  }
-
-  save(id: string, state: ContainerState): Promise<void> {
-    this.states.set(id, structuredClone(state));
-    return Promise.resolve();
-  }
-
-  remove(id: string): Promise<void> {
-    this.removed.push(id);
-    this.states.delete(id);
-    return Promise.resolve();
-  }
 }
 
 let supervisor: Supervisor;

@@ -1,0 +1,229 @@
+/**
+ * A daemon that died with containers running, restored (SPEC §11): a run that survived it is found
+ * by its handle and never duplicated — stopped first and then decided (the default, Docker's), or
+ * re-adopted with `liveRestore`; one that cannot be stopped or told apart is garbage-collected. And
+ * Docker's observed delays after a restore (SPEC §13). Fake workloads and timers, state in memory.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type RestartProfile, Supervisor, type SupervisorOptions } from '../src/index.js';
+import { type FakeRun, FakeWorkload } from './support/fake-workload.js';
+import { MemoryStore } from './support/memory-store.js';
+import { payloadsOf, record } from './support/supervisor-helpers.js';
+
+const RESTORE_DELAY_MS = 1_000;
+let store: MemoryStore;
+const supervisors: Supervisor[] = [];
+
+function supervise(options: SupervisorOptions = {}): Supervisor {
+  const supervisor = new Supervisor({ store, restoreDelayMs: RESTORE_DELAY_MS, ...options });
+  supervisors.push(supervisor);
+  return supervisor;
+}
+
+/**
+ * A daemon runs container `web` under `policy`, then dies (it is let go of: nothing stopped,
+ * nothing persisted). Returns the run left behind, alive.
+ */
+async function daemonDiesWith(
+  policy: string,
+  before?: (supervisor: Supervisor, workload: FakeWorkload) => Promise<void>,
+): Promise<FakeRun> {
+  const supervisor = supervise();
+  const workload = new FakeWorkload();
+  await supervisor.add('web', { policy, workload });
+  await supervisor.start('web');
+  await before?.(supervisor, workload);
+  await supervisor.close();
+  return workload.last;
+}
+
+/** The next daemon: a restore whose workload finds `survivors` by their handles. */
+function nextDaemon(
+  survivors: FakeRun[],
+  options: SupervisorOptions = {},
+): { supervisor: Supervisor; workload: FakeWorkload; restoring: Promise<string[]> } {
+  const supervisor = supervise(options);
+  const workload = new FakeWorkload({ recoverable: true });
+  for (const run of survivors) workload.survivors.set(run.pid, run);
+  return { supervisor, workload, restoring: supervisor.restore(() => workload) };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  store = new MemoryStore();
+});
+
+afterEach(async () => {
+  for (const supervisor of supervisors.splice(0)) await supervisor.close();
+  expect(vi.getTimerCount()).toBe(0);
+  vi.useRealTimers();
+});
+
+describe('a run that survived its daemon, by default (liveRestore: false)', () => {
+  it('is stopped before the container is decided, and only then restarted: never two copies', async () => {
+    const survivor = await daemonDiesWith('always');
+    survivor.holdStops = true;
+    const { supervisor, workload, restoring } = nextDaemon([survivor], { stopTimeoutMs: 4_000 });
+    const events = record(supervisor);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(workload.recovered).toEqual([survivor.handle]);
+    expect(survivor.stopCalls).toEqual([4_000]);
+    expect(supervisor.inspect('web')).toMatchObject({ status: 'running', detail: 'stopping', pid: survivor.pid });
+    await vi.advanceTimersByTimeAsync(RESTORE_DELAY_MS * 2);
+    expect(workload.runs).toEqual([]);
+
+    survivor.settleStops();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await restoring).toEqual(['web']);
+    expect(payloadsOf(events, 'exit')).toEqual([
+      {
+        id: 'web',
+        exitCode: 255,
+        execDurationMs: 0,
+        restart: true,
+        delayMs: RESTORE_DELAY_MS,
+        reason: 'policy-always',
+      },
+    ]);
+    await vi.advanceTimersByTimeAsync(RESTORE_DELAY_MS);
+    expect(workload.runs).toHaveLength(1);
+    expect(survivor.ended).toBe(true);
+    expect(supervisor.inspect('web')).toMatchObject({ status: 'running', pid: workload.last.pid, restartCount: 1 });
+  });
+
+  it('one already gone is decided as exit 255 after the restore delay', async () => {
+    const survivor = await daemonDiesWith('on-failure:5');
+    survivor.end(0);
+    const { supervisor, workload, restoring } = nextDaemon([]);
+    expect(await restoring).toEqual(['web']);
+    expect(workload.recovered).toEqual([survivor.handle]);
+    expect(supervisor.inspect('web')).toMatchObject({ status: 'restarting', exitCode: 255, failureCount: 1 });
+    await vi.advanceTimersByTimeAsync(RESTORE_DELAY_MS);
+    expect(workload.runs).toHaveLength(1);
+  });
+
+  it('one stopped by hand as the daemon died stays stopped (a manual stop is sticky)', async () => {
+    const survivor = await daemonDiesWith('unless-stopped', async (supervisor, workload) => {
+      // The flag is persisted before the run is asked to stop: the daemon dies in between.
+      workload.last.holdStops = true;
+      void supervisor.stop('web');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(store.states.get('web')).toMatchObject({ status: 'running', hasBeenManuallyStopped: true });
+    });
+    survivor.holdStops = false;
+    const { supervisor, workload, restoring } = nextDaemon([survivor]);
+    await restoring;
+    expect(survivor.stopCalls).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(RESTORE_DELAY_MS * 2);
+    expect(workload.runs).toEqual([]);
+    expect(supervisor.inspect('web')).toMatchObject({ status: 'exited', hasBeenManuallyStopped: true });
+  });
+
+  it('one that cannot be stopped is garbage-collected, and no second copy starts while it lives', async () => {
+    const survivor = await daemonDiesWith('always');
+    survivor.stopError = new Error('EPERM');
+    const { supervisor, workload, restoring } = nextDaemon([survivor]);
+    const events = record(supervisor);
+    expect(await restoring).toEqual(['web']);
+    expect(supervisor.inspect('web')).toMatchObject({ status: 'exited', detail: 'collecting', pid: survivor.pid });
+    expect(payloadsOf(events, 'gc')).toMatchObject([{ phase: 'queued', error: survivor.stopError }]);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(workload.runs).toEqual([]);
+    survivor.stopError = undefined;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(survivor.ended).toBe(true);
+    expect(payloadsOf(events, 'exit')).toMatchObject([{ exitCode: 255, restart: true, delayMs: 100 }]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(workload.runs).toHaveLength(1);
+  });
+
+  it('one its workload cannot tell apart is looked for again by the GC until it is known gone', async () => {
+    const survivor = await daemonDiesWith('always');
+    const { supervisor, workload, restoring } = nextDaemon([survivor]);
+    workload.recoverError = new Error('runc state: permission denied');
+    const events = record(supervisor);
+    expect(await restoring).toEqual(['web']);
+    expect(supervisor.inspect('web').detail).toBe('collecting');
+    expect(payloadsOf(events, 'gc')).toMatchObject([{ phase: 'queued', error: workload.recoverError }]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(payloadsOf(events, 'gc')).toMatchObject([{ phase: 'queued' }, { phase: 'retry-failed', attempts: 1 }]);
+    workload.recoverError = undefined;
+    await vi.advanceTimersByTimeAsync(200);
+    // Found again: stopped, then the container is decided once, as exit 255.
+    expect(survivor.ended).toBe(true);
+    expect(payloadsOf(events, 'gc').at(-1)).toMatchObject({ phase: 'collected', attempts: 2 });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(workload.runs).toHaveLength(1);
+  });
+});
+
+describe('liveRestore: true', () => {
+  it('re-adopts a survivor: running, same pid, counts kept, no restart, no start event', async () => {
+    const survivor = await daemonDiesWith('always', async (_, workload) => {
+      workload.last.end(1);
+      await vi.advanceTimersByTimeAsync(100);
+    });
+    const { supervisor, workload, restoring } = nextDaemon([survivor], { liveRestore: true });
+    const events = record(supervisor);
+    expect(await restoring).toEqual(['web']);
+    expect(supervisor.inspect('web')).toMatchObject({
+      status: 'running',
+      detail: 'running',
+      pid: survivor.pid,
+      restartCount: 1,
+      failureCount: 1,
+    });
+    await vi.advanceTimersByTimeAsync(RESTORE_DELAY_MS * 2);
+    expect(workload.runs).toEqual([]);
+    expect(survivor.stopCalls).toEqual([]);
+    expect(events).toEqual([]);
+  });
+
+  it("a re-adopted run's later exit is decided as usual (the backoff starts again at 100 ms)", async () => {
+    const survivor = await daemonDiesWith('on-failure');
+    const { supervisor, workload, restoring } = nextDaemon([survivor], { liveRestore: true });
+    await restoring;
+    const events = record(supervisor);
+    survivor.end(3);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(payloadsOf(events, 'exit')).toMatchObject([{ exitCode: 3, restart: true, delayMs: 100 }]);
+    expect(workload.runs).toHaveLength(1);
+    await supervisor.stop('web');
+    expect(workload.last.stopCalls).toHaveLength(1);
+  });
+
+  it('a survivor that is gone is decided as after a crash', async () => {
+    const survivor = await daemonDiesWith('always');
+    survivor.end(0);
+    const { supervisor, restoring } = nextDaemon([], { liveRestore: true });
+    await restoring;
+    expect(supervisor.inspect('web')).toMatchObject({ status: 'restarting', exitCode: 255 });
+    await vi.advanceTimersByTimeAsync(RESTORE_DELAY_MS);
+  });
+});
+
+describe("after a restore, the next exit's delay starts at the backoff's first step (as Docker, measured)", () => {
+  it.each<RestartProfile>(['isulad', 'docker'])('profile %s: 100, 200, 400 ms', async (profile) => {
+    const first = supervise({ profile });
+    const workload = new FakeWorkload();
+    await first.add('web', { policy: 'always', workload });
+    await first.start('web');
+    workload.last.end(1);
+    await vi.advanceTimersByTimeAsync(100);
+    workload.last.end(1);
+    await vi.advanceTimersByTimeAsync(200);
+    await first.close();
+
+    const next = supervise({ profile });
+    const restored = new FakeWorkload();
+    const events = record(next);
+    await next.restore(() => restored);
+    await vi.advanceTimersByTimeAsync(RESTORE_DELAY_MS);
+    for (const delayMs of [100, 200, 400]) {
+      restored.last.end(1);
+      await vi.advanceTimersByTimeAsync(delayMs);
+    }
+    expect(payloadsOf(events, 'restarting').map((event) => event.delayMs)).toEqual([RESTORE_DELAY_MS, 100, 200, 400]);
+    expect(restored.runs).toHaveLength(4);
+  });
+});
