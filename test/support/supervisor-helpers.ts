@@ -19,6 +19,7 @@ const EVENT_NAMES: (keyof SupervisorEvents)[] = [
   'stop',
   'remove',
   'gc',
+  'health',
   'error',
 ];
 
