@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   Supervisor,
   isContainerError,
@@ -19,7 +19,8 @@ import {
   type Workload,
 } from '../src/index.js';
 import { FakeWorkload } from './support/fake-workload.js';
-import { FINISHED_AT, STARTED_AT, errorsOf, writeStateFile } from './support/supervisor-helpers.js';
+import { FINISHED_AT, STARTED_AT, errorsOf, stateOf, writeStateFile } from './support/supervisor-helpers.js';
+import { MemoryStore } from './support/memory-store.js';
 import { seededRandom, settleWithin, sleep } from './support/persist-workloads.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -1014,49 +1015,50 @@ describe('restore robustness', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('staggered restore (restoreJitterMs)', () => {
-  it('40 containers start between restoreDelayMs and restoreDelayMs + restoreJitterMs, spread out', async () => {
-    const ids = Array.from({ length: 40 }, (_, i) => `j${String(i).padStart(2, '0')}`);
-    for (const id of ids) await writeState(id, { status: 'running', policy: policyJson('always') });
-    const delayMs = 50;
-    const jitterMs = 300;
+  it('40 containers start between restoreDelayMs and restoreDelayMs + restoreJitterMs, each at its own delay', async () => {
+    vi.useFakeTimers();
+    try {
+      const store = new MemoryStore();
+      const ids = Array.from({ length: 40 }, (_, i) => `j${String(i).padStart(2, '0')}`);
+      for (const id of ids) await store.save(id, { ...stateOf(id), status: 'running' });
+      const delayMs = 50;
+      const jitterMs = 300;
+      const options = { store, restoreDelayMs: delayMs, restoreJitterMs: jitterMs, random: seededRandom(42) };
+      const supervisor = new Supervisor(options);
+      const exits = exitsOf(supervisor);
+      const startedAt = new Map<string, number>();
+      const inner = new FakeWorkload();
+      const t0 = Date.now();
+      const restored = await supervisor.restore((id): Workload => ({
+        start: (signal) => {
+          startedAt.set(id, Date.now() - t0);
+          return inner.start(signal);
+        },
+      }));
+      expect([...restored].sort()).toEqual(ids);
 
-    const supervisor = supervise({ restoreDelayMs: delayMs, restoreJitterMs: jitterMs, random: seededRandom(42) });
-    const exits = exitsOf(supervisor);
-    const startedAt = new Map<string, number>();
-    const inner = new FakeWorkload();
-    const t0 = performance.now();
-    const restored = await supervisor.restore((id): Workload => ({
-      start: (signal) => {
-        startedAt.set(id, performance.now() - t0);
-        return inner.start(signal);
-      },
-    }));
-    expect([...restored].sort()).toEqual(ids);
-    expect(startedAt.size).toBe(0);
+      const delays = new Map(exits.map((exit) => [exit.id, exit.delayMs]));
+      expect(delays.size).toBe(40);
+      for (const delay of delays.values()) {
+        expect(Number.isInteger(delay)).toBe(true);
+        expect(delay).toBeGreaterThanOrEqual(delayMs);
+        expect(delay).toBeLessThanOrEqual(delayMs + jitterMs);
+      }
+      expect(new Set(delays.values()).size).toBeGreaterThan(20);
+      await vi.advanceTimersByTimeAsync(delayMs + jitterMs);
+      // Each starts at its own delay, once its restarting state is written.
+      expect(startedAt).toEqual(delays);
+      await supervisor.close();
 
-    const delays = new Map(exits.map((exit) => [exit.id, exit.delayMs]));
-    expect(delays.size).toBe(40);
-    for (const delay of delays.values()) {
-      expect(Number.isInteger(delay)).toBe(true);
-      expect(delay).toBeGreaterThanOrEqual(delayMs);
-      expect(delay).toBeLessThanOrEqual(delayMs + jitterMs);
+      // The injected random decides the spread: the same seed gives the same delay to each container.
+      const again = new Supervisor({ ...options, random: seededRandom(42) });
+      const exitsAgain = exitsOf(again);
+      await again.restore(() => new FakeWorkload());
+      expect(new Map(exitsAgain.map((exit) => [exit.id, exit.delayMs]))).toEqual(delays);
+      await again.close();
+    } finally {
+      vi.useRealTimers();
     }
-    expect(new Set(delays.values()).size).toBeGreaterThan(20);
-
-    await waitFor(() => startedAt.size === 40, 5_000, 'all 40 starts');
-    const times = [...startedAt.values()];
-    expect(Math.min(...times)).toBeGreaterThanOrEqual(delayMs - 1);
-    expect(Math.max(...times)).toBeLessThan(delayMs + jitterMs + 1_500);
-    for (const [id, at] of startedAt) expect(at).toBeGreaterThanOrEqual((delays.get(id) ?? 0) - 1);
-    expect(Math.max(...times) - Math.min(...times)).toBeGreaterThan(100);
-    expect(new Set(times.map((ms) => Math.floor(ms / 25))).size).toBeGreaterThanOrEqual(5);
-    await supervisor.close();
-
-    // The injected random decides the spread: the same seed gives the same delay to each container.
-    const again = supervise({ restoreDelayMs: delayMs, restoreJitterMs: jitterMs, random: seededRandom(42) });
-    const exitsAgain = exitsOf(again);
-    await again.restore(() => new FakeWorkload());
-    expect(new Map(exitsAgain.map((exit) => [exit.id, exit.delayMs]))).toEqual(delays);
   });
 
   it.each([[() => 1], [() => Number.NaN], [() => -0.5], [() => '0.5' as unknown as number]])(

@@ -3,7 +3,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Supervisor, SupervisorEvents } from '../../src/index.js';
+import type { ContainerState, Supervisor, SupervisorEvents } from '../../src/index.js';
 
 export interface Recorded {
   event: keyof SupervisorEvents;
@@ -50,7 +50,12 @@ export function errorsOf(supervisor: Supervisor): SupervisorEvents['error'][0][]
 
 /** Writes a state file in the documented format (README: Persistence guarantees). */
 export async function writeStateFile(dir: string, id: string, fields: Record<string, unknown> = {}): Promise<void> {
-  const state = {
+  await writeFile(join(dir, `${id}.json`), JSON.stringify({ ...stateOf(id), ...fields }));
+}
+
+/** A container's state as persisted: an `always` container that exited 1, restarted 3 times. */
+export function stateOf(id: string): ContainerState {
+  return {
     version: 1,
     id,
     status: 'exited',
@@ -62,7 +67,5 @@ export async function writeStateFile(dir: string, id: string, fields: Record<str
     hasBeenManuallyStopped: false,
     policy: { name: 'always', maximumRetryCount: 0 },
     pid: null,
-    ...fields,
   };
-  await writeFile(join(dir, `${id}.json`), JSON.stringify(state));
 }
