@@ -78,9 +78,27 @@ describe('parseCommandLine', () => {
       stopTimeoutMs: undefined,
       stateDir: undefined,
       options: {},
+      health: undefined,
       command: 'true',
       args: [],
     });
+  });
+
+  it('reads a health check: a shell command, durations in ms or with a unit, retries, exit-on-unhealthy', () => {
+    const argv = ['run', '--health-cmd', 'curl -f localhost', '--health-interval', '5s', '--health-timeout', '750'];
+    const more = ['--health-retries', '2', '--health-start-period', '1.5m', '--health-start-interval', '500ms'];
+    const command = parseCommandLine([...argv, ...more, '--exit-on-unhealthy', '--', 'x']);
+    expect(command.kind === 'run' && command.health).toStrictEqual({
+      command: 'curl -f localhost',
+      intervalMs: 5_000,
+      timeoutMs: 750,
+      retries: 2,
+      startPeriodMs: 90_000,
+      startIntervalMs: 500,
+      exitOnUnhealthy: true,
+    });
+    const plain = parseCommandLine(['run', '--health-cmd', 'true', 'x']);
+    expect(plain.kind === 'run' && plain.health).toMatchObject({ intervalMs: undefined, exitOnUnhealthy: false });
   });
 
   it('sets only the options given, with nothing undefined', () => {
@@ -211,6 +229,25 @@ describe('parseCommandLine', () => {
     [
       ['run', '--stop-on-exit', '1,x', '--', 'x'],
       "Invalid value for --stop-on-exit: expected comma-separated exit codes, got '1,x'",
+    ],
+    [['run', '--health-interval', '5s', '--', 'x'], '--health-interval needs --health-cmd'],
+    [['run', '--exit-on-unhealthy', '--', 'x'], '--exit-on-unhealthy needs --health-cmd'],
+    [['run', '--health-cmd', ' ', '--', 'x'], 'Invalid value for --health-cmd: expected a command, got an empty one'],
+    [
+      ['run', '--health-cmd', 'true', '--health-interval', '5 s', '--', 'x'],
+      "Invalid value for --health-interval: expected a positive duration (ms, or 500ms, 5s, 1m, 1h), got '5 s'",
+    ],
+    [
+      ['run', '--health-cmd', 'true', '--health-timeout', '0s', '--', 'x'],
+      "Invalid value for --health-timeout: expected a positive duration (ms, or 500ms, 5s, 1m, 1h), got '0s'",
+    ],
+    [
+      ['run', '--health-cmd', 'true', '--health-start-period', '2d', '--', 'x'],
+      "Invalid value for --health-start-period: expected a duration (ms, or 500ms, 5s, 1m, 1h), got '2d'",
+    ],
+    [
+      ['run', '--health-cmd', 'true', '--health-retries', '0', '--', 'x'],
+      "Invalid value for --health-retries: expected a positive integer, got '0'",
     ],
     [
       ['run', '--stop-on-exit', '0x1', '--', 'x'],

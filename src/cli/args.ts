@@ -26,8 +26,21 @@ export interface RunCommand {
   readonly stopTimeoutMs: number | undefined;
   readonly stateDir: string | undefined;
   readonly options: ContainerRestartOptions;
+  /** `--health-cmd` and its companions; none without `--health-cmd`. */
+  readonly health: CliHealthCheck | undefined;
   readonly command: string;
   readonly args: readonly string[];
+}
+
+/** A health check from the command line: a shell command and Docker's timings (ms). */
+export interface CliHealthCheck {
+  readonly command: string;
+  readonly intervalMs: number | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly retries: number | undefined;
+  readonly startPeriodMs: number | undefined;
+  readonly startIntervalMs: number | undefined;
+  readonly exitOnUnhealthy: boolean;
 }
 
 /** A parsed command line. */
@@ -48,6 +61,13 @@ const OPTIONS = {
   window: { type: 'string' },
   'restart-on-exit': { type: 'string' },
   'stop-on-exit': { type: 'string' },
+  'health-cmd': { type: 'string' },
+  'health-interval': { type: 'string' },
+  'health-timeout': { type: 'string' },
+  'health-retries': { type: 'string' },
+  'health-start-period': { type: 'string' },
+  'health-start-interval': { type: 'string' },
+  'exit-on-unhealthy': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -75,6 +95,13 @@ Options:
   --window MS                the rate-limit window for --max-restarts; "Infinity": for good
   --restart-on-exit CODES    always restart on these exit codes (comma-separated)
   --stop-on-exit CODES       never restart on these exit codes (comma-separated)
+  --health-cmd CMD           a health check: CMD run by /bin/sh -c, healthy when it exits 0
+  --health-interval T        time between checks (default: 30s); T is ms, or 500ms, 5s, 1m, 1h
+  --health-timeout T         a check that takes longer fails (default: 30s)
+  --health-retries N         failures in a row that make it unhealthy (default: 3)
+  --health-start-period T    failures in this first time after a start do not count (default: 0)
+  --health-start-interval T  time between checks during the start period (default: 5s)
+  --exit-on-unhealthy        stop an unhealthy child: the restart policy then decides (as a failure)
   -h, --help                 show this help
   -V, --version              show the version
 
@@ -211,7 +238,57 @@ export function parseCommandLine(argv: readonly string[]): Command {
     stopTimeoutMs: number(text('stop-timeout'), 'stop-timeout', finiteAtLeast(0), 'a number of ms'),
     stateDir: text('state-dir'),
     options,
+    health: healthCheck(text, values['exit-on-unhealthy'] === true),
     command,
     args,
+  };
+}
+
+const UNIT_MS: Readonly<Record<string, number>> = { '': 1, ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** A duration flag: ms, or a number with a unit as Docker writes them (`500ms`, `5s`, `1m`, `1h`). */
+function duration(textValue: string | undefined, flag: string, positive: boolean): number | undefined {
+  if (textValue === undefined) return undefined;
+  const match = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)?$/.exec(textValue);
+  const ms = match === null ? NaN : Number(match[1]) * (UNIT_MS[match[2] ?? ''] ?? NaN);
+  if (!Number.isFinite(ms) || (positive && ms <= 0)) {
+    const expected = positive ? 'a positive duration' : 'a duration';
+    throw new UsageError(
+      `Invalid value for --${flag}: expected ${expected} (ms, or 500ms, 5s, 1m, 1h), got '${textValue}'`,
+    );
+  }
+  return ms;
+}
+
+function healthCheck(
+  text: (flag: keyof typeof OPTIONS) => string | undefined,
+  exitOnUnhealthy: boolean,
+): CliHealthCheck | undefined {
+  const command = text('health-cmd');
+  if (command === undefined) {
+    const companion = (
+      ['health-interval', 'health-timeout', 'health-retries', 'health-start-period', 'health-start-interval'] as const
+    ).find((flag) => text(flag) !== undefined);
+    if (companion !== undefined || exitOnUnhealthy) {
+      throw new UsageError(`--${companion ?? 'exit-on-unhealthy'} needs --health-cmd`);
+    }
+    return undefined;
+  }
+  if (command.trim() === '')
+    throw new UsageError('Invalid value for --health-cmd: expected a command, got an empty one');
+  const retries = number(
+    text('health-retries'),
+    'health-retries',
+    (v) => Number.isSafeInteger(v) && v >= 1,
+    'a positive integer',
+  );
+  return {
+    command,
+    intervalMs: duration(text('health-interval'), 'health-interval', true),
+    timeoutMs: duration(text('health-timeout'), 'health-timeout', true),
+    retries,
+    startPeriodMs: duration(text('health-start-period'), 'health-start-period', false),
+    startIntervalMs: duration(text('health-start-interval'), 'health-start-interval', true),
+    exitOnUnhealthy,
   };
 }

@@ -12,7 +12,11 @@ import { formatRestartPolicy } from '../policy.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import type { Workload } from '../workload.js';
 import { processWorkload } from '../workloads/process.js';
-import { type RunCommand, USAGE, UsageError, parseCommandLine } from './args.js';
+import type { HealthCheck } from '../health/options.js';
+import { commandProbe } from '../health/probes.js';
+import { FileStore } from '../supervisor/file-store.js';
+import type { StateStore } from '../supervisor/store.js';
+import { type CliHealthCheck, type RunCommand, USAGE, UsageError, parseCommandLine } from './args.js';
 
 /** Where the CLI writes. */
 export interface CliOutput {
@@ -53,6 +57,53 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The state of container `name` alone, in `stateDir` (which may hold other containers' state). */
+function ownState(stateDir: string, name: string): StateStore {
+  const files = new FileStore(stateDir);
+  return {
+    load: async () => (await files.load()).filter((entry) => (entry as { id?: unknown }).id === name),
+    save: (id, state) => files.save(id, state),
+    remove: (id) => files.remove(id),
+  };
+}
+
+/**
+ * A run of this container that an earlier CLI (killed, say) left behind is found by its persisted
+ * handle and stopped, as a daemon's restore does by default: never two copies. Then its state goes.
+ */
+async function stopEarlierRun(
+  supervisor: Supervisor,
+  name: string,
+  workload: Workload,
+  say: (line: string) => void,
+): Promise<void> {
+  const recover = workload.recover?.bind(workload);
+  const looking: Workload = {
+    start: (signal) => workload.start(signal),
+    ...(recover !== undefined && {
+      recover: async (handle, signal) => {
+        const run = await recover(handle, signal);
+        if (run !== undefined) say(`pid ${run.pid ?? '?'} of an earlier run is still running: stopping it`);
+        return run;
+      },
+    }),
+  };
+  if ((await supervisor.restore(() => looking)).length > 0) await supervisor.remove(name, { force: true });
+}
+
+/** The health check of `--health-cmd`: a shell command, healthy when it exits 0 (as Docker's). */
+function healthCheckOf(health: CliHealthCheck): HealthCheck {
+  return {
+    probe: commandProbe('/bin/sh', ['-c', health.command]),
+    intervalMs: health.intervalMs,
+    timeoutMs: health.timeoutMs,
+    retries: health.retries,
+    startPeriodMs: health.startPeriodMs,
+    startIntervalMs: health.startIntervalMs,
+    onUnhealthy: health.exitOnUnhealthy ? 'stop' : 'none',
+  };
+}
+
 /** Runs the container until its policy stops restarting it; resolves with the CLI's exit status. */
 async function run(command: RunCommand, output: CliOutput, makeWorkload: WorkloadFactory): Promise<number> {
   const name = command.name ?? `run-${process.pid}`;
@@ -60,7 +111,7 @@ async function run(command: RunCommand, output: CliOutput, makeWorkload: Workloa
     output.err(`restart-manager[${name}]: ${line}`);
   };
   const supervisor = new Supervisor({
-    stateDir: command.stateDir,
+    store: command.stateDir === undefined ? undefined : ownState(command.stateDir, name),
     stopTimeoutMs: command.stopTimeoutMs,
   });
   let lastExitCode = 0;
@@ -95,6 +146,11 @@ async function run(command: RunCommand, output: CliOutput, makeWorkload: Workloa
   supervisor.on('error', ({ error }) => {
     say(`error: ${describe(error)}`);
   });
+  supervisor.on('health', ({ status, failingStreak, log }) => {
+    const last = log.at(-1);
+    const failures = failingStreak > 0 ? `; ${failingStreak} failure(s) in a row` : '';
+    say(`health: ${status}${failures}${last === undefined ? '' : `; last check: ${last.output}`}`);
+  });
 
   let signals = 0;
   let added = false;
@@ -117,14 +173,19 @@ async function run(command: RunCommand, output: CliOutput, makeWorkload: Workloa
     }
     const { pid } = supervisor.inspect(name);
     say(`${signal} again: killing${pid === null ? '' : ` pid ${pid}`}`);
-    if (pid !== null) process.kill(pid, 'SIGKILL');
+    if (pid === null) return;
+    supervisor.kill(name, 'SIGKILL').catch((error: unknown) => {
+      say(`kill failed: ${describe(error)}`);
+    });
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
     const workload = makeWorkload(command.command, command.args);
     say(`policy ${formatRestartPolicy(command.policy)}: ${[command.command, ...command.args].join(' ')}`);
-    await supervisor.add(name, { policy: command.policy, workload, options: command.options });
+    await stopEarlierRun(supervisor, name, workload, say);
+    const health = command.health === undefined ? undefined : healthCheckOf(command.health);
+    await supervisor.add(name, { policy: command.policy, workload, options: command.options, health });
     added = true;
     if (signalBeforeAdd !== undefined) return 128 + constants.signals[signalBeforeAdd];
     try {
