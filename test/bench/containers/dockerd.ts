@@ -11,6 +11,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { until, uptimeMs } from './clock.js';
+import { childrenOf } from './procfs.js';
 
 /** How to start a private dockerd. */
 export interface DockerdOptions {
@@ -176,22 +177,6 @@ function mountsUnder(dir: string): string[] {
     .map((line) => line.split(' ')[4] ?? '')
     .filter((point) => point.startsWith(`${dir}/`))
     .sort((a, b) => b.length - a.length);
-}
-
-/** The pids whose parent is `pid`. */
-function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // Field 4 of /proc/PID/stat, after the parenthesised command (which may hold spaces).
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return children;
 }
 
 const killPid = (pid: number): void => {
