@@ -5,9 +5,10 @@
 //   node runc-floor-loop.mjs RUNC STATE_ROOT BUNDLES_DIR ID…
 //
 // Prints `ready` once every container was spawned. SIGTERM: stop respawning, SIGKILL every
-// container through `runc kill`, wait for every `runc run` to end, exit 0.
+// container through `runc kill` (again every 250 ms), wait for every `runc run` to end, exit 0.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { setInterval } from 'node:timers';
 
 const [runc, stateRoot, bundles, ...ids] = process.argv.slice(2);
 const RESTART_DELAY_MS = 100;
@@ -32,11 +33,20 @@ function run(id) {
   });
 }
 
+// A `runc kill` that comes before its `runc run` has created the container fails: send it again
+// until every `runc run` has ended.
+const KILL_AGAIN_MS = 250;
+
+function killRunning() {
+  for (const id of running.keys()) spawn(runc, ['--root', stateRoot, 'kill', id, 'KILL'], { stdio: 'ignore' });
+}
+
 process.on('SIGTERM', () => {
   stopping = true;
   for (const timer of timers) clearTimeout(timer);
   if (running.size === 0) process.exit(0);
-  for (const id of running.keys()) spawn(runc, ['--root', stateRoot, 'kill', id, 'KILL'], { stdio: 'ignore' });
+  killRunning();
+  setInterval(killRunning, KILL_AGAIN_MS);
 });
 
 for (const id of ids) run(id);
