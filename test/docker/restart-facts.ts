@@ -22,13 +22,13 @@ export async function backoff(lab: Lab): Promise<unknown> {
   await Promise.all(names.map((name) => lab.run(name, ['--restart', 'always'], 'exit 1')));
   await Promise.all(names.map((name) => waitForLines(lab, name, 'start', 7, 60_000)));
   await lab.docker.run(['rm', '-f', ...names]);
-  const until = unixS();
+  const untilS = unixS();
   const created = await containerd.stop();
   return Promise.all(
     names.map(async (name) => ({
       name,
       startGapsMs: gapsMs(await lab.observations(name)).slice(0, 6),
-      delaysMs: restartDelaysMs(await lab.docker.events(since, until, name), created).slice(0, 6),
+      delaysMs: restartDelaysMs(await lab.docker.events(since, untilS, name), created).slice(0, 6),
     })),
   );
 }
@@ -48,11 +48,11 @@ export async function resetAfterLongRun(lab: Lab): Promise<unknown> {
   await Promise.all(cases.map(({ name, sleepS }) => lab.run(name, ['--restart', 'always'], body(sleepS))));
   await Promise.all(cases.map(({ name }) => waitForLines(lab, name, 'start', 7, 60_000)));
   await lab.docker.run(['rm', '-f', ...cases.map(({ name }) => name)]);
-  const until = unixS();
+  const untilS = unixS();
   const created = await containerd.stop();
   return Promise.all(
     cases.map(async ({ name, sleepS }) => {
-      const events = await lab.docker.events(since, until, name);
+      const events = await lab.docker.events(since, untilS, name);
       return {
         name,
         sleepS,

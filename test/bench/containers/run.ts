@@ -39,8 +39,9 @@ const count = (name: string, text: string): number => {
 const both = !values.dockerd && !values.floor;
 const wanted = { dockerd: both || values.dockerd, floor: both || values.floor };
 const needed: ToolName[] = [...(wanted.dockerd ? (['dockerd', 'docker'] as const) : []), 'runc'];
+let tools: Partial<Record<ToolName, string>>;
 try {
-  requireTools(...needed);
+  tools = requireTools(...needed);
 } catch (error) {
   if (!(error instanceof MissingToolError)) throw error;
   console.error(`Cannot run the container bench: ${error.message}`);
@@ -64,8 +65,8 @@ try {
     daemonRounds: count('daemon-rounds', values['daemon-rounds']),
   });
   const versions = {
-    docker: wanted.dockerd ? versionOf('/usr/sbin/dockerd', ['--version']) : undefined,
-    runc: versionOf('runc', ['--version']),
+    docker: tools.dockerd === undefined ? undefined : versionOf(tools.dockerd, ['--version']),
+    runc: tools.runc === undefined ? undefined : versionOf(tools.runc, ['--version']),
   };
   console.log(summarize(results));
   if (values.json !== undefined) await writeFile(values.json, `${JSON.stringify({ versions, ...results }, null, 2)}\n`);
