@@ -61,11 +61,21 @@ export async function openLab(options: { liveRestore?: boolean } = {}): Promise<
   // Short: the daemon's socket path must fit in 108 bytes.
   const baseDir = await mkdtemp('/tmp/rmd-');
   const obsDir = join(baseDir, 'obs');
-  await buildBusyboxRootfs(join(baseDir, 'rootfs'));
-  await mkdir(obsDir);
-  let dockerd = await startDockerd({ dockerd: tools.dockerd, baseDir, liveRestore: options.liveRestore ?? false });
-  const docker = dockerCli(tools.docker, dockerd.host);
-  await importImage(docker, join(baseDir, 'rootfs'), IMAGE);
+  let dockerd: Dockerd;
+  let docker: DockerCli;
+  try {
+    await buildBusyboxRootfs(join(baseDir, 'rootfs'));
+    await mkdir(obsDir);
+    dockerd = await startDockerd({ dockerd: tools.dockerd, baseDir, liveRestore: options.liveRestore ?? false });
+    docker = dockerCli(tools.docker, dockerd.host);
+    await importImage(docker, join(baseDir, 'rootfs'), IMAGE).catch(async (error: unknown) => {
+      await dockerd.stop();
+      throw error;
+    });
+  } catch (error) {
+    await removeDockerdDirs(baseDir);
+    throw error;
+  }
   return {
     docker,
     get dockerd() {

@@ -31,10 +31,20 @@ export async function dockerdDriver(): Promise<RestartableDriver & { readonly do
   const tools = requireTools('dockerd', 'docker');
   // Short: the daemon's socket path must fit in 108 bytes.
   const baseDir = await mkdtemp('/tmp/rmb-');
-  const rootfs = await buildBusyboxRootfs(join(baseDir, 'rootfs'));
-  let dockerd: Dockerd = await startDockerd({ dockerd: tools.dockerd, baseDir });
-  const docker = dockerCli(tools.docker, dockerd.host);
-  await importImage(docker, rootfs, IMAGE);
+  let dockerd: Dockerd;
+  let docker: DockerCli;
+  try {
+    const rootfs = await buildBusyboxRootfs(join(baseDir, 'rootfs'));
+    dockerd = await startDockerd({ dockerd: tools.dockerd, baseDir });
+    docker = dockerCli(tools.docker, dockerd.host);
+    await importImage(docker, rootfs, IMAGE).catch(async (error: unknown) => {
+      await dockerd.stop();
+      throw error;
+    });
+  } catch (error) {
+    await removeDockerdDirs(baseDir);
+    throw error;
+  }
   const started = new Set<string>();
   return {
     name: 'dockerd',

@@ -36,6 +36,12 @@ const count = (name: string, text: string): number => {
   }
   return value;
 };
+const sizing = {
+  rounds: count('rounds', values.rounds),
+  sizes: values.sizes.split(',').map((size) => count('sizes', size)),
+  runningCount: count('running', values.running),
+  daemonRounds: count('daemon-rounds', values['daemon-rounds']),
+};
 const both = !values.dockerd && !values.floor;
 const wanted = { dockerd: both || values.dockerd, floor: both || values.floor };
 const needed: ToolName[] = [...(wanted.dockerd ? (['dockerd', 'docker'] as const) : []), 'runc'];
@@ -57,13 +63,7 @@ const drivers: ContainerDriver[] = [];
 try {
   if (wanted.dockerd) drivers.push(await dockerdDriver());
   if (wanted.floor) drivers.push(await runcFloorDriver());
-  const results = await runContainerBench(drivers, {
-    workDir,
-    rounds: count('rounds', values.rounds),
-    sizes: values.sizes.split(',').map((size) => count('sizes', size)),
-    runningCount: count('running', values.running),
-    daemonRounds: count('daemon-rounds', values['daemon-rounds']),
-  });
+  const results = await runContainerBench(drivers, { workDir, ...sizing });
   const versions = {
     docker: tools.dockerd === undefined ? undefined : versionOf(tools.dockerd, ['--version']),
     runc: tools.runc === undefined ? undefined : versionOf(tools.runc, ['--version']),
