@@ -1,0 +1,115 @@
+/**
+ * The container bench: scenario A (a crash storm of 1, 20 and 60 containers), B (a daemon restart
+ * with 60 running, for drivers that have a daemon) and C (the runtime's memory with 60 running), with
+ * the sides interleaved round by round so that the machine's load drifts over all of them alike.
+ */
+import { execFileSync } from 'node:child_process';
+import { loadavg, cpus, release } from 'node:os';
+import { join } from 'node:path';
+import { sleep } from './clock.js';
+import type { ContainerDriver, RestartableDriver } from './driver.js';
+import { type Memory, memoryByProgram } from './procfs.js';
+import {
+  crashStorm,
+  type DaemonRestartResult,
+  daemonRestart,
+  runtimeMemory,
+  startSleepers,
+  type StormResult,
+} from './scenarios.js';
+
+/** How much to run. */
+export interface BenchOptions {
+  /** Where each run's observation directory goes (a fresh one per run). */
+  workDir: string;
+  /** Scenario A's container counts. @defaultValue [1, 20, 60] */
+  sizes?: readonly number[];
+  /** Scenario A's rounds (each runs every size on every driver). @defaultValue 3 */
+  rounds?: number;
+  /** Containers running for scenarios B and C. @defaultValue 60 */
+  runningCount?: number;
+  /** Daemon restarts of each kind (`kill`, `stop`) in scenario B. @defaultValue 3 */
+  daemonRounds?: number;
+  /** Called with a line of progress. @defaultValue console.error */
+  progress?: (line: string) => void;
+}
+
+/** Everything one bench measured, raw. */
+export interface BenchResults {
+  machine: { nproc: number; kernel: string; node: string; loadAverageBefore: number[]; loadAverageAfter: number[] };
+  storms: ({ driver: string; round: number } & StormResult)[];
+  daemonRestarts: ({ driver: string } & DaemonRestartResult)[];
+  memory: { driver: string; containers: number; total: Memory; byProgram: Record<string, Memory> }[];
+}
+
+const isRestartable = (driver: ContainerDriver): driver is RestartableDriver => 'restartDaemon' in driver;
+
+/** Runs the scenarios on every driver. */
+export async function runContainerBench(
+  drivers: readonly ContainerDriver[],
+  options: BenchOptions,
+): Promise<BenchResults> {
+  const {
+    workDir,
+    sizes = [1, 20, 60],
+    rounds = 3,
+    runningCount = 60,
+    daemonRounds = 3,
+    progress = console.error,
+  } = options;
+  const results: BenchResults = {
+    machine: {
+      nproc: cpus().length,
+      kernel: release(),
+      node: process.version,
+      loadAverageBefore: loadavg(),
+      loadAverageAfter: [],
+    },
+    storms: [],
+    daemonRestarts: [],
+    memory: [],
+  };
+  let runNumber = 0;
+  const obsDir = (): string => join(workDir, `obs-${++runNumber}`);
+  for (let round = 1; round <= rounds; round++)
+    for (const size of sizes)
+      for (const driver of drivers) {
+        const storm = await crashStorm(driver, size, obsDir());
+        progress(`A round ${round} ${driver.name} ${size}: all running again after ${storm.allRunningAgainMs} ms`);
+        results.storms.push({ driver: driver.name, round, ...storm });
+      }
+  for (const driver of drivers) {
+    const dir = obsDir();
+    const sleepers = await startSleepers(driver, runningCount, dir);
+    // Let the start-up work settle (Go's and V8's heaps grow, then level) before reading memory.
+    await sleep(3_000);
+    const pids = driver.runtimePids();
+    const memory = {
+      driver: driver.name,
+      containers: runningCount,
+      total: runtimeMemory(driver),
+      byProgram: memoryByProgram(pids),
+    };
+    progress(`C ${driver.name} ${runningCount}: ${(memory.total.rssKiB / 1024).toFixed(1)} MiB RSS`);
+    results.memory.push(memory);
+    if (isRestartable(driver))
+      for (let round = 1; round <= daemonRounds; round++)
+        for (const how of ['kill', 'stop'] as const) {
+          const restart = await daemonRestart(driver, sleepers, dir, how);
+          progress(`B ${driver.name} ${how} ${round}: all running again after ${restart.allRunningAgainMs} ms`);
+          results.daemonRestarts.push({ driver: driver.name, ...restart });
+        }
+    await driver.removeAll();
+  }
+  results.machine.loadAverageAfter = loadavg();
+  return results;
+}
+
+/** `runc --version`, `docker version`, … first line, for the record; `undefined` when it fails. */
+export function versionOf(command: string, args: readonly string[]): string | undefined {
+  try {
+    return execFileSync(command, args, { encoding: 'utf8' }).split('\n')[0];
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The one root filesystem every side of the bench runs: busybox-static and a link per applet. Docker
+ * gets it as an imported image (no registry needed); runc gets OCI bundles pointing at it.
+ */
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { DockerCli } from './docker-cli.js';
+
+const run = promisify(execFile);
+
+/** Where Debian's busybox-static puts the binary. */
+export const BUSYBOX = '/bin/busybox';
+
+/**
+ * Builds a busybox rootfs in `dir` (created): `/bin/busybox`, a symlink per applet, and the empty
+ * directories runc mounts onto.
+ *
+ * @throws when `/bin/busybox` is missing (`apt-get install -y busybox-static`).
+ */
+export async function buildBusyboxRootfs(dir: string): Promise<string> {
+  const bin = join(dir, 'bin');
+  await mkdir(bin, { recursive: true });
+  await Promise.all(
+    ['proc', 'sys', 'dev', 'etc', 'tmp', 'obs'].map((sub) => mkdir(join(dir, sub), { recursive: true })),
+  );
+  try {
+    await copyFile(BUSYBOX, join(bin, 'busybox'));
+  } catch (error) {
+    throw new Error(`${BUSYBOX} is missing: apt-get install -y busybox-static`, { cause: error });
+  }
+  const { stdout } = await run(BUSYBOX, ['--list']);
+  const applets = stdout.split('\n').filter((name) => name !== '' && name !== 'busybox');
+  await Promise.all(applets.map((name) => symlink('busybox', join(bin, name))));
+  return dir;
+}
+
+/** Imports `rootfs` into the daemon as image `name` (`tar c -C rootfs . | docker import - name`). */
+export async function importImage(docker: DockerCli, rootfs: string, name: string): Promise<void> {
+  await docker.runPiped(['import', '-', name], { command: 'tar', args: ['c', '-C', rootfs, '.'] });
+}
+
+/** A bind mount of a host directory into a container. */
+export interface BindMount {
+  source: string;
+  destination: string;
+}
+
+/** What an OCI bundle runs. */
+export interface BundleOptions {
+  runc: string;
+  /** The bundle directory (created); `config.json` goes there. */
+  bundleDir: string;
+  /** An absolute rootfs path, shared read-only by every bundle. */
+  rootfs: string;
+  /** The container's command. */
+  args: readonly string[];
+  mounts?: readonly BindMount[];
+}
+
+interface OciSpec {
+  root: { path: string; readonly: boolean };
+  process: { terminal: boolean; args: string[] };
+  mounts: { destination: string; type: string; source: string; options: string[] }[];
+  linux: { resources?: unknown; cgroupsPath?: string; namespaces: { type: string }[] };
+}
+
+/**
+ * Writes an OCI bundle with `runc spec`, patched to run here: this machine's cgroups are v1/hybrid and
+ * the container runs outside any cgroup manager, so the spec's `linux.resources`, `linux.cgroupsPath`
+ * and `cgroup` namespace go; no terminal (the container's stdio are the caller's).
+ */
+export async function makeBundle(options: BundleOptions): Promise<string> {
+  await mkdir(options.bundleDir, { recursive: true });
+  await run(options.runc, ['spec', '--bundle', options.bundleDir]);
+  const path = join(options.bundleDir, 'config.json');
+  const spec = JSON.parse(await readFile(path, 'utf8')) as OciSpec;
+  spec.root = { path: options.rootfs, readonly: true };
+  spec.process.terminal = false;
+  spec.process.args = [...options.args];
+  delete spec.linux.resources;
+  delete spec.linux.cgroupsPath;
+  spec.linux.namespaces = spec.linux.namespaces.filter((namespace) => namespace.type !== 'cgroup');
+  for (const mount of options.mounts ?? [])
+    spec.mounts.push({ destination: mount.destination, type: 'bind', source: mount.source, options: ['rbind', 'rw'] });
+  await writeFile(path, JSON.stringify(spec, null, 2));
+  return options.bundleDir;
+}
