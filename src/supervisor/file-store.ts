@@ -53,7 +53,7 @@ export const SEGMENT_MAX_BYTES = 4 * 1024 * 1024;
 /** How many states one background step writes from the journal to their files. */
 export const CHECKPOINT_SLICE = 32;
 /** How long `load` reads files synchronously before it lets the event loop run. */
-const READ_SLICE_MS = 8;
+const READ_SLICE_MS = 5;
 
 /**
  * The store whose worker is running, by directory. A store opened on a directory that another one
@@ -252,8 +252,10 @@ export class FileStore implements StateStore {
   async #work(): Promise<void> {
     const key = resolve(this.dir);
     busyStores.set(key, this);
-    // Let the writes of this tick join the first batch.
-    await Promise.resolve();
+    // Let every write of this turn of the event loop join the first batch (a storm's exits may
+    // reach the store at different depths of promise chains), and let the event loop run before
+    // the batch is encoded. (This `setImmediate` is not the global one a fake clock replaces.)
+    await yieldToEventLoop();
     let backgroundTurn = false;
     try {
       for (;;) {
@@ -392,8 +394,7 @@ export class FileStore implements StateStore {
     if (current.bytes === 0) this.#segments.push(current.sequence);
     // A segment that a failed append touched takes no more batches.
     this.#current = undefined;
-    await appendToSegment(join(dir, segmentName(current.sequence)), frame, current.bytes);
-    if (current.bytes === 0) await syncDirectory(dir);
+    await appendToSegment(dir, segmentName(current.sequence), frame, current.bytes);
     current.bytes += frame.length;
     this.#current = current;
     return current.sequence;

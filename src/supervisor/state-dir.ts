@@ -84,16 +84,17 @@ export async function removeFile(file: string): Promise<void> {
 }
 
 /**
- * Appends one frame to a journal segment and fdatasyncs it: once this resolves, the frame is
- * durable. A new segment (`offset` 0) is created, and its name is durable only once the directory
- * is synced. If the write or the sync fails, the segment is cut back to `offset` (best effort) so
- * that the failed batch is not read back.
+ * Appends one frame to journal segment `name` in `dir` and fdatasyncs it: once this resolves, the
+ * frame is durable. A new segment (`offset` 0) is created, and the directory is fsynced alongside
+ * the fdatasync so that its name is durable too. If anything fails after the segment was opened, it
+ * is cut back to `offset` (best effort) so that the failed batch is not read back.
  */
-export async function appendToSegment(file: string, frame: Buffer, offset: number): Promise<void> {
-  const handle = await open(file, offset === 0 ? CREATE : APPEND, 0o600);
+export async function appendToSegment(dir: string, name: string, frame: Buffer, offset: number): Promise<void> {
+  const handle = await open(join(dir, name), offset === 0 ? CREATE : APPEND, 0o600);
   try {
     await handle.writeFile(frame);
-    await handle.datasync();
+    // The name exists since the open: both syncs can run at once (on ext4 they share a commit).
+    await Promise.all([handle.datasync(), offset === 0 ? syncDirectory(dir) : undefined]);
   } catch (error) {
     await handle.truncate(offset).catch(() => undefined);
     throw error;
