@@ -44,8 +44,9 @@ const log = createDebug('restart-manager:state');
 
 /**
  * A batch of at least this many writes goes through the journal. A smaller one is written straight
- * to its files: their fsyncs run side by side and cost about what the journal's would, and no
- * background write follows.
+ * to its files: its few fsyncs run side by side (tens of ms at most), no background write follows,
+ * and no journal segment shows in the directory. (The journal acknowledges a batch faster from about
+ * 8 writes on; below 64 the difference is a few tens of ms, which a storm of thousands does not see.)
  */
 export const JOURNAL_MIN_BATCH = 64;
 /** A segment that has reached this size takes no more batches: the next batch starts a new one. */

@@ -171,6 +171,21 @@ describe('a batch of at least JOURNAL_MIN_BATCH writes', () => {
   });
 });
 
+describe('under a fake clock', () => {
+  it('a journaled batch, the files after it and a load all settle without the clock moving', async () => {
+    vi.useFakeTimers();
+    try {
+      const store = storeOf();
+      await saveAll(store, ids(100), 1);
+      await store.idle();
+      expect(await store.load()).toHaveLength(100);
+      expect(await segments()).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('a crash while the files lag behind the journal', () => {
   it('a copy of the directory taken then loads the newest acknowledged states', async () => {
     const store = storeOf();
