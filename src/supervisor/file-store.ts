@@ -439,7 +439,7 @@ export class FileStore implements StateStore {
     return this.#retirable().length > 0;
   }
 
-  /** The segments that hold no state newer than its file. */
+  /** The segments that hold no state newer than what the files hold durably. */
   #retirable(): number[] {
     let oldestNeeded = Infinity;
     for (const { segment } of this.#journaled.values()) oldestNeeded = Math.min(oldestNeeded, segment);
