@@ -108,8 +108,8 @@ async function isGone(dir: string): Promise<boolean> {
 export class FileStore implements StateStore {
   readonly dir: string;
   readonly #pending = new Map<string, Pending>();
-  /** Every write not yet settled (what {@link FileStore.flush} waits for). */
-  readonly #unsettled = new Set<Promise<void>>();
+  /** The batch being written, if any. */
+  #inFlight: Batch = [];
   /** The states the journal holds and their files do not (durably) yet, oldest first. */
   readonly #journaled = new Map<string, Journaled>();
   /** The journal segments that may exist on disk, oldest first. */
@@ -149,7 +149,20 @@ export class FileStore implements StateStore {
 
   /** Resolves once every write queued so far has settled (later writes do not delay it). */
   async flush(): Promise<void> {
-    await Promise.allSettled([...this.#unsettled]);
+    // One more caller of every write pending or being written: cheaper than keeping every write's
+    // promise, which a storm of thousands would pay for on each save.
+    const writes = [...this.#inFlight, ...this.#pending].map(([, pending]) => pending);
+    await Promise.all(
+      writes.map(
+        (pending) =>
+          new Promise<void>((resolve) => {
+            const done = (): void => {
+              resolve();
+            };
+            pending.settle.push({ resolve: done, reject: done });
+          }),
+      ),
+    );
   }
 
   /**
@@ -206,7 +219,7 @@ export class FileStore implements StateStore {
   }
 
   #enqueue(id: string, text: string | undefined): Promise<void> {
-    const written = new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       const pending = this.#pending.get(id);
       if (pending === undefined) this.#pending.set(id, { text, settle: [{ resolve, reject }] });
       else {
@@ -215,12 +228,6 @@ export class FileStore implements StateStore {
       }
       this.#wake();
     });
-    this.#unsettled.add(written);
-    const forget = (): void => {
-      this.#unsettled.delete(written);
-    };
-    written.then(forget, forget);
-    return written;
   }
 
   /** Runs `step` once every step queued before it has finished. */
@@ -359,11 +366,14 @@ export class FileStore implements StateStore {
       settle(batch, dirError);
       return;
     }
+    this.#inFlight = batch;
     try {
       if (journal) await this.#journalBatch(batch);
       else await this.#writeFiles(batch);
     } catch (error) {
       settle(batch, error);
+    } finally {
+      this.#inFlight = [];
     }
   }
 

@@ -171,6 +171,26 @@ describe('a batch of at least JOURNAL_MIN_BATCH writes', () => {
   });
 });
 
+describe('flush', () => {
+  it('resolves once every write queued so far has settled, failed ones too; a load sees them', async () => {
+    const store = storeOf();
+    const settled: string[] = [];
+    const track = (what: string, write: Promise<void>): void => {
+      write.then(
+        () => settled.push(`${what} resolved`),
+        () => settled.push(`${what} rejected`),
+      );
+    };
+    track('web', store.save('web', state('web', 1)));
+    track('bad', store.save('sub/bad', state('sub/bad', 1)));
+    track('web again', store.save('web', state('web', 2)));
+    await store.flush();
+    expect(settled.sort()).toEqual(['bad rejected', 'web again resolved', 'web resolved']);
+    track('db', store.save('db', state('db', 1)));
+    expect(await store.load()).toEqual([state('db', 1), state('web', 2)]);
+  });
+});
+
 describe('under a fake clock', () => {
   it('a journaled batch, the files after it and a load all settle without the clock moving', async () => {
     vi.useFakeTimers();
