@@ -3,7 +3,8 @@
  * message (and `cause`) for each kind of bad state, the id a bad container id is reported under, and
  * what the `FileStore` writes on disk, how it batches directory fsyncs, which errors a write or a delete
  * settles with when the directory fsync fails, and how `load` reads a directory back.
- * `node:fs/promises` is wrapped to count handles and directory fsyncs and to inject fsync faults.
+ * `node:fs/promises` is wrapped (test/store/fs-spy.ts) to count handles and syncs and to inject fsync faults;
+ * the journal's own tests are in test/store/.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
@@ -13,64 +14,19 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { assertContainerId, validateContainerState } from '../src/supervisor/state.js';
 import { type ContainerState, isContainerError } from '../src/index.js';
 import { FileStore } from '../src/supervisor/file-store.js';
+import { JOURNAL_MIN_BATCH } from '../src/supervisor/file-store.js';
+import { fsSpy } from './store/fs-spy.js';
 import { debugLines } from './support/debug-lines.js';
 
-const fsSpy = vi.hoisted(() => ({
-  /** Faults (errno codes) for the next directory fsyncs, one each. */
-  dirSyncFaults: [] as string[],
-  /** Directories opened to be fsynced (the store opens nothing else with `'r'`). */
-  dirSyncs: 0,
-  opened: 0,
-  closed: 0,
-  /** Skip the (slow) fsync of written files, for the tests that write hundreds. */
-  fastFileSync: false,
-  /** List directories in reverse name order (Node on Linux lists them sorted; other systems do not). */
-  reverseReaddir: false,
-}));
-
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('node:fs/promises')>();
-  const fail = (code: string): NodeJS.ErrnoException => Object.assign(new Error(`${code}: injected fault`), { code });
-  return {
-    ...actual,
-    readdir: async (path: string) => {
-      const names = await actual.readdir(path);
-      return fsSpy.reverseReaddir ? names.sort().reverse() : names;
-    },
-    open: async (...args: Parameters<typeof actual.open>) => {
-      const handle = await actual.open(...args);
-      fsSpy.opened++;
-      const isDir = args[1] === 'r';
-      if (isDir) fsSpy.dirSyncs++;
-      const fault = isDir ? fsSpy.dirSyncFaults.shift() : undefined;
-      return new Proxy(handle, {
-        get(target, key, receiver) {
-          if (key === 'sync' && fault !== undefined) return () => Promise.reject(fail(fault));
-          if (key === 'sync' && !isDir && fsSpy.fastFileSync) return () => Promise.resolve();
-          if (key === 'close') {
-            return () => {
-              fsSpy.closed++;
-              return target.close();
-            };
-          }
-          const value: unknown = Reflect.get(target, key, receiver);
-          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-        },
-      });
-    },
-  };
-});
+vi.mock('node:fs/promises', async (importOriginal) =>
+  (await import('./store/fs-spy.js')).spyOnFs(await importOriginal()),
+);
 
 let dir: string;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'restart-manager-state-files-'));
-  fsSpy.dirSyncFaults.length = 0;
-  fsSpy.dirSyncs = 0;
-  fsSpy.opened = 0;
-  fsSpy.closed = 0;
-  fsSpy.fastFileSync = false;
-  fsSpy.reverseReaddir = false;
+  fsSpy.reset();
 });
 
 afterEach(async () => {
@@ -252,20 +208,23 @@ describe('FileStore writes', () => {
     expect(fsSpy.closed).toBe(fsSpy.opened);
   });
 
-  it('writes more than 256 files in batches of at most 256, one directory fsync each', async () => {
+  it(`writes a batch of fewer than ${JOURNAL_MIN_BATCH} straight to the files: a fsync each, one directory fsync, no journal`, async () => {
     fsSpy.fastFileSync = true;
     const store = new FileStore(dir);
-    const ids = Array.from({ length: 257 }, (_, i) => `c${i}`);
+    const ids = Array.from({ length: JOURNAL_MIN_BATCH - 1 }, (_, i) => `c${i}`);
     const lines = await debugLines('restart-manager:state', async () => {
       await Promise.all(ids.map((id) => store.save(id, state(id))));
     });
-    expect(fsSpy.dirSyncs).toBe(2);
+    expect({ files: fsSpy.fileSyncs, dirs: fsSpy.dirSyncs, journal: fsSpy.datasyncs }).toEqual({
+      files: JOURNAL_MIN_BATCH - 1,
+      dirs: 1,
+      journal: 0,
+    });
     expect(lines.filter((line) => line.includes('wrote '))).toEqual([
-      expect.stringContaining('wrote 256 state files'),
-      expect.stringContaining('wrote 1 state files'),
+      expect.stringContaining(`wrote ${JOURNAL_MIN_BATCH - 1} state files`),
     ]);
-    expect((await readdir(dir)).length).toBe(257);
-    expect(await readFile(join(dir, 'c256.json'), 'utf8')).toBe('"c256"');
+    expect((await readdir(dir)).length).toBe(JOURNAL_MIN_BATCH - 1);
+    expect(await readFile(join(dir, 'c62.json'), 'utf8')).toBe('"c62"');
     expect(fsSpy.closed).toBe(fsSpy.opened);
   });
 
@@ -280,7 +239,7 @@ describe('FileStore writes', () => {
 
   it('a failed directory fsync fails the writes of the batch that succeeded, not just the failed ones', async () => {
     const store = new FileStore(dir);
-    fsSpy.dirSyncFaults.push('EIO');
+    fsSpy.faults.dirSync.push('EIO');
     const good = store.save('good', state({ ok: true }));
     const bad = store.save('sub/x', state({}));
     await expect(good).rejects.toMatchObject({ code: 'EIO' });
@@ -296,7 +255,7 @@ describe('FileStore writes', () => {
   ])('%s whose directory fsync fails with %s %s', async (what, code, settles) => {
     const store = new FileStore(dir);
     await writeFile(join(dir, 'web.json'), '{}');
-    fsSpy.dirSyncFaults.push(code);
+    fsSpy.faults.dirSync.push(code);
     const call = what === 'a write' ? store.save('web', state({ new: 1 })) : store.remove('web');
     if (settles === 'rejects') await expect(call).rejects.toMatchObject({ code });
     else await expect(call).resolves.toBeUndefined();
@@ -307,7 +266,7 @@ describe('FileStore writes', () => {
   it('makes the directory again after a directory fsync found it gone', async () => {
     const stateDir = join(dir, 'state');
     const store = new FileStore(stateDir);
-    fsSpy.dirSyncFaults.push('ENOENT');
+    fsSpy.faults.dirSync.push('ENOENT');
     await expect(store.save('web', state({}))).rejects.toMatchObject({ code: 'ENOENT' });
     await rm(stateDir, { recursive: true });
     expect(await store.load()).toEqual([]);
@@ -340,7 +299,6 @@ describe('FileStore.load', () => {
 
     fsSpy.reverseReaddir = true;
     const loaded = await new FileStore(dir).load();
-    fsSpy.reverseReaddir = false;
 
     const ids = ['a', 'adir', 'b', 'c', 'm', 'q', 'x'];
     expect(loaded.map((entry) => (entry as { id: string }).id)).toEqual(ids);

@@ -1,0 +1,95 @@
+/**
+ * The state journal's format. A journal segment is a file of frames, one per batch of writes; a
+ * frame is its payload's byte length and CRC-32 (two little-endian u32) followed by the payload, a
+ * UTF-8 JSON array of `[id, state]` pairs, `state` `null` for a removal. One frame, one checksum: a
+ * batch comes back whole or not at all, and reading stops at the first frame that is cut short or
+ * fails its checksum (the torn tail a crash leaves).
+ *
+ * @internal
+ * @packageDocumentation
+ */
+import { crc32 } from 'node:zlib';
+
+/** The bytes before a frame's payload: its length and its CRC-32. */
+export const FRAME_HEADER_BYTES = 8;
+
+const SEGMENT_PREFIX = '.journal.';
+const SEGMENT_PATTERN = /^\.journal\.([1-9]\d*)$/;
+
+/** One write of a batch: a container id and its state's JSON text, or `undefined` for a removal. */
+export type JournalWrite = readonly [id: string, text: string | undefined];
+
+/** One write read back: the id and its state (parsed JSON), or `null` for a removal. */
+export type JournalRecord = readonly [id: string, state: unknown];
+
+/** What a segment holds: its whole frames' writes in order, and where they end. */
+export interface DecodedSegment {
+  /** Each whole frame's writes, in the order they were appended. */
+  readonly batches: readonly (readonly JournalRecord[])[];
+  /** The bytes the whole frames take; anything after them is a torn tail. */
+  readonly validBytes: number;
+}
+
+/** The file name of journal segment `sequence` (hidden, so a person listing the directory sees the state files). */
+export function segmentName(sequence: number): string {
+  return `${SEGMENT_PREFIX}${sequence}`;
+}
+
+/** The sequence number (1, 2, …) of a journal segment's file name, or `undefined` for any other name. */
+export function segmentSequenceOf(name: string): number | undefined {
+  const match = SEGMENT_PATTERN.exec(name);
+  const sequence = Number(match?.[1]);
+  return Number.isSafeInteger(sequence) ? sequence : undefined;
+}
+
+/**
+ * One batch as one frame.
+ *
+ * @example
+ * ```ts
+ * encodeFrame([['web', '{"id":"web"}'], ['db', undefined]]); // payload [["web",{"id":"web"}],["db",null]]
+ * ```
+ */
+export function encodeFrame(writes: readonly JournalWrite[]): Buffer {
+  // The texts are JSON already: splice them in rather than parse and stringify them again.
+  const parts = writes.map(([id, text]) => `[${JSON.stringify(id)},${text ?? 'null'}]`);
+  const payload = Buffer.from(`[${parts.join(',')}]`, 'utf8');
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
+  frame.writeUInt32LE(payload.length, 0);
+  frame.writeUInt32LE(crc32(payload), 4);
+  payload.copy(frame, FRAME_HEADER_BYTES);
+  return frame;
+}
+
+function isRecord(value: unknown): value is JournalRecord {
+  return Array.isArray(value) && value.length === 2 && typeof value[0] === 'string';
+}
+
+/** The records of one frame's payload, or `undefined` if it is not a list of `[id, state]` pairs. */
+function parsePayload(payload: Buffer): JournalRecord[] | undefined {
+  let records: unknown;
+  try {
+    records = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  return Array.isArray(records) && records.every(isRecord) ? records : undefined;
+}
+
+/** Reads a segment's frames up to the first one that is cut short, fails its checksum or does not parse. */
+export function decodeSegment(bytes: Buffer): DecodedSegment {
+  const batches: JournalRecord[][] = [];
+  let offset = 0;
+  while (bytes.length - offset >= FRAME_HEADER_BYTES) {
+    const length = bytes.readUInt32LE(offset);
+    const start = offset + FRAME_HEADER_BYTES;
+    if (length > bytes.length - start) break;
+    const payload = bytes.subarray(start, start + length);
+    if (crc32(payload) !== bytes.readUInt32LE(offset + 4)) break;
+    const records = parsePayload(payload);
+    if (records === undefined) break;
+    batches.push(records);
+    offset = start + length;
+  }
+  return { batches, validBytes: offset };
+}
