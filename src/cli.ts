@@ -2,7 +2,6 @@
 /**
  * The `restart-manager` bin.
  *
- * @internal
  * @packageDocumentation
  */
 import { runCli } from './cli/run.js';

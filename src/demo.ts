@@ -1,7 +1,6 @@
 /**
  * `npm run demo`: the CLI running real child processes under real policies, each decision printed.
  *
- * @internal
  * @packageDocumentation
  */
 import { spawn } from 'node:child_process';

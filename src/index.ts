@@ -59,8 +59,13 @@ export {
   type ContainerStatus,
   type ContainerRestartOptions,
 } from './supervisor/supervisor.js';
-export { CONTAINER_STATUSES, MAX_ID_LENGTH, type ContainerState } from './supervisor/state.js';
-export type { PhaseName } from './supervisor/lifecycle.js';
+export {
+  CONTAINER_STATUSES,
+  CONTAINER_PHASES,
+  MAX_ID_LENGTH,
+  type ContainerState,
+  type PhaseName,
+} from './supervisor/state.js';
 export type { StateStore } from './supervisor/store.js';
 export {
   DEFAULT_HEALTH_CHECK,

@@ -2,7 +2,6 @@
  * Timers that may be longer than one `setTimeout` can hold (2^31 − 1 ms; Node fires a longer one
  * after 1 ms): a long delay is chained in slices.
  *
- * @internal
  * @packageDocumentation
  */
 import { MAX_TIMER_MS } from './validate.js';

@@ -2,7 +2,6 @@
  * Argument checks shared by every public function: each throws a `TypeError` (wrong type) or a
  * `RangeError` (right type, out of range) whose message names the argument and shows the value.
  *
- * @internal
  * @packageDocumentation
  */
 import { inspect } from 'node:util';

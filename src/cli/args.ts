@@ -1,7 +1,6 @@
 /**
  * The CLI's command line: `restart-manager run [OPTIONS] [--] COMMAND [ARG…]`.
  *
- * @internal
  * @packageDocumentation
  */
 import { parseArgs } from 'node:util';

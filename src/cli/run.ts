@@ -1,7 +1,6 @@
 /**
  * The CLI's `run` command: one container, a real child process, under a restart policy.
  *
- * @internal
  * @packageDocumentation
  */
 import { readFileSync } from 'node:fs';

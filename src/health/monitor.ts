@@ -2,7 +2,6 @@
  * `HealthMonitor`: runs one container's health check and keeps its status, failing streak and log,
  * with Docker's semantics (moby `daemon/health.go`).
  *
- * @internal
  * @packageDocumentation
  */
 import type { WallClock } from '../options.js';

@@ -1,7 +1,6 @@
 /**
  * The short text a health log entry keeps of a probe's output or error.
  *
- * @internal
  * @packageDocumentation
  */
 import { show } from '../validate.js';

@@ -1,7 +1,6 @@
 /**
  * Runs a probe's command in its own process group and says how it ended, for the command probes.
  *
- * @internal
  * @packageDocumentation
  */
 import { type ChildProcess, spawn } from 'node:child_process';

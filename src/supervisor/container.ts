@@ -3,7 +3,6 @@
  * the shell keeps beside it — the workload, the restart manager, the pending timers and the waiters —
  * with how it is shown (`inspect`) and persisted.
  *
- * @internal
  * @packageDocumentation
  */
 import type { HealthMonitor } from '../health/monitor.js';

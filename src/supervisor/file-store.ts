@@ -15,7 +15,6 @@
  * `load` reads the state files and lays the journal's newer states over them. A store that finds
  * segments in its directory (a crash left them) reads them first, before it writes anything.
  *
- * @internal
  * @packageDocumentation
  */
 import { access, mkdir, readFile, readdir, unlink } from 'node:fs/promises';

@@ -2,7 +2,6 @@
  * The garbage-collection queue: runs that were lost or could not be stopped are stopped again,
  * with backoff, until a stop succeeds (iSulad's GC module).
  *
- * @internal
  * @packageDocumentation
  */
 import { nextTimeoutMs } from '../backoff.js';

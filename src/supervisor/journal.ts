@@ -5,7 +5,6 @@
  * batch comes back whole or not at all, and reading stops at the first frame that is cut short or
  * fails its checksum (the torn tail a crash leaves).
  *
- * @internal
  * @packageDocumentation
  */
 import { crc32 } from 'node:zlib';

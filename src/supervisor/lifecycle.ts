@@ -15,13 +15,12 @@
  *  remove: created | exited | collecting ─► removing ─removed─► removed  (remove-failed: back)
  * ```
  *
- * @internal
  * @packageDocumentation
  */
 import type { RestartDecision } from '../manager.js';
 import type { RunHandle } from '../workload.js';
 import type { SupervisorEvents } from './events.js';
-import type { ContainerStatus } from './state.js';
+import type { ContainerStatus, PhaseName } from './state.js';
 
 type EventName = keyof SupervisorEvents;
 
@@ -44,9 +43,6 @@ export type Phase<R> = Readonly<
   | { name: 'recovering'; restoreDelayMs: number }
   | { name: 'removing'; previous: Phase<R> }
 >;
-
-/** A phase's name: what `inspect().detail` shows. */
-export type PhaseName = Phase<unknown>['name'];
 
 /** A container's lifecycle state: the phase, and the record every phase shares. */
 export type Lifecycle<R> = Readonly<{

@@ -2,7 +2,6 @@
  * Restore after a daemon restart: where each persisted container starts its new life, and the run
  * that stands for a survivor that could not be looked for.
  *
- * @internal
  * @packageDocumentation
  */
 import type { Run, RunHandle, Workload } from '../workload.js';

@@ -3,7 +3,6 @@
  * append a frame to a journal segment durably, fsync the directory, read a state file back. They
  * decide nothing; when each one runs is the file store's business.
  *
- * @internal
  * @packageDocumentation
  */
 import { readFileSync } from 'node:fs';

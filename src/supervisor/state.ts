@@ -1,14 +1,12 @@
 /**
  * A container's persisted state: what is written to its state file and how it is read back.
  *
- * @internal
  * @packageDocumentation
  */
 import { ContainerError } from '../errors.js';
 import { type RestartPolicy, normalizeRestartPolicy } from '../policy.js';
 import { type ContainerRestartOptions, decodeContainerOptions } from './container-options.js';
 import type { RunHandle } from '../workload.js';
-import type { PhaseName } from './lifecycle.js';
 import type { HealthInfo } from '../health/monitor.js';
 import { assertBoolean, assertCount, assertExitCode, assertObject, show } from '../validate.js';
 
@@ -17,6 +15,27 @@ export const CONTAINER_STATUSES = Object.freeze(['created', 'running', 'restarti
 
 /** A container's state: `created` → `running` ⇄ `restarting` → `exited` (→ `running` on a manual start); `removing` at the end. */
 export type ContainerStatus = (typeof CONTAINER_STATUSES)[number];
+
+/**
+ * The phases of a container's lifecycle, finer than its status (see {@link ContainerInfo.detail}):
+ * `deciding` and `removed` last no longer than a call, and are never seen.
+ */
+export const CONTAINER_PHASES = Object.freeze([
+  'created',
+  'starting',
+  'running',
+  'stopping',
+  'deciding',
+  'restarting',
+  'collecting',
+  'recovering',
+  'exited',
+  'removing',
+  'removed',
+] as const);
+
+/** A phase of a container's lifecycle (`lifecycle.ts` says what each owns and how it moves). */
+export type PhaseName = (typeof CONTAINER_PHASES)[number];
 
 /** The version of the state file format. */
 export const STATE_VERSION = 1;

@@ -25,10 +25,16 @@ import { type ContainerRestartOptions, mergeContainerOptions } from './container
 import { type SupervisorEvents, emitSafely } from './events.js';
 import { stateFileOf } from './file-store.js';
 import { GcQueue } from './gc.js';
-import { type Effect, type LifecycleEvent, type Move, type PhaseName, added, transition } from './lifecycle.js';
+import { type Effect, type LifecycleEvent, type Move, added, transition } from './lifecycle.js';
 import { type SupervisorConfig, type SupervisorOptions, resolveSupervisorOptions } from './options.js';
 import { persistedOf, restored, survivorRun } from './restore.js';
-import { type ContainerInfo, type ContainerState, assertContainerId, validateContainerState } from './state.js';
+import {
+  type ContainerInfo,
+  type ContainerState,
+  type PhaseName,
+  assertContainerId,
+  validateContainerState,
+} from './state.js';
 
 const log = createDebug('restart-manager:supervisor');
 

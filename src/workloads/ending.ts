@@ -2,7 +2,6 @@
  * The end of a run as a flag that can be awaited with a timeout, without a listener per wait on the
  * run's own events and without racing its long-lived `exit` promise.
  *
- * @internal
  * @packageDocumentation
  */
 import { startTimer, stopTimer } from '../timers.js';

@@ -2,7 +2,6 @@
  * The OCI runtime commands for one container id: the arguments of `run`, and `state`, `kill` and
  * `delete`.
  *
- * @internal
  * @packageDocumentation
  */
 import { isNoSuchContainer, runRuntime } from './runtime-command.js';

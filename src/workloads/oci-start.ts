@@ -3,7 +3,6 @@
  * then renamed) once the container's process runs, so the directory holding it is watched, with no
  * polling.
  *
- * @internal
  * @packageDocumentation
  */
 import type { ChildProcess } from 'node:child_process';

@@ -4,7 +4,6 @@
  * serves them all; it runs only while something is watched, and is unref'd: watching a process is no
  * reason to keep this one alive.
  *
- * @internal
  * @packageDocumentation
  */
 import createDebug from 'debug';

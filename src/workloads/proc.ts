@@ -2,7 +2,6 @@
  * Process identity on Linux, read from `/proc`: a pid alone can be reused by an unrelated process, a pid
  * with its start time (and the boot it belongs to) cannot.
  *
- * @internal
  * @packageDocumentation
  */
 import { existsSync, readFileSync } from 'node:fs';

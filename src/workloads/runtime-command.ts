@@ -2,7 +2,6 @@
  * One short command of an OCI runtime (`runc state`, `runc kill`, `runc delete`), and the error
  * message it printed.
  *
- * @internal
  * @packageDocumentation
  */
 import { execFile } from 'node:child_process';

@@ -2,7 +2,6 @@
  * Stopping a run the way `docker stop` does: SIGTERM, then SIGKILL after the timeout, then a grace
  * period for the kill to land; and the check of a signal name given to `Run.kill`.
  *
- * @internal
  * @packageDocumentation
  */
 import { constants } from 'node:os';
