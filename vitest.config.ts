@@ -7,6 +7,5 @@ export default defineConfig({
     setupFiles: ['test/support/leak-check.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
-    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'] },
   },
 });

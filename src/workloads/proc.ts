@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { show } from '../validate.js';
 
 /** What identifies one process for certain: its pid, its start time and the boot it ran in. */
@@ -20,6 +20,8 @@ export interface ProcessIdentity {
 export interface ProcessStat {
   /** Field 3: `R`, `S`, `D`, … `Z` (a zombie, which has exited) or `X` (dead). */
   readonly state: string;
+  /** Field 5: the process group. */
+  readonly processGroup: number;
   /** Field 22, in clock ticks since boot. */
   readonly startTime: number;
 }
@@ -34,12 +36,14 @@ export function parseProcessStat(text: string): ProcessStat {
   const nameEnd = text.lastIndexOf(')');
   // After ") ": field 3 (the state) is at index 0, so field 22 is at index 19.
   const fields = nameEnd < 0 ? [] : text.slice(nameEnd + 2).split(' ');
-  const [state] = fields;
+  const [state, , processGroupText] = fields;
   const startTime = Number(fields[19]);
-  if (state === undefined || state === '' || fields[19] === undefined || !Number.isSafeInteger(startTime)) {
+  const processGroup = Number(processGroupText);
+  const numbers = fields[19] !== undefined && processGroupText !== undefined;
+  if (state === undefined || state === '' || !numbers || !Number.isSafeInteger(startTime + processGroup)) {
     throw new Error(`Unexpected /proc/PID/stat content: ${show(text)}`);
   }
-  return { state, startTime };
+  return { state, processGroup, startTime };
 }
 
 /** The stat of `pid`, or `undefined` when there is no such process. */
@@ -108,6 +112,27 @@ export function isAlive(identity: ProcessIdentity): boolean {
 
 function isDead(stat: ProcessStat): boolean {
   return stat.state === 'Z' || stat.state === 'X';
+}
+
+/**
+ * The process groups of the live processes whose environment holds `entry` (`NAME=value`): the runs
+ * a workload tagged with it. Processes whose environment cannot be read (another user's) are skipped.
+ */
+export function groupsWithEnvironment(entry: string): number[] {
+  const groups = new Set<number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    let environment: string;
+    try {
+      environment = readFileSync(`/proc/${name}/environ`, 'latin1');
+    } catch {
+      continue;
+    }
+    if (!environment.split('\0').includes(entry)) continue;
+    const stat = readProcessStat(Number(name));
+    if (stat !== undefined && !isDead(stat)) groups.add(stat.processGroup);
+  }
+  return [...groups];
 }
 
 /**

@@ -10,10 +10,33 @@ import { show } from '../validate.js';
 import type { Run, RunHandle, Workload } from '../workload.js';
 import { Ending } from './ending.js';
 import { pollUntil } from './poller.js';
-import { type ProcessIdentity, assertProcAvailable, identify, isAlive, parseIdentity } from './proc.js';
-import { assertSignal, stopEscalating } from './stop.js';
+import {
+  type ProcessIdentity,
+  assertProcAvailable,
+  groupsWithEnvironment,
+  identify,
+  isAlive,
+  parseIdentity,
+} from './proc.js';
+import { KILL_GRACE_MS, assertSignal, stopEscalating } from './stop.js';
 
 const log = createDebug('restart-manager:process');
+
+/** The environment variable that tags each run of a {@link processWorkload} given an `id`. */
+export const RUN_ID_ENV = 'RESTART_MANAGER_ID';
+
+/** The options of {@link processWorkload}: Node's spawn options (`detached` is always `true`), and an id. */
+export interface ProcessWorkloadOptions extends SpawnOptions {
+  /**
+   * Identifies this workload's runs on this machine, as the variable `RESTART_MANAGER_ID` in each
+   * run's environment. The first start of the workload SIGKILLs any process group still carrying it,
+   * and waits for it to be gone: the run of an earlier daemon that died between starting it and
+   * persisting its handle, which nothing else could find — as `ociWorkload` deletes a stale container
+   * of its id. Without it, such a run is left alone.
+   * @defaultValue none
+   */
+  readonly id?: string | undefined;
+}
 
 /** A {@link Run} of {@link processWorkload} started by this process, with its child process. */
 export interface ProcessRun extends Run {
@@ -170,6 +193,32 @@ class RecoveredRun implements Run {
 }
 
 /**
+ * SIGKILLs the process groups of the runs tagged with `id` that an earlier daemon left behind, and
+ * resolves once they are gone; rejects if one is still there after {@link KILL_GRACE_MS}.
+ */
+async function removeStaleRuns(id: string): Promise<void> {
+  const entry = `${RUN_ID_ENV}=${id}`;
+  const stale = groupsWithEnvironment(entry);
+  if (stale.length === 0) return;
+  log('%s: SIGKILL to %d run(s) an earlier daemon left: groups %o', id, stale.length, stale);
+  for (const group of stale) signalGroup(group, 'SIGKILL');
+  await new Promise<void>((resolve, reject) => {
+    const deadlineMs = performance.now() + KILL_GRACE_MS;
+    const unwatch = pollUntil(
+      () => groupsWithEnvironment(entry).length === 0 || performance.now() > deadlineMs,
+      () => {
+        unwatch();
+        if (groupsWithEnvironment(entry).length === 0) resolve();
+        else
+          reject(
+            new Error(`A run of ${id} left by an earlier daemon did not go within ${KILL_GRACE_MS} ms of SIGKILL`),
+          );
+      },
+    );
+  });
+}
+
+/**
  * A workload that runs `command` as a child process, stdio inherited unless `options.stdio` says
  * otherwise, in a process group of its own (`detached` is always `true`: the child calls `setsid`),
  * so that signals reach the whole tree it starts.
@@ -195,16 +244,29 @@ class RecoveredRun implements Run {
  * await supervisor.add('web', { policy: 'always', workload: processWorkload('node', ['server.js']) });
  * ```
  */
-export function processWorkload(command: string, args: readonly string[] = [], options: SpawnOptions = {}): Workload {
+export function processWorkload(
+  command: string,
+  args: readonly string[] = [],
+  options: ProcessWorkloadOptions = {},
+): Workload {
   if (typeof command !== 'string' || command === '') {
     throw new TypeError(`Expected \`command\` to be a non-empty string, got ${show(command)}`);
   }
   if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string')) {
     throw new TypeError(`Expected \`args\` to be an array of strings, got ${show(args)}`);
   }
-  const spawnOptions: SpawnOptions = { stdio: 'inherit', ...options, detached: true };
+  const { id, ...spawnOnly } = options;
+  if (id !== undefined && (typeof id !== 'string' || id === '' || id.includes('\0'))) {
+    throw new TypeError(`Expected \`options.id\` to be a non-empty string, got ${show(id)}`);
+  }
+  const env = id === undefined ? spawnOnly.env : { ...(spawnOnly.env ?? process.env), [RUN_ID_ENV]: id };
+  const spawnOptions: SpawnOptions = { stdio: 'inherit', ...spawnOnly, env, detached: true };
+  let stale = id === undefined ? undefined : removeStaleRuns(id);
   return {
-    start(signal: AbortSignal): Promise<ProcessRun> {
+    async start(signal: AbortSignal): Promise<ProcessRun> {
+      // Only the first start can meet a run of an earlier daemon: later ones were all ours.
+      await stale;
+      stale = undefined;
       return new Promise((resolve, reject) => {
         if (signal.aborted) {
           reject(signal.reason as Error);

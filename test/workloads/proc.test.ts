@@ -24,11 +24,18 @@ describe('parseProcessStat', () => {
     ['x) S 1 2 (y', 'S'],
     [')', 'Z'],
     ['((', 'D'],
-  ])('reads state and start time after the last parenthesis of a name like %j', (name, state) => {
-    expect(parseProcessStat(statLine(name, state))).toEqual({ state, startTime: 987654 });
+  ])('reads state, process group and start time after the last parenthesis of a name like %j', (name, state) => {
+    expect(parseProcessStat(statLine(name, state))).toEqual({ state, processGroup: 4242, startTime: 987654 });
   });
 
-  it.each(['', 'garbage', '1 (x)', '1 (x) S 1 2 3', statLine('x').replace('987654', 'abc')])(
+  it.each([
+    '',
+    'garbage',
+    '1 (x)',
+    '1 (x) S 1 2 3',
+    statLine('x').replace('987654', 'abc'),
+    statLine('x').replace('1 4242 4242', '1 pg 4242'),
+  ])(
     'refuses %j, showing it',
     (text) => {
       expect(() => parseProcessStat(text)).toThrow('Unexpected /proc/PID/stat content');
