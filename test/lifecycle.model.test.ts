@@ -710,6 +710,12 @@ function replay(initial: string, commands: Iterable<Command>): void {
   }, commands);
 }
 
+/** The command of `kind` with `a` (none for a command without one), for a fixed sequence. */
+function c<A>(kind: Kind<A>, ...a: undefined extends A ? [] : [A]): Command {
+  return commandOf(kind, a[0] as A);
+}
+const crash = (liveRestore = false): Command => c(K.crash, { landed: 0, canRecover: true, liveRestore });
+
 describe('the container lifecycle as a model', () => {
   it('keeps the SPEC promises over random calls, arrivals and crashes', () => {
     fc.assert(fc.property(policy, fc.commands([fc.oneof(...COMMANDS)], { maxCommands: 200, size: 'max' }), replay), {
@@ -718,5 +724,75 @@ describe('the container lifecycle as a model', () => {
     // The model is only as good as where it goes.
     const phases = Object.keys(ACCEPTS) as PhaseName[];
     expect(phases.filter((phase) => !reached.has(phase))).toEqual([]);
+  });
+
+  // What the property found, as fixed sequences (each names the SPEC promise it breaks on failure).
+  describe('a manual stop read back at a restore keeps an on-failure container down (SPEC §8)', () => {
+    const stoppedThenCrashed = [c(K.start), c(K.startSucceeds, 0), c(K.writeLands), c(K.stop, 0), c(K.writeLands)];
+
+    it('when its survivor cannot be stopped and is collected', () => {
+      replay('on-failure', [
+        ...stoppedThenCrashed,
+        crash(),
+        c(K.recoverAnswers),
+        c(K.stopFails, 0),
+        c(K.gcCollects),
+        c(K.writeLands),
+        c(K.timerFires, 0),
+      ]);
+    });
+
+    it('when its survivor cannot be looked for and is collected', () => {
+      replay('on-failure', [
+        ...stoppedThenCrashed,
+        crash(),
+        c(K.recoverFails),
+        c(K.gcCollects),
+        c(K.writeLands),
+        c(K.timerFires, 0),
+      ]);
+    });
+
+    it('when its re-adopted run exits (liveRestore)', () => {
+      replay('on-failure', [
+        ...stoppedThenCrashed,
+        crash(true),
+        c(K.recoverAnswers),
+        c(K.runExits, [0, 1, 0]),
+        c(K.writeLands),
+        c(K.timerFires, 0),
+      ]);
+    });
+  });
+
+  it('a late run still being stopped when the daemon dies is known to the next daemon (SPEC §11)', () => {
+    replay('always', [
+      c(K.start),
+      c(K.startSucceeds, 0),
+      c(K.writeLands),
+      c(K.runExits, [0, 1, 0]),
+      c(K.writeLands),
+      c(K.timerFires, 0),
+      c(K.stop, 0),
+      c(K.startSucceeds, 0),
+      c(K.writeLands),
+      c(K.writeLands),
+      crash(),
+    ]);
+  });
+
+  it('a run collected while its container is removed leaves no handle in the state when the removal fails', () => {
+    replay('no', [
+      c(K.start),
+      c(K.startSucceeds, 0),
+      c(K.writeLands),
+      c(K.runLost, 0),
+      c(K.remove, true),
+      c(K.writeLands),
+      c(K.gcCollects),
+      c(K.writeFails),
+      c(K.start),
+      c(K.startFails, [0, 125]),
+    ]);
   });
 });
