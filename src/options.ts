@@ -202,6 +202,7 @@ function actionsOf(rules: readonly ExitCodeRule[]): ReadonlyMap<number, ExitCode
 
 const DEFAULT_CONFIG: ManagerConfig = Object.freeze({ ...DEFAULT_MANAGER_OPTIONS, actions: undefined });
 configs.set(DEFAULT_MANAGER_OPTIONS, DEFAULT_CONFIG);
+configs.set(DEFAULT_CONFIG, DEFAULT_CONFIG);
 
 /**
  * Validates options and fills in the defaults, key by key. The result is frozen and known: passing

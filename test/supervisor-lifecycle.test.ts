@@ -440,31 +440,47 @@ describe('with fake timers, in memory', () => {
   });
 
   describe('a restart that starts just as the container is stopped', () => {
-    it('its run is stopped; a failure to stop it is an error event, and the stop still resolves', async () => {
+    it('its run is stopped as it arrives, shown stopping with its pid meanwhile; the stop resolves once it is gone', async () => {
       const workload = await restartAtTheGate();
       const events = record(supervisor);
       const stopping = track(supervisor.stop('web'));
       await vi.advanceTimersByTimeAsync(0);
       workload.release();
       await vi.advanceTimersByTimeAsync(0);
-      const orphan = workload.last;
-      expect(orphan.stopCalls).toEqual([10_000]);
+      const late = workload.last;
+      expect(late.stopCalls).toEqual([10_000]);
+      expect(supervisor.inspect('web')).toMatchObject({ status: 'running', detail: 'stopping', pid: late.pid });
       expect(stopping.settled).toBe(false);
-      const failure = new Error('kill failed');
-      orphan.settleStops({ error: failure });
+      late.settleStops();
       await vi.advanceTimersByTimeAsync(0);
       expect(stopping.settled).toBe(true);
       await expect(stopping.result).resolves.toBeUndefined();
+      expect(events.map((e) => e.event)).toEqual(['stop', 'exit']);
+      expect(payloadsOf(events, 'exit')).toMatchObject([{ exitCode: 143, restart: false, reason: 'canceled' }]);
+      expect(supervisor.inspect('web')).toMatchObject({ status: 'exited', hasBeenManuallyStopped: true, pid: null });
+    });
+
+    it('a run that will not stop goes to the GC, never forgotten; the stop still resolves', async () => {
+      const workload = await restartAtTheGate();
+      const events = record(supervisor);
+      const stopping = track(supervisor.stop('web'));
+      await vi.advanceTimersByTimeAsync(0);
+      workload.release();
+      await vi.advanceTimersByTimeAsync(0);
+      const failure = new Error('kill failed');
+      workload.last.settleStops({ error: failure });
+      await vi.advanceTimersByTimeAsync(0);
+      await expect(stopping.result).resolves.toBeUndefined();
       expect(events).toEqual([
         { event: 'stop', payload: { id: 'web' } },
-        { event: 'error', payload: { id: 'web', error: failure } },
+        { event: 'gc', payload: { id: 'web', phase: 'queued', attempts: 0, error: failure } },
       ]);
-      expect(supervisor.inspect('web')).toMatchObject({
-        status: 'exited',
-        exitCode: 1,
-        hasBeenManuallyStopped: true,
-        pid: null,
-      });
+      expect(supervisor.inspect('web')).toMatchObject({ detail: 'collecting', pid: workload.last.pid });
+      workload.last.holdStops = false;
+      await vi.advanceTimersByTimeAsync(100);
+      expect(workload.last.stopCalls).toEqual([10_000, 10_000]);
+      expect(supervisor.inspect('web')).toMatchObject({ status: 'exited', detail: 'exited', exitCode: 255 });
+      expect(workload.runs).toHaveLength(2);
     });
   });
 

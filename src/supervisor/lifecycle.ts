@@ -181,14 +181,13 @@ export function transition<R>(s: Lifecycle<R>, e: LifecycleEvent<R>, atMs: numbe
     case 'started': {
       if (phase.name !== 'starting' || e.generation !== s.generation) return go(s, {}, stopRun(e.run, undefined, true));
       const { stop, manual } = phase;
-      // Stopped while it started: the run arrives with no owner left.
-      if (stop?.cause === 'shutdown') return go(s, EXITED, stopRun(e.run, stop.timeoutMs, true));
-      if (stop !== undefined) return go(s, EXITED, stopRun(e.run, stop.timeoutMs, true), PERSIST);
       const { run, pid, handle } = e;
+      const watch = { type: 'watch-run', run } as const;
+      // Stopped while it started: stopped as it arrives, its handle on disk so that no restore misses it.
+      if (stop !== undefined) return stopNow({ ...s, pid, handle }, run, stop.cause, stop.timeoutMs, watch, PERSIST);
       const started = emit<R>('start', { pid, restartCount: s.restartCount, manual });
-      const running = { phase: { name: 'running', run }, pid, handle } as const;
-      const patch = { ...running, startedAtMs: atMs, hasBeenManuallyStopped: false };
-      return go(s, patch, { type: 'watch-run', run }, started, PERSIST, { type: 'probe', run });
+      const patch = { pid, handle, startedAtMs: atMs, hasBeenManuallyStopped: false };
+      return go(s, { ...patch, phase: { name: 'running', run } }, watch, started, PERSIST, { type: 'probe', run });
     }
     case 'start-failed': {
       if (phase.name !== 'starting' || e.generation !== s.generation) return stay;
@@ -254,7 +253,8 @@ export function transition<R>(s: Lifecycle<R>, e: LifecycleEvent<R>, atMs: numbe
     }
     case 'collected':
       // The GC stopped the run (or saw it end): decided once, as exit 255. Being removed, it just goes.
-      if (phase.name === 'removing') return go(s, { phase: { ...phase, previous: { name: 'exited' } } });
+      if (phase.name === 'removing')
+        return go(s, { phase: { ...phase, previous: EXITED.phase }, pid: null, handle: undefined });
       if (owner?.name !== 'collecting') return stay;
       return decide(s, { ...lost(), execDurationMs: e.execDurationMs }, false, atMs);
     case 'decided':
@@ -267,7 +267,9 @@ export function transition<R>(s: Lifecycle<R>, e: LifecycleEvent<R>, atMs: numbe
       const { run } = e;
       if (run === undefined) return decide(s, lost(phase.restoreDelayMs), true, atMs);
       const watch = { type: 'watch-run', run } as const;
-      if (e.liveRestore) return go(s, { phase: { name: 'running', run } }, watch, { type: 'probe', run });
+      // Re-adopted, unless it was being stopped by hand when the old daemon died: that stop is finished.
+      const adopt = e.liveRestore && !s.hasBeenManuallyStopped;
+      if (adopt) return go(s, { phase: { name: 'running', run } }, watch, { type: 'probe', run });
       const survivor = stopping(run, 'restore', e.timeoutMs, phase.restoreDelayMs);
       return go(s, { phase: survivor }, watch, stopRun(run, e.timeoutMs));
     }

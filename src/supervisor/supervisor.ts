@@ -441,6 +441,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await Promise.all(
       containers.map((container) => this.#until(container, () => !BUSY.has(container.state.phase.name))),
     );
+    // Runs that arrived with no owner are stopped before the daemon goes.
+    await Promise.all(containers.flatMap((container) => [...container.orphans]));
     await this.close();
   }
 
@@ -498,6 +500,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const jitterMs = restoreJitterMs === 0 ? 0 : Math.round(restoreJitterMs * drawRandom(this.#config.manager.random));
     const config = mergeContainerOptions(this.#config.manager, state.options);
     const manager = new RestartManager(state.policy, state.failureCount, config);
+    // A manual stop is sticky across a daemon restart (only `always` overrides it): whatever ends the
+    // run that may have survived, no restart follows.
+    if (state.hasBeenManuallyStopped && state.policy.name !== 'always') manager.cancel();
     const fields = { workload, meta: state.meta, options: state.options, config, manager };
     const container = newContainer(state.id, added(), fields);
     this.#setHealth(container, health);
@@ -742,6 +747,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const { signal } = container.manager;
     const { liveRestore, stopTimeoutMs: timeoutMs, wallClock } = this.#config;
     const { handle = null } = state;
+    // A survivor's run counts from its start, long before this daemon.
+    const ranMs = Math.max(0, wallClock.now() - (state.startedAtMs ?? wallClock.now()));
+    container.runStartedAtMs = container.config.clock.now() - ranMs;
     const failed = (error: unknown): void => {
       const run = survivorRun(workload, handle, state.pid, signal);
       this.#move(container, { type: 'recover-failed', run, error });
@@ -753,9 +761,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         failed(new TypeError(`Expected workload.recover() to return a Run or undefined, got ${show(run)}`));
         return;
       }
-      // A re-adopted run's length counts from its start, long before this daemon.
-      const ranMs = Math.max(0, wallClock.now() - (state.startedAtMs ?? wallClock.now()));
-      container.runStartedAtMs = container.config.clock.now() - ranMs;
       this.#move(container, { type: 'recovered', run, liveRestore, timeoutMs });
     }, failed);
   }

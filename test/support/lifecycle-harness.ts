@@ -18,13 +18,12 @@ import {
   type Effect,
   type Lifecycle,
   type LifecycleEvent,
-  type PhaseName,
   type Step,
   added,
   transition,
 } from '../../src/supervisor/lifecycle.js';
 import { persistedOf, restored } from '../../src/supervisor/restore.js';
-import type { ContainerState } from '../../src/supervisor/state.js';
+import type { ContainerState, PhaseName } from '../../src/supervisor/state.js';
 import type { RunHandle, Workload } from '../../src/workload.js';
 
 const CONFIG = resolveManagerOptions(undefined);
@@ -477,7 +476,10 @@ export class Harness {
       this.box = undefined;
       return;
     }
-    const box = this.#newBox(new RestartManager(state.policy, state.failureCount));
+    const manager = new RestartManager(state.policy, state.failureCount);
+    // As the Supervisor: a manual stop read back is sticky (only `always` overrides it).
+    if (state.hasBeenManuallyStopped && state.policy.name !== 'always') manager.cancel();
+    const box = this.#newBox(manager);
     this.box = box;
     const step = restored<Token>(persistedOf(state), canRecover, RESTORE_DELAY_MS, this.nowMs);
     this.#record(box, { type: 'restore' }, step, false);

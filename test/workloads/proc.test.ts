@@ -35,12 +35,9 @@ describe('parseProcessStat', () => {
     '1 (x) S 1 2 3',
     statLine('x').replace('987654', 'abc'),
     statLine('x').replace('1 4242 4242', '1 pg 4242'),
-  ])(
-    'refuses %j, showing it',
-    (text) => {
-      expect(() => parseProcessStat(text)).toThrow('Unexpected /proc/PID/stat content');
-    },
-  );
+  ])('refuses %j, showing it', (text) => {
+    expect(() => parseProcessStat(text)).toThrow('Unexpected /proc/PID/stat content');
+  });
 });
 
 describe('this process and a gone one', () => {
