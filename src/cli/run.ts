@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { constants } from 'node:os';
 import { isContainerError, isRestartPolicyError } from '../errors.js';
 import { exitCodeOfStartError } from '../exit-code.js';
@@ -13,7 +14,7 @@ import type { Workload } from '../workload.js';
 import { processWorkload } from '../workloads/process.js';
 import type { HealthCheck } from '../health/options.js';
 import { commandProbe } from '../health/probes.js';
-import { FileStore } from '../supervisor/file-store.js';
+import { FileStore, stateFileOf } from '../supervisor/file-store.js';
 import type { StateStore } from '../supervisor/store.js';
 import { type CliHealthCheck, type RunCommand, USAGE, UsageError, parseCommandLine } from './args.js';
 
@@ -23,8 +24,11 @@ export interface CliOutput {
   readonly err: (line: string) => void;
 }
 
-/** Makes the workload that `run COMMAND ARG…` supervises. */
-export type WorkloadFactory = (command: string, args: readonly string[]) => Workload;
+/**
+ * Makes the workload that `run COMMAND ARG…` supervises; `id`, given with `--state-dir`, names the
+ * container's runs on this machine (the state file's path).
+ */
+export type WorkloadFactory = (command: string, args: readonly string[], id: string | undefined) => Workload;
 
 /** What {@link runCli} runs with; each default is the bin's. */
 export interface CliOptions {
@@ -45,7 +49,7 @@ const processOutput: CliOutput = {
   err: (line) => process.stderr.write(`${line}\n`),
 };
 
-const childProcess: WorkloadFactory = (command, args) => processWorkload(command, args, { stdio: 'inherit' });
+const childProcess: WorkloadFactory = (command, args, id) => processWorkload(command, args, { stdio: 'inherit', id });
 
 function version(): string {
   const json = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
@@ -69,9 +73,11 @@ function ownState(stateDir: string, name: string): StateStore {
 /**
  * A run of this container that an earlier CLI (killed, say) left behind is found by its persisted
  * handle and stopped, as a daemon's restore does by default: never two copies. Then its state goes.
+ * A supervisor of its own does it, so that none of it shows as this run's events.
  */
 async function stopEarlierRun(
-  supervisor: Supervisor,
+  store: StateStore,
+  command: RunCommand,
   name: string,
   workload: Workload,
   say: (line: string) => void,
@@ -87,7 +93,15 @@ async function stopEarlierRun(
       },
     }),
   };
-  if ((await supervisor.restore(() => looking)).length > 0) await supervisor.remove(name, { force: true });
+  const earlier = new Supervisor({ store, stopTimeoutMs: command.stopTimeoutMs, restoreDelayMs: 60_000 });
+  earlier.on('error', ({ error }) => {
+    say(`error: ${describe(error)}`);
+  });
+  try {
+    if ((await earlier.restore(() => looking)).length > 0) await earlier.remove(name, { force: true });
+  } finally {
+    await earlier.close();
+  }
 }
 
 /** The health check of `--health-cmd`: a shell command, healthy when it exits 0 (as Docker's). */
@@ -109,10 +123,8 @@ async function run(command: RunCommand, output: CliOutput, makeWorkload: Workloa
   const say = (line: string): void => {
     output.err(`restart-manager[${name}]: ${line}`);
   };
-  const supervisor = new Supervisor({
-    store: command.stateDir === undefined ? undefined : ownState(command.stateDir, name),
-    stopTimeoutMs: command.stopTimeoutMs,
-  });
+  const store = command.stateDir === undefined ? undefined : ownState(command.stateDir, name);
+  const supervisor = new Supervisor({ store, stopTimeoutMs: command.stopTimeoutMs });
   let lastExitCode = 0;
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
@@ -120,12 +132,13 @@ async function run(command: RunCommand, output: CliOutput, makeWorkload: Workloa
   supervisor.on('start', ({ pid, restartCount }) => {
     say(`started pid ${pid ?? '?'}${restartCount > 0 ? ` (restart ${restartCount})` : ''}`);
   });
-  supervisor.on('exit', ({ exitCode, execDurationMs, restart, delayMs, reason }) => {
+  supervisor.on('exit', ({ exitCode, execDurationMs, restart, delayMs, reason, unhealthy }) => {
     lastExitCode = exitCode;
     const { failureCount } = supervisor.inspect(name);
     const decision = restart ? `restarting in ${delayMs} ms` : 'not restarting';
+    const how = unhealthy === true ? 'stopped as unhealthy' : 'exited';
     say(
-      `exited with code ${exitCode} after ${Math.round(execDurationMs)} ms; failure count ${failureCount}; ${decision} (${reason})`,
+      `${how} with code ${exitCode} after ${Math.round(execDurationMs)} ms; failure count ${failureCount}; ${decision} (${reason})`,
     );
     if (!restart) finish(exitCode);
   });
@@ -180,9 +193,10 @@ async function run(command: RunCommand, output: CliOutput, makeWorkload: Workloa
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const workload = makeWorkload(command.command, command.args);
+    const id = command.stateDir === undefined ? undefined : stateFileOf(resolve(command.stateDir), name);
+    const workload = makeWorkload(command.command, command.args, id);
     say(`policy ${formatRestartPolicy(command.policy)}: ${[command.command, ...command.args].join(' ')}`);
-    await stopEarlierRun(supervisor, name, workload, say);
+    if (store !== undefined) await stopEarlierRun(store, command, name, workload, say);
     const health = command.health === undefined ? undefined : healthCheckOf(command.health);
     await supervisor.add(name, { policy: command.policy, workload, options: command.options, health });
     added = true;

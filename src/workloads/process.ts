@@ -261,12 +261,14 @@ export function processWorkload(
   }
   const env = id === undefined ? spawnOnly.env : { ...(spawnOnly.env ?? process.env), [RUN_ID_ENV]: id };
   const spawnOptions: SpawnOptions = { stdio: 'inherit', ...spawnOnly, env, detached: true };
-  let stale = id === undefined ? undefined : removeStaleRuns(id);
+  // Only the first start can meet a run an earlier daemon left: later ones follow runs of ours.
+  let firstStart = id !== undefined;
   return {
     async start(signal: AbortSignal): Promise<ProcessRun> {
-      // Only the first start can meet a run of an earlier daemon: later ones were all ours.
-      await stale;
-      stale = undefined;
+      if (firstStart && id !== undefined) {
+        firstStart = false;
+        await removeStaleRuns(id);
+      }
       return new Promise((resolve, reject) => {
         if (signal.aborted) {
           reject(signal.reason as Error);

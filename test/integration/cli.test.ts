@@ -4,12 +4,13 @@
  * lifecycle event). Each run is its own process group, killed and checked gone after each test.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MostSeen, processesWith } from '../support/processes.js';
 import { waitFor } from '../support/wait-for.js';
 
 const bin = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -415,5 +416,96 @@ describe('the restart-manager bin: signals', () => {
     expect(result.stderr).toContain('pending restart canceled');
     expect(startedPids(result.stderr)).toHaveLength(1);
     expect(result.stderr).not.toContain('(restart 1)');
+  });
+});
+
+/**
+ * A child that says `ready` once it answers SIGTERM (by exiting 0), then idles; `marker` in its argv
+ * to count it by.
+ */
+function idle(marker: string): string[] {
+  const script = 'process.on("SIGTERM", () => process.exit(0)); console.log("ready"); setInterval(() => {}, 1e9)';
+  return [...nodeScript(script), marker];
+}
+
+/** How many children of the bin said `ready`. */
+function readyChildren(run: Cli): number {
+  return run.output.stdout.split('ready').length - 1;
+}
+
+describe('the restart-manager bin: killed, then run again', () => {
+  it('finds the child its killed run left, stops it, and starts one: never two copies', async () => {
+    const marker = `restart-manager-cli-survivor-${process.pid}`;
+    // The bins' own argv holds the marker too: only their children count.
+    const children = (): number[] => processesWith(marker).filter((pid) => !groups.includes(pid));
+    const copies = new MostSeen(() => children().length);
+    try {
+      const stateDir = join(dir, 'state');
+      const args = ['run', '--restart', 'always', '--name', 'web', '--state-dir', stateDir, '--', ...idle(marker)];
+      const first = launch(args);
+      await waitForOutput(first, ({ stderr }) => startedPids(stderr).length === 1, 'the first child');
+      const [survivor] = startedPids(first.output.stderr);
+      // Killed once the child's handle is on disk (the instant before is the workload id's job).
+      const handleOnDisk = (): boolean =>
+        (JSON.parse(readFileSync(join(stateDir, 'web.json'), 'utf8')) as { handle?: { pid?: number } }).handle?.pid ===
+        survivor;
+      await waitFor(handleOnDisk, 10_000, 'the handle on disk');
+      process.kill(-first.pid, 'SIGKILL');
+      // Not `close`: the child it leaves still holds the pipes it inherited.
+      await waitFor(() => errnoOfKill(first.pid) === 'ESRCH', 5_000, 'the killed bin to be gone');
+      // The child lives on, in its own process group, as a container outlives a dead daemon.
+      expect(children()).toEqual([survivor]);
+
+      const second = launch(args);
+      await waitForOutput(second, ({ stderr }) => startedPids(stderr).length === 1, 'the second child');
+      expect(second.output.stderr).toContain(`pid ${String(survivor)} of an earlier run is still running: stopping it`);
+      const [replacement] = startedPids(second.output.stderr);
+      expect(children()).toEqual([replacement]);
+      await waitForOutput(second, () => readyChildren(second) === 1, 'the child ready');
+      process.kill(second.pid, 'SIGTERM');
+      expect((await second.result).code).toBe(0);
+      expect(children()).toEqual([]);
+    } finally {
+      copies.stop();
+    }
+    expect(copies.most).toBe(1);
+  });
+});
+
+describe('the restart-manager bin: health checks', () => {
+  it('--exit-on-unhealthy stops a child whose check starts failing; always restarts it, healthy again', async () => {
+    const file = join(dir, 'healthy');
+    await writeFile(file, '');
+    const run = launch([
+      'run',
+      '--restart',
+      'always',
+      '--name',
+      'web',
+      '--health-cmd',
+      `test -f ${file}`,
+      '--health-interval',
+      '100ms',
+      '--health-retries',
+      '2',
+      '--exit-on-unhealthy',
+      '--',
+      ...idle(`restart-manager-cli-health-${process.pid}`),
+    ]);
+    await waitForOutput(run, ({ stderr }) => stderr.includes('health: healthy'), 'healthy');
+    await rm(file);
+    await waitForOutput(run, ({ stderr }) => startedPids(stderr).length === 2, 'the restart');
+    const lines = run.output.stderr.split('\n');
+    expect(lines.find((line) => line.includes('health: unhealthy'))).toMatch(
+      /health: unhealthy; 2 failure\(s\) in a row; last check: exit 1/,
+    );
+    expect(lines.find((line) => line.includes('stopped as unhealthy'))).toMatch(
+      /stopped as unhealthy with code 0 after \d+ ms; failure count 1; restarting in 100 ms \(policy-always\)/,
+    );
+    await writeFile(file, '');
+    await waitForOutput(run, ({ stderr }) => stderr.split('health: healthy').length === 3, 'healthy again');
+    await waitForOutput(run, () => readyChildren(run) === 2, 'the second child ready');
+    process.kill(run.pid, 'SIGTERM');
+    expect((await run.result).code).toBe(0);
   });
 });

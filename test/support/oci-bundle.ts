@@ -32,6 +32,8 @@ export interface OciFixture {
   containers(): Promise<string[]>;
   /** Fails the test if any container exists (after force-deleting it, so the next test starts clean). */
   expectNoContainers(): Promise<void>;
+  /** Force-deletes every container of this fixture (those a test left running on purpose); returns their ids. */
+  deleteAll(): Promise<string[]>;
   /** Force-deletes any container left and removes the temp dir. */
   remove(): Promise<void>;
 }
@@ -82,6 +84,7 @@ export async function createOciFixture(): Promise<OciFixture> {
       return bundle;
     },
     containers,
+    deleteAll,
     async expectNoContainers() {
       expect(await deleteAll(), 'containers left in `runc list`').toEqual([]);
     },
