@@ -64,10 +64,8 @@ interface Daemon {
 function startDaemon(config: Record<string, unknown>): Daemon {
   const child = spawn(process.execPath, [DAEMON, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const daemon: Daemon = { child, lines: [], errors: [] };
-  child.stdout
-    ?.setEncoding('utf8')
-    .on('data', (text: string) => daemon.lines.push(...text.split('\n').filter(Boolean)));
-  child.stderr?.setEncoding('utf8').on('data', (text: string) => daemon.errors.push(text));
+  child.stdout.setEncoding('utf8').on('data', (text: string) => daemon.lines.push(...text.split('\n').filter(Boolean)));
+  child.stderr.setEncoding('utf8').on('data', (text: string) => daemon.errors.push(text));
   return daemon;
 }
 
