@@ -161,7 +161,8 @@ async function run(command: RunCommand, output: CliOutput, makeWorkload: Workloa
   supervisor.on('health', ({ status, failingStreak, log }) => {
     const last = log.at(-1);
     const failures = failingStreak > 0 ? `; ${failingStreak} failure(s) in a row` : '';
-    say(`health: ${status}${failures}${last === undefined ? '' : `; last check: ${last.output}`}`);
+    const output = last === undefined || last.output === '' ? '' : `; last check: ${last.output}`;
+    say(`health: ${status}${failures}${output}`);
   });
 
   let signals = 0;

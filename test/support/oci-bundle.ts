@@ -6,16 +6,14 @@
  * `runc list` only ever shows its own containers.
  */
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { busyboxTemplate, writeBundle } from '../../src/demo/bundle.js';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
 
 const exec = promisify(execFile);
-
-/** The busybox applets the tests' containers use. */
-const APPLETS = ['sh', 'sleep', 'echo', 'cat', 'true', 'kill'];
 
 /** A temp dir with a busybox root filesystem, bundles over it, and a runc state root. */
 export interface OciFixture {
@@ -38,27 +36,11 @@ export interface OciFixture {
   remove(): Promise<void>;
 }
 
-interface RuncSpec {
-  process: { terminal: boolean; args: string[] };
-  root: { path: string; readonly: boolean };
-  linux: { resources?: unknown; cgroupsPath?: unknown; namespaces: { type: string }[] };
-}
-
 /** Builds the root filesystem and the patched `runc spec` template under a new temp dir. */
 export async function createOciFixture(): Promise<OciFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'restart-manager-oci-test-'));
-  const rootfs = join(dir, 'rootfs');
   const root = join(dir, 'runc-root');
-  await mkdir(join(rootfs, 'bin'), { recursive: true });
-  await copyFile('/bin/busybox', join(rootfs, 'bin', 'busybox'));
-  await Promise.all(APPLETS.map((applet) => symlink('busybox', join(rootfs, 'bin', applet))));
-  await exec('runc', ['spec', '--bundle', dir]);
-  const spec = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as RuncSpec;
-  spec.process.terminal = false;
-  spec.root.path = rootfs;
-  delete spec.linux.resources;
-  delete spec.linux.cgroupsPath;
-  spec.linux.namespaces = spec.linux.namespaces.filter((namespace) => namespace.type !== 'cgroup');
+  const template = await busyboxTemplate(dir);
   let bundles = 0;
 
   async function containers(): Promise<string[]> {
@@ -76,13 +58,7 @@ export async function createOciFixture(): Promise<OciFixture> {
   return {
     dir,
     root,
-    async bundle(args, extra = {}) {
-      const bundle = join(dir, `bundle-${++bundles}`);
-      await mkdir(bundle);
-      const config = { ...spec, process: { ...spec.process, args }, ...extra };
-      await writeFile(join(bundle, 'config.json'), JSON.stringify(config));
-      return bundle;
-    },
+    bundle: (args, extra = {}) => writeBundle(join(dir, `bundle-${++bundles}`), template, args, extra),
     containers,
     deleteAll,
     async expectNoContainers() {
