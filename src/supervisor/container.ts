@@ -51,6 +51,9 @@ export interface Container {
   monitor: HealthMonitor | undefined;
   /** The run the monitor is checking. */
   probed: Run | undefined;
+  /** `startedAt` and `finishedAt` as ISO text. */
+  readonly startedAt: IsoTime;
+  readonly finishedAt: IsoTime;
   /** Called after every move of this container with its effects, and at a close. */
   readonly watchers: Set<(effects: readonly Effect<Run>[] | 'closed') => void>;
 }
@@ -60,6 +63,7 @@ export function newContainer(
   id: string,
   state: Lifecycle<Run>,
   fields: Pick<Container, 'workload' | 'meta' | 'options' | 'config' | 'manager'>,
+  times: Pick<Container, 'startedAt' | 'finishedAt'> = { startedAt: new IsoTime(), finishedAt: new IsoTime() },
 ): Container {
   return {
     id,
@@ -76,11 +80,30 @@ export function newContainer(
     written: Promise.resolve(),
     monitor: undefined,
     probed: undefined,
+    ...times,
     watchers: new Set(),
   };
 }
 
-const isoOf = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+/** A time as ISO text, kept for as long as the time stays the same (a snapshot is made at every write). */
+export class IsoTime {
+  #ms: number | null;
+  #text: string | null;
+
+  /** Starts from a time already known as text (read back at a restore): no conversion needed. */
+  constructor(ms: number | null = null, text: string | null = null) {
+    this.#ms = ms;
+    this.#text = text;
+  }
+
+  of(ms: number | null): string | null {
+    if (ms !== this.#ms) {
+      this.#ms = ms;
+      this.#text = ms === null ? null : new Date(ms).toISOString();
+    }
+    return this.#text;
+  }
+}
 
 /** What the container shows and persists alike. */
 function recordOf(container: Container): Omit<ContainerInfo, 'health'> {
@@ -92,8 +115,8 @@ function recordOf(container: Container): Omit<ContainerInfo, 'health'> {
     restartCount: state.restartCount,
     failureCount: manager.failureCount,
     exitCode: state.exitCode,
-    startedAt: isoOf(state.startedAtMs),
-    finishedAt: isoOf(state.finishedAtMs),
+    startedAt: container.startedAt.of(state.startedAtMs),
+    finishedAt: container.finishedAt.of(state.finishedAtMs),
     hasBeenManuallyStopped: state.hasBeenManuallyStopped,
     policy: manager.policy,
     pid: state.pid,

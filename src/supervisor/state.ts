@@ -117,10 +117,10 @@ function assertTimestamp(value: unknown, name: string): void {
 }
 
 /**
- * Validates a loaded state; throws `ERR_STATE_FILE` naming `where` it came from (the validation
- * error is the `cause`).
+ * Validates a loaded state; throws `ERR_STATE_FILE` naming where it came from (its `file`, or the
+ * container `id`), the validation error as the `cause`.
  */
-export function validateContainerState(state: unknown, id: string, where: string): ContainerState {
+export function validateContainerState(state: unknown, id: string, file: string | undefined): ContainerState {
   try {
     assertObject(state, 'state');
     if (state.version !== STATE_VERSION) throw new TypeError(`Unsupported state version ${show(state.version)}`);
@@ -140,6 +140,7 @@ export function validateContainerState(state: unknown, id: string, where: string
     return { ...(state as unknown as ContainerState), policy, options };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
+    const where = file === undefined ? `state of container ${id}` : `state file ${file}`;
     throw new ContainerError('ERR_STATE_FILE', id, `Corrupt ${where}: ${reason}`, { cause: error });
   }
 }

@@ -20,7 +20,7 @@ import { MAX_EXIT_CODE, assertDuration, assertFunction, assertObject, assertOneO
 import { type HealthCheck, type ResolvedHealthCheck, resolveHealthCheck } from '../health/options.js';
 import { HealthMonitor } from '../health/monitor.js';
 import type { Run, Workload } from '../workload.js';
-import { type Container, type StartOutcome, infoOf, newContainer, snapshotOf } from './container.js';
+import { type Container, IsoTime, type StartOutcome, infoOf, newContainer, snapshotOf } from './container.js';
 import { type ContainerRestartOptions, mergeContainerOptions } from './container-options.js';
 import { type SupervisorEvents, emitSafely } from './events.js';
 import { stateFileOf } from './file-store.js';
@@ -87,6 +87,14 @@ const BUSY: ReadonlySet<PhaseName> = new Set(['starting', 'stopping', 'deciding'
 const DOWN: ReadonlySet<PhaseName> = new Set(['created', 'exited', 'removed']);
 /** Yield to the event loop after this long of restoring without a break. */
 const RESTORE_SLICE_MS = 10;
+/**
+ * A burst of background work (exits, restarts, starts: a crash storm) yields to the event loop once it
+ * has run BURST_SLICE_MS and at least BURST_MIN_ITEMS items in one go; a pause of BURST_GAP_MS ends a
+ * burst. Small bursts, such as a test's, always run at once.
+ */
+const BURST_SLICE_MS = 5;
+const BURST_MIN_ITEMS = 32;
+const BURST_GAP_MS = 1;
 
 const noop = (): void => undefined;
 
@@ -150,6 +158,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #gc: GcQueue;
   /** State writes not yet settled, for {@link Supervisor.close}. */
   readonly #unsettled = new Set<Promise<unknown>>();
+  /** Background work of a long burst, waiting for the next turn of the event loop, in order. */
+  #backlog: (() => void)[] = [];
+  #drainTurn: NodeJS.Immediate | undefined;
+  #burst = { startMs: 0, lastMs: -Infinity, items: 0 };
   #closed = false;
 
   /**
@@ -398,14 +410,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       const loadedId =
         loaded instanceof Error ? (loaded as Partial<ContainerError>).id : (loaded as { id?: unknown }).id;
       const name = typeof loadedId === 'string' ? loadedId : show(loadedId);
-      const file = this.#fileOf(name);
       try {
         if (loaded instanceof Error) throw loaded;
-        const state = validateContainerState(
-          loaded,
-          name,
-          file === undefined ? `state of container ${name}` : `state file ${file}`,
-        );
+        const state = validateContainerState(loaded, name, this.#fileOf(name));
         if (this.#containers.has(state.id)) {
           throw new ContainerError('ERR_CONTAINER_EXISTS', state.id, `Container ${state.id} already exists`);
         }
@@ -414,7 +421,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         settled.push(this.#restore(state, workload, health));
         restoredIds.push(state.id);
       } catch (error) {
-        this.#emit('error', { id: name, error, file });
+        this.#emit('error', { id: name, error, file: this.#fileOf(name) });
       }
       // Thousands of containers: let the event loop breathe between slices.
       if (performance.now() - sliceStartMs > RESTORE_SLICE_MS) {
@@ -453,13 +460,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   async close(): Promise<void> {
     if (!this.#closed) {
+      // What runs reported meanwhile is heard first: a late run among it must be stopped.
+      clearImmediate(this.#drainTurn);
+      for (const work of this.#backlog.splice(0)) work();
       this.#closed = true;
       this.#gc.clear();
       for (const container of this.#containers.values()) {
         this.#move(container, { type: 'close' });
-        const error = this.#closedError(container.id);
-        container.attempt?.settle({ started: false, error, written: Promise.resolve() });
-        for (const watcher of [...container.watchers]) watcher('closed');
+        const { attempt, watchers } = container;
+        attempt?.settle({ started: false, error: this.#closedError(container.id), written: Promise.resolve() });
+        for (const watcher of [...watchers]) watcher('closed');
       }
     }
     await Promise.allSettled([...this.#unsettled]);
@@ -504,13 +514,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     // run that may have survived, no restart follows.
     if (state.hasBeenManuallyStopped && state.policy.name !== 'always') manager.cancel();
     const fields = { workload, meta: state.meta, options: state.options, config, manager };
-    const container = newContainer(state.id, added(), fields);
+    const persisted = persistedOf(state);
+    const times = {
+      startedAt: new IsoTime(persisted.startedAtMs, state.startedAt),
+      finishedAt: new IsoTime(persisted.finishedAtMs, state.finishedAt),
+    };
+    const container = newContainer(state.id, added(), fields, times);
     this.#setHealth(container, health);
     this.#containers.set(container.id, container);
     const canRecover = typeof workload.recover === 'function';
     const now = this.#config.wallClock.now();
     log('restoring %s (%s) after %d ms', state.id, state.status, restoreDelayMs + jitterMs);
-    void this.#commit(container, restored(persistedOf(state), canRecover, restoreDelayMs + jitterMs, now), false);
+    void this.#commit(container, restored(persisted, canRecover, restoreDelayMs + jitterMs, now), false);
     // Calls wait until a survivor has been looked for, stopped and decided.
     const recovered = this.#until(container, () => {
       const { phase } = container.state;
@@ -533,6 +548,40 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #move(container: Container, event: LifecycleEvent<Run>): void {
     void this.#step(container, event, undefined);
   }
+
+  /**
+   * Feeds an event that a run, a timer, the GC or a recovery reports: at once, unless a long burst of
+   * them has kept the event loop busy (see BURST_SLICE_MS): then on the next turn, in order.
+   */
+  #arrive(container: Container, event: LifecycleEvent<Run>): void {
+    const burst = this.#burst;
+    const nowMs = performance.now();
+    if (nowMs - burst.lastMs > BURST_GAP_MS) Object.assign(burst, { startMs: nowMs, items: 0 });
+    burst.items++;
+    const long = burst.items > BURST_MIN_ITEMS && nowMs - burst.startMs > BURST_SLICE_MS;
+    if (this.#backlog.length === 0 && !long) {
+      this.#move(container, event);
+      burst.lastMs = performance.now();
+      return;
+    }
+    this.#backlog.push(() => {
+      this.#move(container, event);
+    });
+    this.#drainTurn ??= setImmediate(this.#drain);
+  }
+
+  /** Runs the backlog for one slice of the event loop's time; the rest waits for the next turn. */
+  readonly #drain = (): void => {
+    this.#drainTurn = undefined;
+    const startMs = performance.now();
+    let done = 0;
+    while (done < this.#backlog.length && (done < BURST_MIN_ITEMS || performance.now() - startMs < BURST_SLICE_MS)) {
+      this.#backlog[done++]?.();
+    }
+    this.#backlog = this.#backlog.slice(done);
+    Object.assign(this.#burst, { startMs, lastMs: performance.now(), items: done });
+    if (this.#backlog.length > 0) this.#drainTurn = setImmediate(this.#drain);
+  };
 
   #step(container: Container, event: LifecycleEvent<Run>, action: string | undefined): Promise<void> {
     const step = transition(container.state, event, this.#config.wallClock.now());
@@ -619,17 +668,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (container.attempt?.timer === timer) container.attempt = undefined;
       resolveOutcome(outcome);
     };
+    // A manual start's outcome is its call's (a failed write rejects it); a restart's is background work.
+    const report = (event: LifecycleEvent<Run>): Promise<void> => {
+      if (manual && !settled) return this.#step(container, event, 'start');
+      this.#arrive(container, event);
+      return Promise.resolve();
+    };
     const fail = (error: unknown): void => {
       if (settled) return;
-      const exitCode = exitCodeOfStartError(error);
+      const canceled = isRestartCanceledError(error);
       const failed = {
         type: 'start-failed',
         generation,
         error,
-        exitCode,
-        canceled: isRestartCanceledError(error),
+        exitCode: exitCodeOfStartError(error),
+        canceled,
       } as const;
-      settle({ started: false, error, written: this.#step(container, failed, manual ? 'start' : undefined) });
+      settle({ started: false, error, written: report(failed) });
     };
     const { startTimeoutMs } = this.#config;
     const timer: TimerHandle = startTimer(() => {
@@ -646,7 +701,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       container.runStartedAtMs = container.config.clock.now();
       // A run that arrives too late (after a timeout, a stop or a close) is stopped by the lifecycle.
       const started = { type: 'started', generation, run, pid: run.pid ?? null, handle: run.handle } as const;
-      settle({ started: true, written: this.#step(container, started, manual && !settled ? 'start' : undefined) });
+      settle({ started: true, written: report(started) });
     }, fail);
   }
 
@@ -658,14 +713,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         // A run being collected that ends by itself is collected.
         if (phase.name === 'collecting' && phase.run === run) this.#gc.collect(container.id);
         else if (!isExitCode(exitCode)) {
-          this.#move(container, { type: 'lost', run, error: new TypeError(`Invalid exit code ${show(exitCode)}`) });
+          this.#arrive(container, { type: 'lost', run, error: new TypeError(`Invalid exit code ${show(exitCode)}`) });
         } else {
           const execDurationMs = Math.max(0, container.config.clock.now() - container.runStartedAtMs);
-          this.#move(container, { type: 'exit', run, exitCode, execDurationMs });
+          this.#arrive(container, { type: 'exit', run, exitCode, execDurationMs });
         }
       },
       (error: unknown) => {
-        this.#move(container, { type: 'lost', run, error });
+        this.#arrive(container, { type: 'lost', run, error });
       },
     );
   }
@@ -692,7 +747,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     container.stopped = stopped;
     void stopped.then((failure) => {
-      if (failure !== undefined) this.#move(container, { type: 'stop-failed', run, error: failure.error });
+      if (failure !== undefined) this.#arrive(container, { type: 'stop-failed', run, error: failure.error });
     });
   }
 
@@ -728,7 +783,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     let delayOver = false;
     let written = false;
     const due = (): void => {
-      if (delayOver && written) this.#move(container, { type: 'restart-due', generation });
+      if (delayOver && written) this.#arrive(container, { type: 'restart-due', generation });
     };
     container.restartTimer = startTimer(() => {
       container.restartTimer = undefined;
@@ -752,7 +807,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     container.runStartedAtMs = container.config.clock.now() - ranMs;
     const failed = (error: unknown): void => {
       const run = survivorRun(workload, handle, state.pid, signal);
-      this.#move(container, { type: 'recover-failed', run, error });
+      this.#arrive(container, { type: 'recover-failed', run, error });
     };
     new Promise((resolve) => {
       resolve(workload.recover?.(handle, signal));
@@ -761,7 +816,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         failed(new TypeError(`Expected workload.recover() to return a Run or undefined, got ${show(run)}`));
         return;
       }
-      this.#move(container, { type: 'recovered', run, liveRestore, timeoutMs });
+      this.#arrive(container, { type: 'recovered', run, liveRestore, timeoutMs });
     }, failed);
   }
 
@@ -776,7 +831,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
             const run = container.probed;
             // An unhealthy run is stopped (not a manual stop): the policy decides its exit as a failure.
             if (stopRun && run !== undefined) {
-              this.#move(container, { type: 'unhealthy', run, timeoutMs: this.#config.stopTimeoutMs });
+              this.#arrive(container, { type: 'unhealthy', run, timeoutMs: this.#config.stopTimeoutMs });
             }
           });
     if (container.probed !== undefined) container.monitor?.start();
@@ -787,7 +842,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (container === undefined) return;
     this.#emit('gc', { id, phase: 'collected', attempts });
     const execDurationMs = Math.max(0, container.config.clock.now() - container.runStartedAtMs);
-    this.#move(container, { type: 'collected', run, execDurationMs });
+    this.#arrive(container, { type: 'collected', run, execDurationMs });
   }
 
   /** Writes the container's state; a call's write rejects its call, any other failure is an `error` event. */
