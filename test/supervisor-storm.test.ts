@@ -32,7 +32,11 @@ describe('a burst of thousands of exits', () => {
   it('yields to the event loop while it is handled, then restarts every container, in order', async () => {
     const { supervisor, workloads, exits } = await storm();
     for (const workload of workloads) workload.last.end(1);
-    const seenByTheLoop = await new Promise<number>((resolve) => setImmediate(() => resolve(exits.length)));
+    const seenByTheLoop = await new Promise<number>((resolve) => {
+      setImmediate(() => {
+        resolve(exits.length);
+      });
+    });
     // The loop got a turn before the burst was over.
     expect(seenByTheLoop).toBeGreaterThan(0);
     expect(seenByTheLoop).toBeLessThan(COUNT);
@@ -46,7 +50,11 @@ describe('a burst of thousands of exits', () => {
   it('a close in the middle of the burst hears what was reported first, and lets the rest go', async () => {
     const { supervisor, workloads, exits } = await storm();
     for (const workload of workloads) workload.last.end(1);
-    const handledBeforeClose = await new Promise<number>((resolve) => setImmediate(() => resolve(exits.length)));
+    const handledBeforeClose = await new Promise<number>((resolve) => {
+      setImmediate(() => {
+        resolve(exits.length);
+      });
+    });
     expect(handledBeforeClose).toBeLessThan(COUNT);
     await supervisor.close();
     expect(exits).toHaveLength(COUNT);
