@@ -3,48 +3,11 @@
  * `startTimeoutMs`, a pluggable `store` and an injected wall clock — through the public API, on fake time.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  type ContainerError,
-  type ContainerErrorCode,
-  type ContainerState,
-  Supervisor,
-  type SupervisorOptions,
-  type Workload,
-  isContainerError,
-} from '../src/index.js';
+import { type ContainerState, Supervisor, type SupervisorOptions, type Workload } from '../src/index.js';
 import { FakeWorkload, hangingWorkload } from './support/fake-workload.js';
+import { rejection, expectCode, track } from './support/settle.js';
 import { MemoryStore } from './support/memory-store.js';
 import { payloadsOf, record } from './support/supervisor-helpers.js';
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
-async function expectCode(promise: Promise<unknown>, code: ContainerErrorCode): Promise<ContainerError> {
-  const error = await rejection(promise);
-  expect(isContainerError(error), String(error)).toBe(true);
-  expect((error as ContainerError).code).toBe(code);
-  return error as ContainerError;
-}
-
-/** Whether `promise` has settled, and how (checked after the caller flushes). */
-function track<T>(promise: Promise<T>): { settled: boolean; value?: T; error?: unknown } {
-  const state: { settled: boolean; value?: T; error?: unknown } = { settled: false };
-  promise.then(
-    (value) => {
-      Object.assign(state, { settled: true, value });
-    },
-    (error: unknown) => {
-      Object.assign(state, { settled: true, error });
-    },
-  );
-  return state;
-}
 
 let supervisor: Supervisor;
 const supervisors: Supervisor[] = [];
@@ -92,7 +55,7 @@ describe('wait', () => {
     expect(waiting.settled).toBe(false);
     workload.last.end(2);
     await vi.advanceTimersByTimeAsync(0);
-    expect(waiting).toEqual({ settled: true, value: 2 });
+    expect(waiting).toMatchObject({ settled: true, value: 2 });
   });
 
   it("'next-exit' resolves at the next exit even when a restart follows it", async () => {
@@ -103,7 +66,7 @@ describe('wait', () => {
     expect(waiting.settled).toBe(false);
     workload.last.end(7);
     await vi.advanceTimersByTimeAsync(0);
-    expect(waiting).toEqual({ settled: true, value: 7 });
+    expect(waiting).toMatchObject({ settled: true, value: 7 });
     expect(supervisor.inspect('web').status).toBe('restarting');
     await vi.advanceTimersByTimeAsync(100);
   });
@@ -118,8 +81,8 @@ describe('wait', () => {
     const nextExit = track(supervisor.wait('web', 'next-exit'));
     await supervisor.remove('web', { force: true });
     await vi.advanceTimersByTimeAsync(0);
-    expect(removed).toEqual({ settled: true, value: 4 });
-    expect(notRunning).toEqual({ settled: true, value: 4 });
+    expect(removed).toMatchObject({ settled: true, value: 4 });
+    expect(notRunning).toMatchObject({ settled: true, value: 4 });
     expect(nextExit.settled).toBe(true);
     expect(nextExit.error).toMatchObject({ code: 'ERR_NO_SUCH_CONTAINER', message: 'Container web was removed' });
   });
@@ -367,7 +330,7 @@ describe('startTimeoutMs', () => {
     await vi.advanceTimersByTimeAsync(4_999);
     expect([stopping.settled, removing.settled]).toEqual([false, false]);
     await vi.advanceTimersByTimeAsync(1);
-    expect([stopping, removing]).toEqual([
+    expect([stopping, removing]).toMatchObject([
       { settled: true, value: undefined },
       { settled: true, value: undefined },
     ]);

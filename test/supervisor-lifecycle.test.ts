@@ -9,40 +9,11 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ContainerError, Supervisor, isContainerError, type ContainerErrorCode, type Workload } from '../src/index.js';
+import { ContainerError, Supervisor, type Workload } from '../src/index.js';
 import { FakeWorkload } from './support/fake-workload.js';
+import { rejection, expectCode, track } from './support/settle.js';
 import { errorsOf, payloadsOf, record, writeStateFile } from './support/supervisor-helpers.js';
 import { waitFor } from './support/wait-for.js';
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
-}
-
-async function expectCode(promise: Promise<unknown>, code: ContainerErrorCode): Promise<ContainerError> {
-  const error = await rejection(promise);
-  expect(isContainerError(error)).toBe(true);
-  expect((error as ContainerError).code).toBe(code);
-  return error as ContainerError;
-}
-
-/** Whether `promise` has settled (checked after the caller flushes). */
-function track(promise: Promise<unknown>): { settled: boolean; result: Promise<unknown> } {
-  const state = { settled: false, result: promise };
-  promise.then(
-    () => {
-      state.settled = true;
-    },
-    () => {
-      state.settled = true;
-    },
-  );
-  return state;
-}
 
 describe('with fake timers, in memory', () => {
   let supervisor: Supervisor;

@@ -15,8 +15,10 @@ afterEach(async () => {
   await supervisor?.close();
 });
 
-async function storm(): Promise<{ supervisor: Supervisor; workloads: FakeWorkload[]; exits: string[] }> {
-  const created = new Supervisor({ backoff: { initialMs: 20 } });
+async function storm(
+  initialMs: number,
+): Promise<{ supervisor: Supervisor; workloads: FakeWorkload[]; exits: string[] }> {
+  const created = new Supervisor({ backoff: { initialMs } });
   supervisor = created;
   const exits: string[] = [];
   created.on('exit', ({ id }) => exits.push(id));
@@ -30,7 +32,7 @@ async function storm(): Promise<{ supervisor: Supervisor; workloads: FakeWorkloa
 
 describe('a burst of thousands of exits', () => {
   it('yields to the event loop while it is handled, then restarts every container, in order', async () => {
-    const { supervisor, workloads, exits } = await storm();
+    const { supervisor, workloads, exits } = await storm(20);
     for (const workload of workloads) workload.last.end(1);
     const seenByTheLoop = await new Promise<number>((resolve) => {
       setImmediate(() => {
@@ -48,7 +50,8 @@ describe('a burst of thousands of exits', () => {
   });
 
   it('a close in the middle of the burst hears what was reported first, and lets the rest go', async () => {
-    const { supervisor, workloads, exits } = await storm();
+    // The restarts wait long enough that none starts before the close.
+    const { supervisor, workloads, exits } = await storm(60_000);
     for (const workload of workloads) workload.last.end(1);
     const handledBeforeClose = await new Promise<number>((resolve) => {
       setImmediate(() => {

@@ -1,28 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  ContainerError,
-  RestartPolicyError,
-  Supervisor,
-  isContainerError,
-  type ContainerErrorCode,
-} from '../src/index.js';
+import { RestartPolicyError, Supervisor, isContainerError } from '../src/index.js';
 import { FakeWorkload } from './support/fake-workload.js';
+import { expectCode } from './support/settle.js';
 import { record } from './support/supervisor-helpers.js';
-
-async function expectCode(
-  promise: Promise<unknown> | (() => unknown),
-  code: ContainerErrorCode,
-): Promise<ContainerError> {
-  let error: unknown;
-  try {
-    await (typeof promise === 'function' ? promise() : promise);
-  } catch (caught) {
-    error = caught;
-  }
-  expect(isContainerError(error)).toBe(true);
-  expect((error as ContainerError).code).toBe(code);
-  return error as ContainerError;
-}
 
 let supervisor: Supervisor;
 

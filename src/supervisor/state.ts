@@ -87,23 +87,13 @@ export interface ContainerInfo {
 }
 
 /**
- * What is persisted of a container (a state file's JSON): the container as inspected, its own
- * restart options, the caller's meta, and the handle of its last run.
+ * What is persisted of a container (a state file's JSON): the container as inspected (but its
+ * health), its own restart options, the caller's meta, and the handle of its last run.
  */
-export interface ContainerState {
+export interface ContainerState extends Omit<ContainerInfo, 'detail' | 'health'> {
   readonly version: typeof STATE_VERSION;
-  readonly id: string;
-  readonly status: ContainerStatus;
   /** The phase it was in (for a person reading the file; a restore goes by `status`). */
   readonly detail?: PhaseName | undefined;
-  readonly restartCount: number;
-  readonly failureCount: number;
-  readonly exitCode: number | null;
-  readonly startedAt: string | null;
-  readonly finishedAt: string | null;
-  readonly hasBeenManuallyStopped: boolean;
-  readonly policy: RestartPolicy;
-  readonly pid: number | null;
   readonly options?: ContainerRestartOptions | undefined;
   readonly meta?: unknown;
   /** The last run's {@link Run.handle}, while it may be running. */

@@ -65,6 +65,25 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
+/** Stops a run's process group: SIGTERM, then SIGKILL after `timeoutMs` (see {@link stopEscalating}). */
+function stopGroup(
+  pid: number,
+  ending: Ending,
+  send: (signal: NodeJS.Signals) => void,
+  timeoutMs: number,
+  who: string,
+): Promise<void> {
+  if (!ending.ended) log('stopping %spid %d: SIGTERM, SIGKILL after %d ms', who, pid, timeoutMs);
+  return stopEscalating({ ending, send }, timeoutMs, `Process ${pid}`);
+}
+
+/** Sends `signal` to a run's process group, once it is known to be a signal. */
+function killGroup(pid: number, signal: NodeJS.Signals, send: (signal: NodeJS.Signals) => void, who: string): void {
+  assertSignal(signal);
+  log('%spid %d: %s to its group', who, pid, signal);
+  send(signal);
+}
+
 class ChildRun implements ProcessRun {
   readonly child: ChildProcess;
   readonly pid: number;
@@ -107,23 +126,26 @@ class ChildRun implements ProcessRun {
   }
 
   stop(timeoutMs: number): Promise<void> {
-    if (!this.#ending.ended) log('stopping pid %d: SIGTERM, SIGKILL after %d ms', this.pid, timeoutMs);
-    return stopEscalating(
-      {
-        ending: this.#ending,
-        send: (signal) => {
-          this.#send(signal);
-        },
+    return stopGroup(
+      this.pid,
+      this.#ending,
+      (signal) => {
+        this.#send(signal);
       },
       timeoutMs,
-      `Process ${this.pid}`,
+      '',
     );
   }
 
   kill(signal: NodeJS.Signals): void {
-    assertSignal(signal);
-    log('pid %d: %s to its group', this.pid, signal);
-    this.#send(signal);
+    killGroup(
+      this.pid,
+      signal,
+      (checked) => {
+        this.#send(checked);
+      },
+      '',
+    );
   }
 }
 
@@ -172,23 +194,26 @@ class RecoveredRun implements Run {
   }
 
   stop(timeoutMs: number): Promise<void> {
-    if (!this.#ending.ended) log('stopping recovered pid %d: SIGTERM, SIGKILL after %d ms', this.pid, timeoutMs);
-    return stopEscalating(
-      {
-        ending: this.#ending,
-        send: (signal) => {
-          this.#send(signal);
-        },
+    return stopGroup(
+      this.pid,
+      this.#ending,
+      (signal) => {
+        this.#send(signal);
       },
       timeoutMs,
-      `Process ${this.pid}`,
+      'recovered ',
     );
   }
 
   kill(signal: NodeJS.Signals): void {
-    assertSignal(signal);
-    log('recovered pid %d: %s to its group', this.pid, signal);
-    this.#send(signal);
+    killGroup(
+      this.pid,
+      signal,
+      (checked) => {
+        this.#send(checked);
+      },
+      'recovered ',
+    );
   }
 }
 
