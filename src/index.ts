@@ -43,7 +43,7 @@ export {
   type RestartHandle,
 } from './restart-in-thread.js';
 export type { Workload, Run, RunHandle } from './workload.js';
-export { processWorkload, type ProcessRun } from './workloads/process.js';
+export { processWorkload, RUN_ID_ENV, type ProcessRun, type ProcessWorkloadOptions } from './workloads/process.js';
 export { ociWorkload, type OciWorkloadOptions, type OciRun } from './workloads/oci.js';
 export { KILL_GRACE_MS } from './workloads/stop.js';
 export {

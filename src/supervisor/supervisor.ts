@@ -22,6 +22,7 @@ import { HealthMonitor } from '../health/monitor.js';
 import type { Run, Workload } from '../workload.js';
 import { type Container, IsoTime, type StartOutcome, infoOf, newContainer, snapshotOf } from './container.js';
 import { type ContainerRestartOptions, mergeContainerOptions } from './container-options.js';
+import { decideExit } from './decide.js';
 import { type SupervisorEvents, emitSafely } from './events.js';
 import { stateFileOf } from './file-store.js';
 import { GcQueue } from './gc.js';
@@ -510,9 +511,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const jitterMs = restoreJitterMs === 0 ? 0 : Math.round(restoreJitterMs * drawRandom(this.#config.manager.random));
     const config = mergeContainerOptions(this.#config.manager, state.options);
     const manager = new RestartManager(state.policy, state.failureCount, config);
-    // A manual stop is sticky across a daemon restart (only `always` overrides it): whatever ends the
-    // run that may have survived, no restart follows.
-    if (state.hasBeenManuallyStopped && state.policy.name !== 'always') manager.cancel();
     const fields = { workload, meta: state.meta, options: state.options, config, manager };
     const persisted = persistedOf(state);
     const times = {
@@ -760,17 +758,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
-  /** The restart manager decides; a restore does not use up a backoff step, and keeps a manual stop sticky. */
+  /** Decides an exit (see {@link decideExit}) and feeds the decision in. */
   #decide(container: Container, exitCode: number, execDurationMs: number, isRestore: boolean): void {
     const { manager, state } = container;
     let decision: RestartDecision | undefined;
     try {
-      // A manual stop is sticky across a daemon restart: only `always` brings such a container back.
-      if (!isRestore || !state.hasBeenManuallyStopped || manager.policy.name === 'always') {
-        decision = manager.shouldRestart(exitCode, state.hasBeenManuallyStopped, execDurationMs);
-        // The restore's fixed delay replaces the backoff: the next exit waits 100 ms again (as Docker).
-        if (isRestore) manager.resetBackoff();
-      }
+      decision = decideExit(manager, state.hasBeenManuallyStopped, exitCode, execDurationMs, isRestore);
     } catch (error) {
       // Only the caller's options can throw here (a `random` or `clock` that misbehaves).
       this.#emit('error', { id: container.id, error });

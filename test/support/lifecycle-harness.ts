@@ -11,6 +11,7 @@ import { DEFAULT_SUPERVISOR_OPTIONS } from '../../src/supervisor/options.js';
 import { RestartCanceledError } from '../../src/errors.js';
 import { exitCodeOfStartError } from '../../src/exit-code.js';
 import { type RestartDecision, RestartManager } from '../../src/manager.js';
+import { decideExit } from '../../src/supervisor/decide.js';
 import { resolveManagerOptions } from '../../src/options.js';
 import type { RestartPolicyInput } from '../../src/policy.js';
 import { type Container, newContainer, snapshotOf } from '../../src/supervisor/container.js';
@@ -476,10 +477,7 @@ export class Harness {
       this.box = undefined;
       return;
     }
-    const manager = new RestartManager(state.policy, state.failureCount);
-    // As the Supervisor: a manual stop read back is sticky (only `always` overrides it).
-    if (state.hasBeenManuallyStopped && state.policy.name !== 'always') manager.cancel();
-    const box = this.#newBox(manager);
+    const box = this.#newBox(new RestartManager(state.policy, state.failureCount));
     this.box = box;
     const step = restored<Token>(persistedOf(state), canRecover, RESTORE_DELAY_MS, this.nowMs);
     this.#record(box, { type: 'restore' }, step, false);
@@ -680,12 +678,7 @@ export class Harness {
     { exitCode, execDurationMs, restored: isRestore }: Extract<Effect<Token>, { type: 'decide' }>,
   ): void {
     const { manager, state } = box;
-    const { hasBeenManuallyStopped } = state;
-    let decision: RestartDecision | undefined;
-    if (!isRestore || !hasBeenManuallyStopped || manager.policy.name === 'always') {
-      decision = manager.shouldRestart(exitCode, hasBeenManuallyStopped, execDurationMs);
-      if (isRestore) manager.resetBackoff();
-    }
+    const decision = decideExit(manager, state.hasBeenManuallyStopped, exitCode, execDurationMs, isRestore);
     this.#feed(box, { type: 'decided', decision, failureCount: manager.failureCount });
   }
 
