@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchContainer, RestartableDriver } from './driver.js';
 import { type LoopProcess, spawnLoop } from './loop-process.js';
@@ -14,7 +14,15 @@ import { buildBusyboxRootfs, makeBenchBundles } from './rootfs.js';
 import { requireTools } from './tools.js';
 
 const LOOP = fileURLToPath(new URL('library-loop.mjs', import.meta.url));
-const DIST = fileURLToPath(new URL('../../../dist/index.js', import.meta.url));
+const DIST = fileURLToPath(new URL('../../../dist/', import.meta.url));
+
+/** Which build the library's side runs. */
+export interface LibraryDriverOptions {
+  /** A build directory (`npm run build`'s `dist/`), for comparing builds. @defaultValue this checkout's `dist/` */
+  dist?: string;
+  /** The side's name in the tables. @defaultValue `'library'` */
+  name?: string;
+}
 
 /**
  * The library's driver: `start` writes the bundles and spawns a daemon that adds and starts them;
@@ -22,11 +30,13 @@ const DIST = fileURLToPath(new URL('../../../dist/index.js', import.meta.url));
  * state directory with `restoreDelayMs: 0` and `liveRestore: false` (a survivor is stopped, then
  * started again, as dockerd does); `removeAll` SIGTERMs it and forgets the state.
  *
- * @throws {@link MissingToolError} when runc is missing; `Error` when dist/ is not built (`npm run build`).
+ * @throws {@link MissingToolError} when runc is missing; `Error` when the build is missing (`npm run build`).
  */
-export async function libraryDriver(): Promise<RestartableDriver> {
+export async function libraryDriver(options: LibraryDriverOptions = {}): Promise<RestartableDriver> {
+  const { dist: distDir = DIST, name = 'library' } = options;
   const { runc } = requireTools('runc');
-  if (!existsSync(DIST)) throw new Error(`${DIST} is missing: npm run build`);
+  const dist = resolve(distDir, 'index.js');
+  if (!existsSync(dist)) throw new Error(`${dist} is missing: npm run build`);
   const baseDir = await mkdtemp('/tmp/rml-');
   const rootfs = await buildBusyboxRootfs(join(baseDir, 'rootfs'));
   const root = join(baseDir, 'state');
@@ -38,7 +48,7 @@ export async function libraryDriver(): Promise<RestartableDriver> {
     mode: 'add' | 'restore',
     ids: readonly string[] = [],
   ): Promise<{ spawnedAtMs: number; readyAtMs: number }> => {
-    const config = { mode, stateDir, root, bundles, ids, liveRestore: false };
+    const config = { dist, mode, stateDir, root, bundles, ids, liveRestore: false };
     const spawned = await spawnLoop(LOOP, [JSON.stringify(config)]);
     loop = spawned.loop;
     return { spawnedAtMs: spawned.loop.spawnedAtMs, readyAtMs: spawned.readyAtMs };
@@ -49,9 +59,9 @@ export async function libraryDriver(): Promise<RestartableDriver> {
     await rm(stateDir, { recursive: true, force: true });
   };
   return {
-    name: 'library',
+    name,
     start: async (containers: readonly BenchContainer[], obsDir: string) => {
-      if (loop !== undefined) throw new Error('library: removeAll before starting another set');
+      if (loop !== undefined) throw new Error(`${name}: removeAll before starting another set`);
       await makeBenchBundles(runc, rootfs, bundles, containers, obsDir);
       await daemon(
         'add',
@@ -64,7 +74,7 @@ export async function libraryDriver(): Promise<RestartableDriver> {
       return pid === undefined ? [] : [pid, ...childrenOf(pid)];
     },
     restartDaemon: async (how) => {
-      if (loop === undefined) throw new Error('library: no daemon to restart');
+      if (loop === undefined) throw new Error(`${name}: no daemon to restart`);
       await loop.end(how === 'kill' ? 'SIGKILL' : 'SIGTERM');
       return daemon('restore');
     },

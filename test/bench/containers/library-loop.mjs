@@ -4,15 +4,17 @@
 //
 //   node library-loop.mjs CONFIG_JSON
 //
-// CONFIG_JSON: { mode: 'add' | 'restore', stateDir, root, bundles, ids: [...], liveRestore }.
+// CONFIG_JSON: { dist, mode: 'add' | 'restore', stateDir, root, bundles, ids: [...], liveRestore }:
+// DIST is the build's index.js (this checkout's, or an earlier build to compare with).
 // 'add' adds and starts one container per id (bundle BUNDLES/ID); 'restore' restores STATE_DIR with
 // no delay (dockerd's restore waits none either). Prints `ready` once every container was started
 // (or decided, for a restore). SIGTERM: `shutdown()` (every run stopped, nothing persisted as a
 // manual stop), then exit 0. Errors go to stderr as `error: …`.
 import { join } from 'node:path';
-import { Supervisor, ociWorkload } from '../../../dist/index.js';
+import { pathToFileURL } from 'node:url';
 
-const { mode, stateDir, root, bundles, ids, liveRestore } = JSON.parse(process.argv[2] ?? '{}');
+const { dist, mode, stateDir, root, bundles, ids, liveRestore } = JSON.parse(process.argv[2] ?? '{}');
+const { Supervisor, ociWorkload } = await import(pathToFileURL(dist).href);
 
 const supervisor = new Supervisor({ stateDir, liveRestore, restoreDelayMs: 0 });
 supervisor.on('error', ({ id, error }) => console.error(`error: ${id ?? '-'} ${String(error)}`));

@@ -3,9 +3,11 @@
  * dockerd (see bench.ts for the scenarios).
  *
  *   npm run build && npx tsx test/bench/containers/run.ts [--library] [--floor] [--dockerd]
- *       [--rounds 3] [--sizes 1,20,60] [--running 60] [--daemon-rounds 3] [--json FILE]
+ *       [--baseline DIST_DIR] [--rounds 3] [--sizes 1,20,60] [--running 60] [--daemon-rounds 3] [--json FILE]
  *
- * The sides named run; with none named, the library and the floor (dockerd is opt-in). Needs root,
+ * The sides named run; with none named, the library and the floor (dockerd is opt-in). --baseline
+ * adds a side `baseline` running another build of the library (a copy of an earlier `dist/`), for
+ * before/after figures taken in the same, interleaved run. Needs root,
  * busybox-static, runc, and for --dockerd Debian's docker.io; it says which package is missing
  * instead of failing halfway. It starts a private dockerd under /tmp (never the system's) and
  * removes everything it made at the end.
@@ -23,6 +25,7 @@ import { MissingToolError, requireTools, type ToolName } from './tools.js';
 const { values } = parseArgs({
   options: {
     library: { type: 'boolean', default: false },
+    baseline: { type: 'string' },
     dockerd: { type: 'boolean', default: false },
     floor: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
@@ -66,6 +69,7 @@ const workDir = await mkdtemp('/tmp/rmw-');
 const drivers: ContainerDriver[] = [];
 try {
   if (wanted.library) drivers.push(await libraryDriver());
+  if (values.baseline !== undefined) drivers.push(await libraryDriver({ dist: values.baseline, name: 'baseline' }));
   if (wanted.floor) drivers.push(await runcFloorDriver());
   if (wanted.dockerd) drivers.push(await dockerdDriver());
   const results = await runContainerBench(drivers, { workDir, ...sizing });
