@@ -5,6 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { benchContainers } from './containers/quick.js';
 import { benchDecision } from './decision.js';
 import { inFreshProcesses } from './memory.js';
 import { benchRestarts } from './restarts.js';
@@ -39,6 +40,8 @@ step('10k restarts after 100 ms: package, floor, p-retry, cockatiel');
 const restarts = await benchRestarts();
 step('crash storm: 5k supervised containers');
 const storm: StormResult = await benchStorm();
+step('real containers: ociWorkload against bare runc (N = 1, 20, 60; daemon restart; memory)');
+const containerRows = await benchContainers(results);
 const benchSeconds = (performance.now() - began) / 1_000;
 
 const fixed = (value: number, digits = 1): string => value.toFixed(digits);
@@ -150,6 +153,7 @@ const rows: Row[] = [
       storm.maxEventLoopDelayMs <= 100 &&
       storm.errors === 0,
   },
+  ...containerRows,
 ];
 
 const markdown = [

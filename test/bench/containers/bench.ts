@@ -1,13 +1,14 @@
 /**
  * The container bench: scenario A (a crash storm of 1, 20 and 60 containers), B (a daemon restart
- * with 60 running, for drivers that have a daemon) and C (the runtime's memory with 60 running), with
- * the sides interleaved round by round so that the machine's load drifts over all of them alike.
+ * with 60 running, for drivers that have a daemon) and C (the runtime's memory with 1 and with 60
+ * running), with the sides interleaved round by round (each round led by another side) so that the
+ * machine's load drifts over all of them alike.
  */
 import { execFileSync } from 'node:child_process';
 import { loadavg, cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { sleep } from './clock.js';
-import type { ContainerDriver, RestartableDriver } from './driver.js';
+import type { BenchContainer, ContainerDriver, RestartableDriver } from './driver.js';
 import { type Memory, memoryByProgram } from './procfs.js';
 import {
   crashStorm,
@@ -26,7 +27,7 @@ export interface BenchOptions {
   sizes?: readonly number[];
   /** Scenario A's rounds (each runs every size on every driver). @defaultValue 3 */
   rounds?: number;
-  /** Containers running for scenarios B and C. @defaultValue 60 */
+  /** Containers running for scenarios B and C (C also measures 1). @defaultValue 60 */
   runningCount?: number;
   /** Daemon restarts of each kind (`kill`, `stop`) in scenario B. @defaultValue 3 */
   daemonRounds?: number;
@@ -38,9 +39,15 @@ export interface BenchOptions {
 export interface BenchResults {
   machine: { nproc: number; kernel: string; node: string; loadAverageBefore: number[]; loadAverageAfter: number[] };
   storms: ({ driver: string; round: number } & StormResult)[];
-  daemonRestarts: ({ driver: string } & DaemonRestartResult)[];
+  daemonRestarts: ({ driver: string; round: number } & DaemonRestartResult)[];
   memory: { driver: string; containers: number; total: Memory; byProgram: Record<string, Memory> }[];
 }
+
+/** `items` starting from the `by`-th: each round starts with another side, so that none always follows the same one. */
+const rotated = <T>(items: readonly T[], by: number): T[] => {
+  const start = items.length === 0 ? 0 : by % items.length;
+  return [...items.slice(start), ...items.slice(0, start)];
+};
 
 const isRestartable = (driver: ContainerDriver): driver is RestartableDriver => 'restartDaemon' in driver;
 
@@ -73,34 +80,46 @@ export async function runContainerBench(
   const obsDir = (): string => join(workDir, `obs-${++runNumber}`);
   for (let round = 1; round <= rounds; round++)
     for (const size of sizes)
-      for (const driver of drivers) {
+      for (const driver of rotated(drivers, round - 1)) {
         const storm = await crashStorm(driver, size, obsDir());
         progress(`A round ${round} ${driver.name} ${size}: all running again after ${storm.allRunningAgainMs} ms`);
         results.storms.push({ driver: driver.name, round, ...storm });
       }
-  for (const driver of drivers) {
-    const dir = obsDir();
-    const sleepers = await startSleepers(driver, runningCount, dir);
+  const measureMemory = async (driver: ContainerDriver, containers: number): Promise<void> => {
     // Let the start-up work settle (Go's and V8's heaps grow, then level) before reading memory.
     await sleep(3_000);
-    const pids = driver.runtimePids();
     const memory = {
       driver: driver.name,
-      containers: runningCount,
+      containers,
       total: runtimeMemory(driver),
-      byProgram: memoryByProgram(pids),
+      byProgram: memoryByProgram(driver.runtimePids()),
     };
-    progress(`C ${driver.name} ${runningCount}: ${(memory.total.rssKiB / 1024).toFixed(1)} MiB RSS`);
+    progress(`C ${driver.name} ${containers}: ${(memory.total.rssKiB / 1024).toFixed(1)} MiB RSS`);
     results.memory.push(memory);
-    if (isRestartable(driver))
-      for (let round = 1; round <= daemonRounds; round++)
-        for (const how of ['kill', 'stop'] as const) {
-          const restart = await daemonRestart(driver, sleepers, dir, how);
-          progress(`B ${driver.name} ${how} ${round}: all running again after ${restart.allRunningAgainMs} ms`);
-          results.daemonRestarts.push({ driver: driver.name, ...restart });
-        }
-    await driver.removeAll();
+  };
+  // C: memory with 1 and with `runningCount` running, each side alone (PSS splits the pages that
+  // runc's processes share among all of them, whoever started them); the difference is what each
+  // more container costs.
+  for (const driver of drivers)
+    for (const count of [1, runningCount]) {
+      await startSleepers(driver, count, obsDir());
+      await measureMemory(driver, count);
+      await driver.removeAll();
+    }
+  // B: the daemons keep their containers running (idle sleepers: no load on the others' rounds).
+  const running: { driver: RestartableDriver; sleepers: BenchContainer[]; dir: string }[] = [];
+  for (const driver of drivers.filter(isRestartable)) {
+    const dir = obsDir();
+    running.push({ driver, sleepers: await startSleepers(driver, runningCount, dir), dir });
   }
+  for (let round = 1; round <= daemonRounds; round++)
+    for (const { driver, sleepers, dir } of rotated(running, round - 1))
+      for (const how of ['kill', 'stop'] as const) {
+        const restart = await daemonRestart(driver, sleepers, dir, how);
+        progress(`B ${driver.name} ${how} ${round}: all running again after ${restart.allRunningAgainMs} ms`);
+        results.daemonRestarts.push({ driver: driver.name, round, ...restart });
+      }
+  for (const { driver } of running) await driver.removeAll();
   results.machine.loadAverageAfter = loadavg();
   return results;
 }

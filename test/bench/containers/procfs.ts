@@ -18,11 +18,16 @@ export function childrenOf(pid: number): number[] {
   return children;
 }
 
-/** Memory of some processes, summed, in KiB: resident (`VmRSS`) and proportional (`Pss`, shared pages split). */
+/**
+ * Memory of some processes, summed, in KiB: resident (`Rss`), proportional (`Pss`, shared pages
+ * split among every process mapping them) and private (`Private_Clean` + `Private_Dirty`: what
+ * ending the processes would free).
+ */
 export interface Memory {
   processes: number;
   rssKiB: number;
   pssKiB: number;
+  privateKiB: number;
 }
 
 const field = (text: string, name: string): number =>
@@ -30,12 +35,13 @@ const field = (text: string, name: string): number =>
 
 /** Sums the memory of `pids` (a process that ended meanwhile counts as nothing). */
 export function memoryOf(pids: readonly number[]): Memory {
-  const memory: Memory = { processes: 0, rssKiB: 0, pssKiB: 0 };
+  const memory: Memory = { processes: 0, rssKiB: 0, pssKiB: 0, privateKiB: 0 };
   for (const pid of pids) {
     try {
       const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
       memory.rssKiB += field(rollup, 'Rss');
       memory.pssKiB += field(rollup, 'Pss');
+      memory.privateKiB += field(rollup, 'Private_Clean') + field(rollup, 'Private_Dirty');
       memory.processes += 1;
     } catch {
       // Gone.

@@ -3,10 +3,11 @@
  * gets it as an imported image (no registry needed); runc gets OCI bundles pointing at it.
  */
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { DockerCli } from './docker-cli.js';
+import type { BenchContainer } from './driver.js';
 
 const run = promisify(execFile);
 
@@ -86,4 +87,29 @@ export async function makeBundle(options: BundleOptions): Promise<string> {
     spec.mounts.push({ destination: mount.destination, type: 'bind', source: mount.source, options: ['rbind', 'rw'] });
   await writeFile(path, JSON.stringify(spec, null, 2));
   return options.bundleDir;
+}
+
+/**
+ * Writes a fresh set of bundles in `bundlesDir` (emptied first), one per container at
+ * `bundlesDir/ID`, each running `sh -c SCRIPT` on `rootfs` with `obsDir` mounted at `/obs`.
+ */
+export async function makeBenchBundles(
+  runc: string,
+  rootfs: string,
+  bundlesDir: string,
+  containers: readonly BenchContainer[],
+  obsDir: string,
+): Promise<void> {
+  await rm(bundlesDir, { recursive: true, force: true });
+  await Promise.all(
+    containers.map(({ id, script }) =>
+      makeBundle({
+        runc,
+        bundleDir: join(bundlesDir, id),
+        rootfs,
+        args: ['sh', '-c', script],
+        mounts: [{ source: obsDir, destination: '/obs' }],
+      }),
+    ),
+  );
 }

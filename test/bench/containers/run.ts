@@ -1,24 +1,31 @@
 /**
- * The container bench: dockerd against a bare-runc floor (see bench.ts for the scenarios).
+ * The container bench: the library (a `Supervisor` running `ociWorkload`s), a bare-runc floor and
+ * dockerd (see bench.ts for the scenarios).
  *
- *   npx tsx test/bench/containers/run.ts [--dockerd] [--floor] [--rounds 3] [--sizes 1,20,60]
- *                                        [--running 60] [--daemon-rounds 3] [--json FILE]
+ *   npm run build && npx tsx test/bench/containers/run.ts [--library] [--floor] [--dockerd]
+ *       [--baseline DIST_DIR] [--rounds 3] [--sizes 1,20,60] [--running 60] [--daemon-rounds 3] [--json FILE]
  *
- * With neither --dockerd nor --floor, both run. Needs root, busybox-static, runc, and for --dockerd
- * Debian's docker.io; it says which package is missing instead of failing halfway. It starts a
- * private dockerd under /tmp (never the system's) and removes everything it made at the end.
+ * The sides named run; with none named, the library and the floor (dockerd is opt-in). --baseline
+ * adds a side `baseline` running another build of the library (a copy of an earlier `dist/`), for
+ * before/after figures taken in the same, interleaved run. Needs root,
+ * busybox-static, runc, and for --dockerd Debian's docker.io; it says which package is missing
+ * instead of failing halfway. It starts a private dockerd under /tmp (never the system's) and
+ * removes everything it made at the end.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { runContainerBench, versionOf } from './bench.js';
 import type { ContainerDriver } from './driver.js';
 import { dockerdDriver } from './dockerd-driver.js';
+import { libraryDriver } from './library-driver.js';
 import { runcFloorDriver } from './runc-floor.js';
 import { summarize } from './summary.js';
 import { MissingToolError, requireTools, type ToolName } from './tools.js';
 
 const { values } = parseArgs({
   options: {
+    library: { type: 'boolean', default: false },
+    baseline: { type: 'string' },
     dockerd: { type: 'boolean', default: false },
     floor: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
@@ -42,8 +49,8 @@ const sizing = {
   runningCount: count('running', values.running),
   daemonRounds: count('daemon-rounds', values['daemon-rounds']),
 };
-const both = !values.dockerd && !values.floor;
-const wanted = { dockerd: both || values.dockerd, floor: both || values.floor };
+const none = !values.library && !values.floor && !values.dockerd;
+const wanted = { library: none || values.library, floor: none || values.floor, dockerd: values.dockerd };
 const needed: ToolName[] = [...(wanted.dockerd ? (['dockerd', 'docker'] as const) : []), 'runc'];
 let tools: Partial<Record<ToolName, string>>;
 try {
@@ -61,8 +68,10 @@ if (process.getuid?.() !== 0) {
 const workDir = await mkdtemp('/tmp/rmw-');
 const drivers: ContainerDriver[] = [];
 try {
-  if (wanted.dockerd) drivers.push(await dockerdDriver());
+  if (wanted.library) drivers.push(await libraryDriver());
+  if (values.baseline !== undefined) drivers.push(await libraryDriver({ dist: values.baseline, name: 'baseline' }));
   if (wanted.floor) drivers.push(await runcFloorDriver());
+  if (wanted.dockerd) drivers.push(await dockerdDriver());
   const results = await runContainerBench(drivers, { workDir, ...sizing });
   const versions = {
     docker: tools.dockerd === undefined ? undefined : versionOf(tools.dockerd, ['--version']),

@@ -33,6 +33,8 @@ export interface StormResult {
   allRunningAgainMs: number;
   /** The median container running again. */
   medianRunningAgainMs: number;
+  /** The first container running again. */
+  firstRunningAgainMs: number;
   /** The last container to see the trigger and crash (the same for every driver: a floor under the figure). */
   lastCrashMs: number;
 }
@@ -75,6 +77,7 @@ export async function crashStorm(driver: ContainerDriver, count: number, obsDir:
       containers: count,
       allRunningAgainMs: again.at(-1) as number,
       medianRunningAgainMs: again[Math.floor(again.length / 2)] as number,
+      firstRunningAgainMs: again[0] as number,
       lastCrashMs: Math.max(...crashes),
     };
   } finally {
