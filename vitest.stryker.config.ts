@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Stryker's run of the suite, without the tests that run the built `dist/` (the bin, the crash test,
- * the packed package), which mutants never reach, and without the leak check, which only slows each
- * mutant down.
+ * Stryker's run of the suite, without the tests that run the built `dist/` or other processes of
+ * the library (the bin, the crash and survivor rounds, the journal's SIGKILL rounds, the packed
+ * package, a program exiting by itself), which mutants never reach, without the docs' type-check
+ * (no behaviour), and without the leak check, which only slows each mutant down.
  */
 export default defineConfig({
   test: {
@@ -11,6 +12,9 @@ export default defineConfig({
     exclude: [
       'test/integration/cli.test.ts',
       'test/integration/crash.test.ts',
+      'test/integration/survivors.test.ts',
+      'test/store/journal-crash.test.ts',
+      'test/docs.test.ts',
       'test/package.test.ts',
       'test/exits-by-itself.test.ts',
       'node_modules/**',
