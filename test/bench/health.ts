@@ -8,10 +8,11 @@
  * The probe function is shared: a probe's own closure is the caller's cost, and tsx (keepNames)
  * makes each closure created in this file several times larger than Node would.
  *
- * Run: `npm run build && node --expose-gc --import tsx test/bench/health.ts` (not part of `npm test`).
+ * Part of `npm run bench`; alone: `npm run build && node --expose-gc --import tsx test/bench/health.ts`.
  */
 import os from 'node:os';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import type { HealthProbe } from '../../src/health/options.js';
 import { activeTimers, heapUsed, sleep } from './measure.js';
 
@@ -84,7 +85,22 @@ async function startAll(monitors: readonly HealthMonitor[], staggered: boolean):
   }
 }
 
-async function run(scenario: Scenario): Promise<Record<string, number | string>> {
+/** What one scenario measured. */
+export interface HealthResult {
+  scenario: string;
+  eventLoopDelayP99Ms: number;
+  eventLoopDelayMaxMs: number;
+  eventLoopUtilization: number;
+  cpuUsPerProbe: number;
+  bytesPerMonitor: number;
+  logsFull: boolean;
+  timersWhileRunning: number;
+  timersAfterStop: number;
+  probesRun: number;
+  probesDue: number;
+}
+
+async function run(scenario: Scenario): Promise<HealthResult> {
   let probes = 0;
   const count = (): void => {
     probes++;
@@ -126,7 +142,7 @@ async function run(scenario: Scenario): Promise<Record<string, number | string>>
     eventLoopUtilization: Number(elu.utilization.toFixed(3)),
     cpuUsPerProbe: probesRun === 0 ? 0 : Number(((cpu.user + cpu.system) / probesRun).toFixed(2)),
     bytesPerMonitor: Math.round(bytesEach),
-    logsFull: String(logsFull),
+    logsFull,
     timersWhileRunning,
     timersAfterStop,
     probesRun,
@@ -134,12 +150,19 @@ async function run(scenario: Scenario): Promise<Record<string, number | string>>
   };
 }
 
-const results = [];
-for (const scenario of SCENARIOS) results.push(await run(scenario));
-console.table(results);
-console.log(
-  `node ${process.version}, ${N} monitors, interval ${INTERVAL_MS} ms, measured over ${MEASURE_MS} ms, load average ${os
-    .loadavg()
-    .map((load) => load.toFixed(1))
-    .join(' ')}`,
-);
+/** Every scenario, one after the other (about 50 s). */
+export async function benchHealth(): Promise<HealthResult[]> {
+  const results: HealthResult[] = [];
+  for (const scenario of SCENARIOS) results.push(await run(scenario));
+  return results;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  console.table(await benchHealth());
+  console.log(
+    `node ${process.version}, ${N} monitors, interval ${INTERVAL_MS} ms, measured over ${MEASURE_MS} ms, load average ${os
+      .loadavg()
+      .map((load) => load.toFixed(1))
+      .join(' ')}`,
+  );
+}
