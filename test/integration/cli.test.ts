@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MostSeen, processesWith } from '../support/processes.js';
+import { MostSeen, StartedGroups, errnoOfKill, processesWith } from '../support/processes.js';
 import { waitFor } from '../support/wait-for.js';
 
 const bin = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -31,43 +31,16 @@ interface Cli {
   readonly result: Promise<Result>;
 }
 
-/** Process groups started by the test (each bin is the leader of its own group). */
-let groups: number[] = [];
-/** Child pids read from the bins' `started pid N` lines. */
-let childPids: number[] = [];
+/** Process groups started by the test (each bin is the leader of its own group), and their children. */
+const started = new StartedGroups();
 let dir: string;
 
-/** The errno `process.kill(target, 0)` fails with, or `undefined` when it exists. */
-function errnoOfKill(target: number): string | undefined {
-  try {
-    process.kill(target, 0);
-    return undefined;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code;
-  }
-}
-
 beforeEach(async () => {
-  groups = [];
-  childPids = [];
   dir = await mkdtemp(join(tmpdir(), 'restart-manager-bin-'));
 });
 
 afterEach(async () => {
-  const survivors = groups.filter((pgid) => errnoOfKill(-pgid) === undefined);
-  for (const pgid of survivors) {
-    try {
-      process.kill(-pgid, 'SIGKILL');
-    } catch {
-      // Gone in between.
-    }
-  }
-  await waitFor(
-    () =>
-      groups.every((pgid) => errnoOfKill(-pgid) === 'ESRCH') && childPids.every((pid) => errnoOfKill(pid) === 'ESRCH'),
-    10_000,
-    'every bin and child to be gone',
-  );
+  const survivors = await started.killAll();
   await rm(dir, { recursive: true, force: true });
   expect(survivors, 'process groups still alive after the test').toEqual([]);
 });
@@ -81,12 +54,12 @@ function launch(args: string[]): Cli {
   const child = spawn(node, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const pid = child.pid ?? 0;
   expect(pid).toBeGreaterThan(0);
-  groups.push(pid);
+  started.groups.push(pid);
   const output = { stdout: '', stderr: '' };
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     output.stderr += chunk;
-    for (const started of startedPids(output.stderr)) if (!childPids.includes(started)) childPids.push(started);
+    for (const pid of startedPids(output.stderr)) if (!started.childPids.includes(pid)) started.childPids.push(pid);
   });
   const result = new Promise<Result>((resolve, reject) => {
     child.once('error', reject);
@@ -437,7 +410,7 @@ describe('the restart-manager bin: killed, then run again', () => {
   it('finds the child its killed run left, stops it, and starts one: never two copies', async () => {
     const marker = `restart-manager-cli-survivor-${process.pid}`;
     // The bins' own argv holds the marker too: only their children count.
-    const children = (): number[] => processesWith(marker).filter((pid) => !groups.includes(pid));
+    const children = (): number[] => processesWith(marker).filter((pid) => !started.groups.includes(pid));
     const copies = new MostSeen(() => children().length);
     try {
       const stateDir = join(dir, 'state');

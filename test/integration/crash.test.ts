@@ -6,13 +6,13 @@
  * and no restart count ever goes backwards. Every third round kills at any instant after the spawn
  * (possibly during the restore). `CRASH_ROUNDS` sets the number of rounds (default 8).
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Supervisor, type ContainerInfo, type Run, type Workload } from '../../src/index.js';
+import { type DaemonOutput, StartedGroups, runDaemonAndKill } from '../support/processes.js';
 import { waitFor } from '../support/wait-for.js';
 
 const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 8);
@@ -24,23 +24,7 @@ const daemon = fileURLToPath(new URL('../fixtures/crash-daemon.mjs', import.meta
 
 let stateDir: string;
 /** Every daemon's process group, and every child pid the daemons reported. */
-const groups: number[] = [];
-const childPids: number[] = [];
-
-function errnoOfKill(target: number): string | undefined {
-  try {
-    process.kill(target, 0);
-    return undefined;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code;
-  }
-}
-
-function allGone(): boolean {
-  return (
-    groups.every((pgid) => errnoOfKill(-pgid) === 'ESRCH') && childPids.every((pid) => errnoOfKill(pid) === 'ESRCH')
-  );
-}
+const started = new StartedGroups();
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'restart-manager-crash-'));
@@ -48,59 +32,20 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // A failed round may have left a daemon running: kill every group, then check nothing is left.
-  const survivors = groups.filter((pgid) => errnoOfKill(-pgid) === undefined);
-  for (const pgid of survivors) {
-    try {
-      process.kill(-pgid, 'SIGKILL');
-    } catch {
-      // Gone in between.
-    }
-  }
-  await waitFor(allGone, 10_000, 'every daemon and child to be gone');
+  const survivors = await started.killAll();
   await rm(stateDir, { recursive: true, force: true });
   expect(survivors, 'daemons left running').toEqual([]);
 });
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /**
- * Runs the daemon in its own process group and SIGKILLs the whole group `killAfterMs` after it is
- * ready, or (`anyTime`) after it was spawned: then the kill may land in the middle of its restore.
+ * Runs the daemon and SIGKILLs its group `killAfterMs` after it is ready, or (`anyTime`) after it
+ * was spawned; waits until it and every child it started are gone.
  */
-async function runAndKill(
-  killAfterMs: number,
-  anyTime: boolean,
-): Promise<{ stdout: string; stderr: string; starts: number }> {
-  const child = spawn(process.execPath, [daemon, stateDir, String(COUNT)], {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const pgid = child.pid ?? 0;
-  expect(pgid).toBeGreaterThan(0);
-  groups.push(pgid);
-  const output = { stdout: '', stderr: '' };
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
-  const closed = new Promise<void>((resolve) => {
-    child.once('close', () => {
-      resolve();
-    });
-  });
-  try {
-    if (!anyTime) {
-      await waitFor(() => /^ready /m.test(output.stdout) || child.exitCode !== null, 20_000, 'the daemon to be ready');
-    }
-    await sleep(killAfterMs);
-    expect(child.exitCode, `the daemon ended by itself: ${output.stderr}`).toBeNull();
-  } finally {
-    process.kill(-pgid, 'SIGKILL');
-    await closed;
-  }
+async function runAndKill(killAfterMs: number, anyTime: boolean): Promise<DaemonOutput & { starts: number }> {
+  const output = await runDaemonAndKill(daemon, [stateDir, String(COUNT)], { killAfterMs, anyTime, groups: started });
   const starts = [...output.stdout.matchAll(/^start \S+ \d+ (\d+)$/gm)].map((match) => Number(match[1]));
-  childPids.push(...starts);
-  await waitFor(allGone, 10_000, 'the daemon and its children to be gone');
+  started.childPids.push(...starts);
+  await waitFor(() => started.allGone(), 10_000, 'the daemon and its children to be gone');
   return { ...output, starts: starts.length };
 }
 

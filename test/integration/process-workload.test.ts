@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { processWorkload, type ProcessRun, type Run, type RunHandle } from '../../src/index.js';
+import { errnoOfKill } from '../support/processes.js';
 import { waitFor } from '../support/wait-for.js';
 
 const node = process.execPath;
@@ -51,17 +52,6 @@ function isRunning(pid: number): boolean {
     return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
-  }
-}
-
-/** The errno `process.kill(pid, 0)` fails with, or `undefined` when the process exists. */
-function errnoOfKill(pid: number): string | undefined {
-  if (pid <= 0) return 'no pid';
-  try {
-    process.kill(pid, 0);
-    return undefined;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code;
   }
 }
 

@@ -16,6 +16,7 @@ import {
   type ContainerError,
   type SupervisorEvents,
 } from '../../src/index.js';
+import { errnoOfKill } from '../support/processes.js';
 import { waitFor } from '../support/wait-for.js';
 
 const node = process.execPath;
@@ -30,16 +31,6 @@ let canceled: SupervisorEvents['restart-canceled'][0][];
 let errors: SupervisorEvents['error'][0][];
 /** Pids started outside `supervisor` (a second supervisor's), checked too. */
 let otherPids: number[];
-
-/** The errno `process.kill(pid, 0)` fails with, or `undefined` when the process exists. */
-function errnoOfKill(pid: number): string | undefined {
-  try {
-    process.kill(pid, 0);
-    return undefined;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code;
-  }
-}
 
 function script(code: string) {
   return processWorkload(node, ['-e', code], { stdio: 'ignore' });

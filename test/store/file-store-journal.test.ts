@@ -5,44 +5,19 @@
  * torn tail, a removal, several segments, a store that writes before it loads).
  * `node:fs/promises` is wrapped by ./fs-spy.ts to count syncs and hold temp file writes back.
  */
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ContainerState } from '../../src/index.js';
 import { CHECKPOINT_SLICE, FileStore, JOURNAL_MIN_BATCH, SEGMENT_MAX_BYTES } from '../../src/supervisor/file-store.js';
 import { encodeFrame } from '../../src/supervisor/journal.js';
 import { fsSpy, holdFileWrites } from './fs-spy.js';
+import { state, useStoreDir } from './store-dir.js';
 
 vi.mock('node:fs/promises', async (importOriginal) => (await import('./fs-spy.js')).spyOnFs(await importOriginal()));
 
-let dir: string;
-/** Stores whose background work must end before the directory goes. */
-const stores: FileStore[] = [];
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'restart-manager-journal-'));
-  fsSpy.reset();
-  fsSpy.fastFileSync = true;
-});
-
-afterEach(async () => {
-  fsSpy.reset();
-  await Promise.all(stores.splice(0).map((store) => store.idle()));
-  await rm(dir, { recursive: true, force: true });
-  await rm(`${dir}-crashed`, { recursive: true, force: true });
-});
-
-function storeOf(stateDir = dir): FileStore {
-  const store = new FileStore(stateDir);
-  stores.push(store);
-  return store;
-}
-
-/** A state as the store sees it: any JSON with the container's id. */
-function state(id: string, n: number): ContainerState {
-  return { id, n } as unknown as ContainerState;
-}
+const sandbox = useStoreDir('restart-manager-journal-');
+const { storeOf } = sandbox;
 
 function ids(count: number, prefix = 'c'): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix}${i}`);
@@ -52,11 +27,11 @@ async function saveAll(store: FileStore, names: string[], n: number): Promise<vo
   await Promise.all(names.map((id) => store.save(id, state(id, n))));
 }
 
-async function fileState(id: string, stateDir = dir): Promise<unknown> {
+async function fileState(id: string, stateDir = sandbox.dir): Promise<unknown> {
   return JSON.parse(await readFile(join(stateDir, `${id}.json`), 'utf8'));
 }
 
-async function segments(stateDir = dir): Promise<string[]> {
+async function segments(stateDir = sandbox.dir): Promise<string[]> {
   return (await readdir(stateDir)).filter((name) => name.startsWith('.journal.')).sort();
 }
 
@@ -69,11 +44,11 @@ async function writeSegment(
   const frames = batches.map((batch) =>
     encodeFrame(batch.map(([id, value]) => [id, value === undefined ? undefined : JSON.stringify(value)])),
   );
-  await writeFile(join(dir, `.journal.${sequence}`), Buffer.concat([...frames, tail]));
+  await writeFile(join(sandbox.dir, `.journal.${sequence}`), Buffer.concat([...frames, tail]));
 }
 
 async function writeStateFile(id: string, n: number): Promise<void> {
-  await writeFile(join(dir, `${id}.json`), JSON.stringify(state(id, n)));
+  await writeFile(join(sandbox.dir, `${id}.json`), JSON.stringify(state(id, n)));
 }
 
 describe('a batch of at least JOURNAL_MIN_BATCH writes', () => {
@@ -109,7 +84,7 @@ describe('a batch of at least JOURNAL_MIN_BATCH writes', () => {
     await saveAll(store, ids(200), 1);
     await store.idle();
     expect(await segments()).toEqual([]);
-    expect((await readdir(dir)).sort()).toEqual(
+    expect((await readdir(sandbox.dir)).sort()).toEqual(
       ids(200)
         .map((id) => `${id}.json`)
         .sort(),
@@ -150,7 +125,7 @@ describe('a batch of at least JOURNAL_MIN_BATCH writes', () => {
     await store.save('gone', state('gone', 1));
     await Promise.all([...ids(100).map((id) => store.save(id, state(id, 1))), store.remove('gone')]);
     await store.idle();
-    expect((await readdir(dir)).includes('gone.json')).toBe(false);
+    expect((await readdir(sandbox.dir)).includes('gone.json')).toBe(false);
     expect(await storeOf().load()).toHaveLength(100);
   });
 
@@ -215,8 +190,8 @@ describe('a crash while the files lag behind the journal', () => {
       ...['web', ...ids(JOURNAL_MIN_BATCH)].map((id) => store.save(id, state(id, 2))),
       store.remove('gone'),
     ]);
-    const crashed = `${dir}-crashed`;
-    await cp(dir, crashed, { recursive: true });
+    const crashed = `${sandbox.dir}-crashed`;
+    await cp(sandbox.dir, crashed, { recursive: true });
     release();
     // The files as the crash left them: the old ones only.
     expect((await readdir(crashed)).sort()).toEqual(['.journal.1', 'db.json', 'gone.json', 'web.json']);
@@ -251,14 +226,14 @@ describe('a crash while the files lag behind the journal', () => {
   it('after load, the journal goes to the files in the background and the segments and temp files are deleted', async () => {
     await writeStateFile('web', 0);
     await writeStateFile('gone', 0);
-    await writeFile(join(dir, '.web.json.99999.3.tmp'), '{"half');
+    await writeFile(join(sandbox.dir, '.web.json.99999.3.tmp'), '{"half');
     await writeSegment(1, [[['web', state('web', 1)]]]);
     const torn = encodeFrame([['web', JSON.stringify(state('web', 99))]]);
     await writeSegment(2, [[['gone', undefined]]], torn.subarray(0, 10));
     const store = storeOf();
     await store.load();
     await store.idle();
-    expect((await readdir(dir)).sort()).toEqual(['web.json']);
+    expect((await readdir(sandbox.dir)).sort()).toEqual(['web.json']);
     expect(await fileState('web')).toEqual(state('web', 1));
   });
 
@@ -299,13 +274,13 @@ describe('a crash while the files lag behind the journal', () => {
     expect(entry).toMatchObject({
       code: 'ERR_STATE_FILE',
       id: 'web',
-      message: `Corrupt state file ${join(dir, 'web.json')}: State id 'db' does not match the file name`,
+      message: `Corrupt state file ${join(sandbox.dir, 'web.json')}: State id 'db' does not match the file name`,
     });
   });
 
   it('a segment that cannot be read fails load with an error naming it', async () => {
-    await mkdir(join(dir, '.journal.1'));
-    const file = join(dir, '.journal.1');
+    await mkdir(join(sandbox.dir, '.journal.1'));
+    const file = join(sandbox.dir, '.journal.1');
     await expect(storeOf().load()).rejects.toThrow(`Unreadable state journal ${file}: Error: EISDIR`);
   });
 });

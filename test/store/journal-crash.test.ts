@@ -8,13 +8,13 @@
  * journal is gone and every state file holds what was loaded. Every third round kills at any instant
  * after the spawn (possibly during the restore). `JOURNAL_CRASH_ROUNDS` sets the rounds (default 6).
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FileStore } from '../../src/supervisor/file-store.js';
+import { type DaemonOutput, StartedGroups, runDaemonAndKill } from '../support/processes.js';
 import { waitFor } from '../support/wait-for.js';
 
 const ROUNDS = Number(process.env.JOURNAL_CRASH_ROUNDS ?? 6);
@@ -31,34 +31,17 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  const survivors = await started.killAll();
   await rm(stateDir, { recursive: true, force: true });
+  expect(survivors, 'daemons left running').toEqual([]);
 });
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+const started = new StartedGroups();
 
 /** Runs the daemon and SIGKILLs it `killAfterMs` after it is ready, or (`anyTime`) after it was spawned. */
-async function runAndKill(killAfterMs: number, anyTime: boolean): Promise<{ stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [daemon, stateDir, String(COUNT)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = { stdout: '', stderr: '' };
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output.stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output.stderr += chunk));
-  const closed = new Promise<void>((resolve) => {
-    child.once('close', () => {
-      resolve();
-    });
-  });
-  try {
-    if (!anyTime) {
-      await waitFor(() => /^ready /m.test(output.stdout) || child.exitCode !== null, 20_000, 'the daemon to be ready');
-    }
-    await sleep(killAfterMs);
-    expect(child.exitCode, `the daemon ended by itself: ${output.stderr}`).toBeNull();
-  } finally {
-    child.kill('SIGKILL');
-    await closed;
-  }
+async function runAndKill(killAfterMs: number, anyTime: boolean): Promise<DaemonOutput> {
+  const output = await runDaemonAndKill(daemon, [stateDir, String(COUNT)], { killAfterMs, anyTime, groups: started });
+  await waitFor(() => started.allGone(), 10_000, 'the daemon to be gone');
   return output;
 }
 

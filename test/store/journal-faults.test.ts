@@ -6,41 +6,17 @@
  * stalls the background until the next batch; a state directory removed while the journal is ahead
  * of the files is forgotten and made again by the next write.
  */
-import { cp, mkdir, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ContainerState } from '../../src/index.js';
+import { describe, expect, it, vi } from 'vitest';
 import { FileStore, JOURNAL_MIN_BATCH } from '../../src/supervisor/file-store.js';
 import { fsSpy, holdFileWrites } from './fs-spy.js';
+import { state, useStoreDir } from './store-dir.js';
 
 vi.mock('node:fs/promises', async (importOriginal) => (await import('./fs-spy.js')).spyOnFs(await importOriginal()));
 
-let dir: string;
-const stores: FileStore[] = [];
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'restart-manager-journal-faults-'));
-  fsSpy.reset();
-  fsSpy.fastFileSync = true;
-});
-
-afterEach(async () => {
-  fsSpy.reset();
-  await Promise.all(stores.splice(0).map((store) => store.idle()));
-  await rm(dir, { recursive: true, force: true });
-  await rm(`${dir}-crashed`, { recursive: true, force: true });
-});
-
-function storeOf(stateDir = dir): FileStore {
-  const store = new FileStore(stateDir);
-  stores.push(store);
-  return store;
-}
-
-function state(id: string, n: number): ContainerState {
-  return { id, n } as unknown as ContainerState;
-}
+const sandbox = useStoreDir('restart-manager-journal-faults-');
+const { storeOf } = sandbox;
 
 const IDS = Array.from({ length: JOURNAL_MIN_BATCH }, (_, i) => `c${i}`);
 
@@ -48,19 +24,19 @@ function saveAll(store: FileStore, n: number, names = IDS): Promise<void>[] {
   return names.map((id) => store.save(id, state(id, n)));
 }
 
-async function fileState(id: string, stateDir = dir): Promise<unknown> {
+async function fileState(id: string, stateDir = sandbox.dir): Promise<unknown> {
   return JSON.parse(await readFile(join(stateDir, `${id}.json`), 'utf8'));
 }
 
 async function segments(): Promise<string[]> {
-  return (await readdir(dir)).filter((name) => name.startsWith('.journal.')).sort();
+  return (await readdir(sandbox.dir)).filter((name) => name.startsWith('.journal.')).sort();
 }
 
 /** What a fresh store loads from a copy of the directory (a daemon after a crash now), as `id:n`. */
 async function loadedAfterCrash(): Promise<string[]> {
-  const crashed = `${dir}-crashed`;
+  const crashed = `${sandbox.dir}-crashed`;
   await rm(crashed, { recursive: true, force: true });
-  await cp(dir, crashed, { recursive: true });
+  await cp(sandbox.dir, crashed, { recursive: true });
   const loaded = (await storeOf(crashed).load()) as unknown as { id: string; n: number }[];
   return loaded.map(({ id, n }) => `${id}:${n}`);
 }
@@ -102,7 +78,7 @@ describe('a batch the journal cannot take', () => {
 
 describe('a state file the background cannot write', () => {
   it('keeps its journal record: the save resolved, the state loads, and the file is written after the next batch', async () => {
-    await mkdir(join(dir, 'c7.json'));
+    await mkdir(join(sandbox.dir, 'c7.json'));
     const store = storeOf();
     await Promise.all(saveAll(store, 1));
     await store.idle();
@@ -111,7 +87,7 @@ describe('a state file the background cannot write', () => {
     expect(await fileState('c6')).toEqual(state('c6', 1));
     expect(await loadedAfterCrash()).toContain('c7:1');
 
-    await rm(join(dir, 'c7.json'), { recursive: true });
+    await rm(join(sandbox.dir, 'c7.json'), { recursive: true });
     await store.save('other', state('other', 1));
     await store.idle();
     expect(await fileState('c7')).toEqual(state('c7', 1));
@@ -123,7 +99,7 @@ describe('a state file the background cannot write', () => {
     fsSpy.faults.fileWrite.push('ENOSPC');
     await Promise.all(saveAll(store, 1));
     await store.idle();
-    const tempFiles = (await readdir(dir)).filter((name) => name.endsWith('.tmp'));
+    const tempFiles = (await readdir(sandbox.dir)).filter((name) => name.endsWith('.tmp'));
     expect(tempFiles).toEqual([]);
     expect(await segments()).toEqual(['.journal.1']);
     expect(fsSpy.fileSyncs).toBe(IDS.length - 1);
@@ -131,7 +107,7 @@ describe('a state file the background cannot write', () => {
     await store.save('other', state('other', 1));
     await store.idle();
     expect(await segments()).toEqual([]);
-    expect((await readdir(dir)).length).toBe(IDS.length + 1);
+    expect((await readdir(sandbox.dir)).length).toBe(IDS.length + 1);
   });
 });
 
@@ -156,7 +132,7 @@ describe('a failing directory fsync in the background', () => {
 
 describe('the state directory removed while the journal is ahead of the files', () => {
   it('the store forgets what it held, and the next write makes the directory again (0700) with that state alone', async () => {
-    const stateDir = join(dir, 'state');
+    const stateDir = join(sandbox.dir, 'state');
     const store = storeOf(stateDir);
     const release = holdFileWrites();
     await Promise.all(saveAll(store, 1));
@@ -173,7 +149,7 @@ describe('the state directory removed while the journal is ahead of the files', 
   });
 
   it('a batch whose segment went with the directory goes to a new one in the directory made again', async () => {
-    const stateDir = join(dir, 'state');
+    const stateDir = join(sandbox.dir, 'state');
     const store = storeOf(stateDir);
     const release = holdFileWrites();
     await Promise.all(saveAll(store, 1));
