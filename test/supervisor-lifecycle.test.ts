@@ -301,7 +301,7 @@ describe('with fake timers, in memory', () => {
       ]);
     });
 
-    it('a collected run that ends or is lost later is ignored', async () => {
+    it('a collected run that ends later is ignored', async () => {
       const workload = new FakeWorkload({ holdStops: true });
       const events = record(supervisor);
       await running(workload, 'on-failure');

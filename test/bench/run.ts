@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { arch, cpus, loadavg, platform, release, totalmem } from 'node:os';
-import { benchContainers } from './containers/quick.js';
+import { type ContainerRow, benchContainers } from './containers/quick.js';
 import { benchDecision } from './decision.js';
 import { benchHealth } from './health.js';
 import { inFreshProcesses } from './memory.js';
@@ -55,14 +55,7 @@ const times = (value: number, floor: number): string => `${fixed(value / floor, 
 const range = (spread: { min: number; max: number }, digits = 1, unit = ''): string =>
   `${fixed(spread.min, digits)}–${fixed(spread.max, digits)}${unit}`;
 
-interface Row {
-  figure: string;
-  ours: string;
-  floor: string;
-  peers: string;
-  target: string;
-  met: boolean;
-}
+type Row = ContainerRow;
 const { package: ours, packageSeasoned: seasoned, packageOnTheSpot: onTheSpot, floor, pRetry, cockatiel } = restarts;
 const peersWall = `p-retry ${fixed(pRetry.wallMs)} ms, cockatiel ${fixed(cockatiel.wallMs)} ms`;
 const peersLate = `p-retry ${fixed(pRetry.p99LatenessMs)} ms, cockatiel ${fixed(cockatiel.p99LatenessMs)} ms`;

@@ -16,7 +16,7 @@ import { runcFloorDriver } from './runc-floor.js';
 import { summarize } from './summary.js';
 import { findTool } from './tools.js';
 
-/** A row of the performance table (test/bench/run.ts). */
+/** A row of the performance table (test/bench/run.ts), whatever its figure. */
 export interface ContainerRow {
   figure: string;
   ours: string;
