@@ -30,15 +30,20 @@ async function storm(
   return { supervisor: created, workloads, exits };
 }
 
+/** How many exits were heard when the event loop next got a turn. */
+function countAtNextTurn(exits: readonly string[]): Promise<number> {
+  return new Promise((resolve) => {
+    setImmediate(() => {
+      resolve(exits.length);
+    });
+  });
+}
+
 describe('a burst of thousands of exits', () => {
   it('yields to the event loop while it is handled, then restarts every container, in order', async () => {
     const { supervisor, workloads, exits } = await storm(20);
     for (const workload of workloads) workload.last.end(1);
-    const seenByTheLoop = await new Promise<number>((resolve) => {
-      setImmediate(() => {
-        resolve(exits.length);
-      });
-    });
+    const seenByTheLoop = await countAtNextTurn(exits);
     // The loop got a turn before the burst was over.
     expect(seenByTheLoop).toBeGreaterThan(0);
     expect(seenByTheLoop).toBeLessThan(COUNT);
@@ -53,11 +58,7 @@ describe('a burst of thousands of exits', () => {
     // The restarts wait long enough that none starts before the close.
     const { supervisor, workloads, exits } = await storm(60_000);
     for (const workload of workloads) workload.last.end(1);
-    const handledBeforeClose = await new Promise<number>((resolve) => {
-      setImmediate(() => {
-        resolve(exits.length);
-      });
-    });
+    const handledBeforeClose = await countAtNextTurn(exits);
     expect(handledBeforeClose).toBeLessThan(COUNT);
     await supervisor.close();
     expect(exits).toHaveLength(COUNT);
