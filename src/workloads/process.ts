@@ -65,33 +65,46 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** Stops a run's process group: SIGTERM, then SIGKILL after `timeoutMs` (see {@link stopEscalating}). */
-function stopGroup(
-  pid: number,
-  ending: Ending,
-  send: (signal: NodeJS.Signals) => void,
-  timeoutMs: number,
-  who: string,
-): Promise<void> {
-  if (!ending.ended) log('stopping %spid %d: SIGTERM, SIGKILL after %d ms', who, pid, timeoutMs);
-  return stopEscalating({ ending, send }, timeoutMs, `Process ${pid}`);
+/**
+ * What both kinds of run share: stopping and signalling their process group. Each kind guards its
+ * own `send`, since each tells differently whether its group is still its own.
+ */
+abstract class GroupRun {
+  abstract readonly pid: number;
+  protected readonly ending = new Ending();
+  readonly #who: string;
+
+  constructor(who: string) {
+    this.#who = who;
+  }
+
+  /** Sends `signal` to the group, unless the run has ended. */
+  protected abstract send(signal: NodeJS.Signals): void;
+
+  /** SIGTERM, then SIGKILL after `timeoutMs` (see {@link stopEscalating}). */
+  stop(timeoutMs: number): Promise<void> {
+    if (!this.ending.ended) log('stopping %spid %d: SIGTERM, SIGKILL after %d ms', this.#who, this.pid, timeoutMs);
+    const send = (signal: NodeJS.Signals): void => {
+      this.send(signal);
+    };
+    return stopEscalating({ ending: this.ending, send }, timeoutMs, `Process ${this.pid}`);
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    assertSignal(signal);
+    log('%spid %d: %s to its group', this.#who, this.pid, signal);
+    this.send(signal);
+  }
 }
 
-/** Sends `signal` to a run's process group, once it is known to be a signal. */
-function killGroup(pid: number, signal: NodeJS.Signals, send: (signal: NodeJS.Signals) => void, who: string): void {
-  assertSignal(signal);
-  log('%spid %d: %s to its group', who, pid, signal);
-  send(signal);
-}
-
-class ChildRun implements ProcessRun {
+class ChildRun extends GroupRun implements ProcessRun {
   readonly child: ChildProcess;
   readonly pid: number;
   readonly handle: RunHandle | undefined;
   readonly exit: Promise<number>;
-  readonly #ending = new Ending();
 
   constructor(child: ChildProcess, pid: number) {
+    super('');
     this.child = child;
     this.pid = pid;
     // The child cannot have been reaped yet (its exit is only seen on a later turn of the event
@@ -101,7 +114,7 @@ class ChildRun implements ProcessRun {
     this.exit = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         this.#killLeftovers();
-        this.#ending.end();
+        this.ending.end();
         resolve(exitCodeOf(code, signal));
       });
     });
@@ -121,31 +134,8 @@ class ChildRun implements ProcessRun {
     }
   }
 
-  #send(signal: NodeJS.Signals): void {
-    if (!this.#ending.ended) signalGroup(this.pid, signal);
-  }
-
-  stop(timeoutMs: number): Promise<void> {
-    return stopGroup(
-      this.pid,
-      this.#ending,
-      (signal) => {
-        this.#send(signal);
-      },
-      timeoutMs,
-      '',
-    );
-  }
-
-  kill(signal: NodeJS.Signals): void {
-    killGroup(
-      this.pid,
-      signal,
-      (checked) => {
-        this.#send(checked);
-      },
-      '',
-    );
+  protected send(signal: NodeJS.Signals): void {
+    if (!this.ending.ended) signalGroup(this.pid, signal);
   }
 }
 
@@ -153,16 +143,16 @@ class ChildRun implements ProcessRun {
  * A run found again from its handle: not our child, so its end is seen by polling `/proc`, and its
  * exit code cannot be known (255). Before each signal the process is checked to be the very same one.
  */
-class RecoveredRun implements Run {
+class RecoveredRun extends GroupRun implements Run {
   readonly pid: number;
   readonly handle: RunHandle;
   readonly exit: Promise<number>;
-  readonly #ending = new Ending();
   readonly #identity: ProcessIdentity;
   readonly #unwatch: () => void;
   #resolveExit!: (code: number) => void;
 
   constructor(identity: ProcessIdentity) {
+    super('recovered ');
     this.#identity = identity;
     this.pid = identity.pid;
     this.handle = { ...identity };
@@ -176,44 +166,21 @@ class RecoveredRun implements Run {
   }
 
   #ended(): void {
-    if (this.#ending.ended) return;
+    if (this.ending.ended) return;
     log('recovered pid %d has ended', this.pid);
     this.#unwatch();
-    this.#ending.end();
+    this.ending.end();
     this.#resolveExit(255);
   }
 
-  #send(signal: NodeJS.Signals): void {
-    if (this.#ending.ended) return;
+  protected send(signal: NodeJS.Signals): void {
+    if (this.ending.ended) return;
     // Never signal a pid that may have been reused: check it is still the same process first.
     if (!isAlive(this.#identity)) {
       this.#ended();
       return;
     }
     signalGroup(this.pid, signal);
-  }
-
-  stop(timeoutMs: number): Promise<void> {
-    return stopGroup(
-      this.pid,
-      this.#ending,
-      (signal) => {
-        this.#send(signal);
-      },
-      timeoutMs,
-      'recovered ',
-    );
-  }
-
-  kill(signal: NodeJS.Signals): void {
-    killGroup(
-      this.pid,
-      signal,
-      (checked) => {
-        this.#send(checked);
-      },
-      'recovered ',
-    );
   }
 }
 
