@@ -10,7 +10,8 @@ import { createRequire } from 'node:module';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { useFakeClock } from './support/fake-clock.js';
 import { USAGE } from '../src/cli/args.js';
 import { runCli } from '../src/cli/run.js';
 import type { Run, Workload } from '../src/index.js';
@@ -300,14 +301,7 @@ describe('runCli: real child processes', () => {
 });
 
 describe('runCli: scripted workloads, on fake time', () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-
-  afterEach(() => {
-    expect(vi.getTimerCount()).toBe(0);
-    vi.useRealTimers();
-  });
+  useFakeClock();
 
   /** Runs the CLI, moving the fake clock from timer to timer until it ends. */
   async function cliOnFakeTime(

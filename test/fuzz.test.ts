@@ -4,7 +4,8 @@
  * garbage, and a refused call changes nothing.
  */
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useFakeClock } from './support/fake-clock.js';
 import {
   RestartManager,
   Supervisor,
@@ -139,13 +140,7 @@ describe('fuzzing the pure functions', () => {
 });
 
 describe('fuzzing RestartManager: a refused call changes nothing', () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-  afterEach(() => {
-    expect(vi.getTimerCount()).toBe(0);
-    vi.useRealTimers();
-  });
+  useFakeClock();
 
   it('the constructor and fromJSON', () => {
     fc.assert(

@@ -3,7 +3,8 @@
  * failing stops): retries with backoff, synchronous throws, and entries forgotten mid-attempt
  * (and added again under the same id).
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { useFakeClock } from './support/fake-clock.js';
 import { GC_BACKOFF, GcQueue } from '../src/supervisor/gc.js';
 import type { Run } from '../src/index.js';
 
@@ -46,14 +47,7 @@ function failingRun(failures: number, throws = false): Run & { stops: number[] }
   };
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-
-afterEach(() => {
-  expect(vi.getTimerCount()).toBe(0);
-  vi.useRealTimers();
-});
+useFakeClock();
 
 describe('GcQueue', () => {
   it('retries after 100 ms, doubling, until a stop succeeds, then reports the attempts', async () => {

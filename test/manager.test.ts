@@ -3,7 +3,8 @@
  * cancel, waitCancel, JSON and the debug log. Its options (SPEC §10): options.test.ts; the same steps
  * against a model over random sequences: model.test.ts.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { useFakeClock } from './support/fake-clock.js';
 import {
   RestartCanceledError,
   RestartManager,
@@ -13,14 +14,7 @@ import {
 } from '../src/index.js';
 import { debugLines } from './support/debug-lines.js';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-
-afterEach(() => {
-  expect(vi.getTimerCount()).toBe(0);
-  vi.useRealTimers();
-});
+useFakeClock();
 
 describe('RestartManager: construction', () => {
   it('defaults to policy no, count 0, timeout 0, not canceled', () => {

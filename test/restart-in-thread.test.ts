@@ -3,19 +3,13 @@
  * outcome (and its debug line), a cancel at every instant of a restart, and bad input.
  */
 import { TimeoutError } from 'p-timeout';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { useFakeClock } from './support/fake-clock.js';
 import { RestartManager, isRestartCanceledError, restartInThread, type RestartOutcome } from '../src/index.js';
 import { debugLines } from './support/debug-lines.js';
 import { microtasks } from './support/wait-for.js';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-
-afterEach(() => {
-  expect(vi.getTimerCount()).toBe(0);
-  vi.useRealTimers();
-});
+useFakeClock();
 
 /** Settles `done` by advancing fake time until it settles (bounded). */
 async function settle<T>(done: Promise<RestartOutcome<T>>): Promise<RestartOutcome<T>> {

@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { useFakeClock } from './support/fake-clock.js';
 import { ContainerError, Supervisor, type Workload } from '../src/index.js';
 import { FakeWorkload } from './support/fake-workload.js';
 import { rejection, expectCode, track } from './support/settle.js';
@@ -18,15 +19,9 @@ import { waitFor } from './support/wait-for.js';
 describe('with fake timers, in memory', () => {
   let supervisor: Supervisor;
 
+  useFakeClock(() => supervisor.close());
   beforeEach(() => {
-    vi.useFakeTimers();
     supervisor = new Supervisor();
-  });
-
-  afterEach(async () => {
-    await supervisor.close();
-    expect(vi.getTimerCount()).toBe(0);
-    vi.useRealTimers();
   });
 
   /** Adds an `always` container and starts it; its first run is started. */

@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { useFakeClock } from './support/fake-clock.js';
 import { RestartPolicyError, Supervisor, isContainerError } from '../src/index.js';
 import { FakeWorkload } from './support/fake-workload.js';
 import { expectCode } from './support/settle.js';
@@ -6,15 +7,9 @@ import { record } from './support/supervisor-helpers.js';
 
 let supervisor: Supervisor;
 
+useFakeClock(() => supervisor.close());
 beforeEach(() => {
-  vi.useFakeTimers();
   supervisor = new Supervisor();
-});
-
-afterEach(async () => {
-  await supervisor.close();
-  expect(vi.getTimerCount()).toBe(0);
-  vi.useRealTimers();
 });
 
 /** Runs a container, lets it exit, and calls stop while its restart's start is still pending. */

@@ -2,17 +2,11 @@
  * The shared poller of recovered runs: one interval for all of them, running only while something is
  * watched, each watch's `onOver` called once at the first poll where its check holds.
  */
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
+import { useFakeClock } from '../support/fake-clock.js';
 import { POLL_INTERVAL_MS, pollUntil } from '../../src/workloads/poller.js';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-
-afterEach(() => {
-  expect(vi.getTimerCount()).toBe(0);
-  vi.useRealTimers();
-});
+useFakeClock();
 
 it('checks every watch on one interval, calls onOver once each, and stops when none is left', async () => {
   let aOver = false;

@@ -2,18 +2,12 @@
  * The end of a run as an awaitable flag, the SIGTERM → SIGKILL → grace escalation every workload's
  * `stop` uses, and the signal-name check of `Run.kill`; all on fake time.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { useFakeClock } from '../support/fake-clock.js';
 import { Ending } from '../../src/workloads/ending.js';
 import { KILL_GRACE_MS, assertSignal, stopEscalating } from '../../src/workloads/stop.js';
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-
-afterEach(() => {
-  expect(vi.getTimerCount()).toBe(0);
-  vi.useRealTimers();
-});
+useFakeClock();
 
 describe('Ending', () => {
   it('within resolves true at the end, clearing its timer', async () => {
