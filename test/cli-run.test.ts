@@ -17,6 +17,7 @@ import { runCli } from '../src/cli/run.js';
 import type { Run, Workload } from '../src/index.js';
 import { type ProcessRun, processWorkload } from '../src/workloads/process.js';
 import { type CliTestOptions, cli } from './support/cli.js';
+import { writeStateFile } from './support/supervisor-helpers.js';
 
 const node = process.execPath;
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -262,6 +263,47 @@ describe('runCli: real child processes', () => {
     }
   });
 
+  it('says each health status, with the failures and the last output; --exit-on-unhealthy stops the child', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'restart-manager-cli-'));
+    const file = join(dir, 'healthy');
+    writeFileSync(file, '');
+    try {
+      const { code, err } = await cli(
+        [
+          'run',
+          '--name',
+          'web',
+          '--health-cmd',
+          `test -f ${file} || { echo sick; exit 1; }`,
+          '--health-interval',
+          '20ms',
+          '--health-retries',
+          '2',
+          '--exit-on-unhealthy',
+          '--',
+          node,
+          '-e',
+          'setInterval(() => {}, 1e9)',
+        ],
+        {
+          onStderr: (line) => {
+            if (line.endsWith('health: healthy')) rmSync(file);
+          },
+        },
+      );
+      expect(code).toBe(143);
+      expect(err.filter((line) => line.includes('health:'))).toEqual([
+        'restart-manager[web]: health: healthy',
+        'restart-manager[web]: health: unhealthy; 2 failure(s) in a row; last check: exit 1: sick',
+      ]);
+      expect(withoutTimes(err.filter((line) => line.includes('with code')))).toEqual([
+        'restart-manager[web]: stopped as unhealthy with code 143 after T ms; failure count 1; not restarting (policy-no)',
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('persists the container with --state-dir', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'restart-manager-cli-'));
     try {
@@ -275,6 +317,39 @@ describe('runCli: real child processes', () => {
         exitCode: 6,
         policy: { name: 'no', maximumRetryCount: 0 },
       });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with --state-dir, first stops the run an earlier CLI of the same name left, and no other', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'restart-manager-cli-'));
+    await writeStateFile(dir, 'job', { status: 'running', pid: 77, handle: { run: 'earlier' } });
+    await writeStateFile(dir, 'other', { status: 'running', pid: 88, handle: { run: 'other' } });
+    const earlier = scriptedRun(77);
+    const recovered: unknown[] = [];
+    const script = scripted((n) => scriptedRun(n));
+    const workload = (): Workload => ({
+      ...script.workload(),
+      recover: (handle) => {
+        recovered.push(handle);
+        return earlier;
+      },
+    });
+    try {
+      const { code, err } = await cli(['run', '--state-dir', dir, '--name', 'job', '--', 'x'], {
+        workload,
+        onStderr: exitOnStart(script.runs, [0]),
+      });
+      expect(code).toBe(0);
+      expect(recovered).toEqual([{ run: 'earlier' }]);
+      await expect(earlier.exit).resolves.toBe(143);
+      expect(err.slice(0, 3)).toEqual([
+        'restart-manager[job]: policy no: x',
+        'restart-manager[job]: pid 77 of an earlier run is still running: stopping it',
+        'restart-manager[job]: started pid 1',
+      ]);
+      expect(JSON.parse(await readFile(join(dir, 'other.json'), 'utf8'))).toMatchObject({ status: 'running', pid: 88 });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
