@@ -227,6 +227,32 @@ describe('processWorkload: bad arguments', () => {
   });
 });
 
+describe('processWorkload: id', () => {
+  it.each([
+    ['', "''"],
+    [42, '42'],
+    ['a\0b', "'a\\x00b'"],
+  ])('refuses id %j with a TypeError naming options.id', (id, shown) => {
+    expect(() => processWorkload(node, [], { id: id as string })).toThrow(
+      new TypeError(`Expected \`options.id\` to be a non-empty string, got ${shown}`),
+    );
+  });
+
+  it('the first start SIGKILLs a run of the same id an earlier daemon left, and waits until it is gone', async () => {
+    const options = { id: `process-workload-test-${process.pid}`, stdio: 'ignore' } as const;
+    const left = (await processWorkload(node, ['-e', IDLE], options).start(never)) as ProcessRun;
+    runs.push(left);
+    const workload = processWorkload(node, ['-e', IDLE], options);
+    const next = (await workload.start(never)) as ProcessRun;
+    runs.push(next);
+    expect(isRunning(left.pid ?? 0)).toBe(false);
+    expect(await left.exit).toBe(137);
+    // Only the first start looks for what an earlier daemon left: the next one leaves `next` alone.
+    runs.push((await workload.start(never)) as ProcessRun);
+    expect(isRunning(next.pid ?? 0)).toBe(true);
+  });
+});
+
 /**
  * Code for `node -e` that starts a grandchild running `code` with our stdout as its own; `code` prints
  * `grandchild PID` once it is ready.
