@@ -137,6 +137,23 @@ describe('a run that survived its daemon, by default (liveRestore: false)', () =
     expect(workload.runs).toHaveLength(1);
   });
 
+  it('a recover that answers what is not a Run is a failure to tell, named, and goes to the GC', async () => {
+    const survivor = await daemonDiesWith('always');
+    const { supervisor, workload, restoring } = nextDaemon([]);
+    workload.survivors.set(survivor.pid, 42 as unknown as FakeRun);
+    const events = record(supervisor);
+    expect(await restoring).toEqual(['web']);
+    expect(supervisor.inspect('web').detail).toBe('collecting');
+    expect(payloadsOf(events, 'gc')).toEqual([
+      {
+        id: 'web',
+        phase: 'queued',
+        attempts: 0,
+        error: new TypeError('Expected workload.recover() to return a Run or undefined, got 42'),
+      },
+    ]);
+  });
+
   it('one its workload cannot tell apart is looked for again by the GC until it is known gone', async () => {
     const survivor = await daemonDiesWith('always');
     const { supervisor, workload, restoring } = nextDaemon([survivor]);

@@ -267,6 +267,22 @@ describe('with fake timers, in memory', () => {
       expect(error.message).toBe('Cannot start container web: it is being garbage-collected');
     });
 
+    it.each([2 ** 32, -1, 1.5])(
+      'a run whose exit is %s, not an exit code, is lost: collected, then decided as 255',
+      async (code) => {
+        const workload = new FakeWorkload();
+        const events = record(supervisor);
+        await running(workload, 'no');
+        workload.last.end(code);
+        await vi.advanceTimersByTimeAsync(0);
+        expect(payloadsOf(events, 'gc')).toEqual([
+          { id: 'web', phase: 'queued', attempts: 0, error: new TypeError(`Invalid exit code ${code}`) },
+        ]);
+        await vi.advanceTimersByTimeAsync(100);
+        expect(payloadsOf(events, 'exit')).toMatchObject([{ exitCode: 255, restart: false }]);
+      },
+    );
+
     it('a run lost after its failed stop queued it is queued once', async () => {
       const workload = new FakeWorkload();
       const events = record(supervisor);
