@@ -55,6 +55,13 @@ describe('runRuntime', () => {
     await expect(runRuntime('sh', ['-c', 'exit 3'])).resolves.toEqual({ ok: false, message: 'exit code 3' });
   });
 
+  it('names the signal of a command killed by one it was not sent on a timeout', async () => {
+    await expect(runRuntime('sh', ['-c', 'kill -KILL $$'])).resolves.toEqual({
+      ok: false,
+      message: 'exit code SIGKILL',
+    });
+  });
+
   it("rejects with Node's error when the runtime is not installed", async () => {
     await expect(runRuntime('restart-manager-no-such-runtime', ['state', 'x'])).rejects.toMatchObject({
       code: 'ENOENT',

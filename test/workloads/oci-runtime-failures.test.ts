@@ -1,0 +1,87 @@
+/**
+ * What the OCI workload does when its runtime fails in the ways a real runc rarely shows: a stand-in
+ * runtime (a shell script answering as runc does) makes `state`, `kill`, `delete` and `run` fail,
+ * and each failure names the command and carries the runtime's own message.
+ */
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ociWorkload } from '../../src/index.js';
+import { OciContainer } from '../../src/workloads/oci-container.js';
+
+const never = new AbortController().signal;
+const DENIED = `echo '{"level":"error","msg":"permission denied"}' >&2; exit 1`;
+const NO_SUCH = `echo '{"level":"error","msg":"container does not exist"}' >&2; exit 1`;
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'restart-manager-runtime-'));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A runtime whose every command runs `body` (sh), after setting `$log` to its `--log` file. */
+async function runtime(body: string): Promise<string> {
+  const file = join(dir, 'runtime');
+  const findLog = 'for a; do [ "$prev" = --log ] && log=$a; prev=$a; done';
+  await writeFile(file, `#!/bin/sh\n${findLog}\n${body}\n`);
+  await chmod(file, 0o755);
+  return file;
+}
+
+describe('OciContainer: a runtime command that fails', () => {
+  it('state, kill and delete reject, naming the command, with the runtime message', async () => {
+    const command = await runtime(DENIED);
+    const container = new OciContainer(command, undefined, 'web');
+    await expect(container.state()).rejects.toThrow(new Error(`\`${command} state web\` failed: permission denied`));
+    await expect(container.kill('SIGTERM')).rejects.toThrow(
+      new Error(`\`${command} kill web SIGTERM\` failed: permission denied`),
+    );
+    await expect(container.delete()).rejects.toThrow(
+      new Error(`\`${command} delete --force web\` failed: permission denied`),
+    );
+  });
+
+  it('a container that does not exist has no state, and killing or deleting it is no error', async () => {
+    const container = new OciContainer(await runtime(NO_SUCH), undefined, 'web');
+    await expect(container.state()).resolves.toBeUndefined();
+    await expect(container.kill('SIGKILL')).resolves.toBeUndefined();
+    await expect(container.delete()).resolves.toBeUndefined();
+  });
+
+  it.each(['not json', '{"status":"running"}', '{"status":"running","pid":1.5}', 'null'])(
+    'a state printed as %j is refused, showing what was printed',
+    async (printed) => {
+      const command = await runtime(`echo '${printed}'`);
+      await expect(new OciContainer(command, undefined, 'web').state()).rejects.toThrow(
+        new Error(`\`${command} state web\` printed no state: ${JSON.stringify(`${printed}\n`)}`),
+      );
+    },
+  );
+});
+
+describe('ociWorkload: a run that ends before its container started', () => {
+  it("rejects the start with the runtime's exit code and the error in its log", async () => {
+    const command = await runtime(`case " $* " in
+  *" run "*) echo '{"level":"error","msg":"bundle broken"}' > "$log"; exit 1;;
+  *" state "*) ${NO_SUCH};;
+esac`);
+    await expect(ociWorkload({ bundle: dir, id: 'web', runtime: command }).start(never)).rejects.toThrow(
+      new Error(`\`${command} run web\` ended (exit code 1) before the container started: bundle broken`),
+    );
+  });
+
+  it('rejects the start naming the signal of a run killed by one, with nothing more when its log is empty', async () => {
+    const command = await runtime(`case " $* " in
+  *" run "*) kill -KILL $$;;
+  *" state "*) ${NO_SUCH};;
+esac`);
+    await expect(ociWorkload({ bundle: dir, id: 'web', runtime: command }).start(never)).rejects.toThrow(
+      new Error(`\`${command} run web\` ended (SIGKILL) before the container started`),
+    );
+  });
+});
