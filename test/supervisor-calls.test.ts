@@ -354,6 +354,22 @@ describe('startTimeoutMs', () => {
     expect(events.map((e) => e.event)).toEqual(['start-failed']);
   });
 
+  it('a late run whose stop fails is reported as an error of its container', async () => {
+    supervisor = supervise({ startTimeoutMs: 1_000 });
+    const workload = new FakeWorkload({ gated: true, holdStops: true });
+    await supervisor.add('web', { workload });
+    const events = record(supervisor);
+    const starting = rejection(supervisor.start('web'));
+    await vi.advanceTimersByTimeAsync(1_000);
+    await starting;
+    workload.release();
+    await vi.advanceTimersByTimeAsync(0);
+    const cause = new Error('EPERM');
+    workload.last.settleStops({ error: cause });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(payloadsOf(events, 'error')).toEqual([{ id: 'web', error: cause }]);
+  });
+
   it.each([
     [0, RangeError, 'Expected `startTimeoutMs` to be a positive finite number, got 0'],
     [Infinity, RangeError, 'Expected `startTimeoutMs` to be a non-negative finite number, got Infinity'],
