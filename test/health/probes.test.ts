@@ -3,7 +3,7 @@
  * answering, a TCP port that closes, and a command whose file disappears; each also driven by a
  * `HealthMonitor` in real (short) time, waiting on its status changes, never on a sleep.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { type AddressInfo, type Server as TcpServer, createServer as createTcpServer } from 'node:net';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type HealthInfo, HealthMonitor } from '../../src/health/monitor.js';
 import { type HealthCheck, type HealthProbe, resolveHealthCheck } from '../../src/health/options.js';
-import { commandProbe, httpProbe, tcpProbe } from '../../src/index.js';
+import { commandProbe, httpProbe, ociExecProbe, tcpProbe } from '../../src/index.js';
 import { waitFor } from '../support/wait-for.js';
 
 let dir: string;
@@ -240,6 +240,23 @@ describe('commandProbe on real processes', () => {
   ])('fails on %s, saying so', async (_, command, args, message) => {
     const error = await rejection(Promise.resolve(commandProbe(command, args)(new AbortController().signal)));
     expect(error.message).toBe(message);
+  });
+
+  it('rejects with the reason of a signal already aborted, and runs nothing', async () => {
+    const ran = join(dir, 'ran');
+    const reason = new Error('already');
+    const probe = commandProbe('touch', [ran]);
+    expect(await rejection(Promise.resolve(probe(AbortSignal.abort(reason))))).toBe(reason);
+    expect(existsSync(ran)).toBe(false);
+  });
+
+  it("ociExecProbe runs the runtime's exec, under --root when one is given", async () => {
+    const probe = (root?: string): Promise<unknown> =>
+      Promise.resolve(
+        ociExecProbe({ id: 'web', command: ['true'], runtime: 'echo', root })(new AbortController().signal),
+      );
+    await expect(probe('/run/test-root')).resolves.toBe('--root /run/test-root exec web true');
+    await expect(probe()).resolves.toBe('exec web true');
   });
 
   it('kills the whole process group when its signal aborts, and settles once it has ended', async () => {
