@@ -137,6 +137,8 @@ describe('parseCommandLine', () => {
       { options: { exitCodeRules: [{ action: 'restart', exitCodes: [4294967295, 0] }] } },
     ],
     [['--profile', 'isulad'], { options: { profile: 'isulad' } }],
+    [['--health-cmd', 'true', '--health-retries', '1'], { health: { retries: 1 } }],
+    [['--health-cmd', 'true', '--health-interval', '1.25s'], { health: { intervalMs: 1_250 } }],
   ])('accepts the boundary %j', (flags, expected) => {
     expect(parseCommandLine(['run', ...flags, '--', 'x'])).toMatchObject(expected);
   });
@@ -196,6 +198,7 @@ describe('parseCommandLine', () => {
     ],
     [['run', '--jitter', '1.5', '--', 'x'], "Invalid value for --jitter: expected a number in [0, 1], got '1.5'"],
     [['run', '--jitter', 'half', '--', 'x'], "Invalid value for --jitter: expected a number in [0, 1], got 'half'"],
+    [['run', '--jitter=-0.5', '--', 'x'], "Invalid value for --jitter: expected a number in [0, 1], got '-0.5'"],
     [['run', '--max-restarts', '3', '--', 'x'], '--max-restarts and --window go together'],
     [['run', '--window', '10', '--', 'x'], '--max-restarts and --window go together'],
     [
@@ -236,6 +239,14 @@ describe('parseCommandLine', () => {
     [
       ['run', '--health-cmd', 'true', '--health-interval', '5 s', '--', 'x'],
       "Invalid value for --health-interval: expected a positive duration (ms, or 500ms, 5s, 1m, 1h), got '5 s'",
+    ],
+    [
+      ['run', '--health-cmd', 'true', '--health-interval', 'x5s', '--', 'x'],
+      "Invalid value for --health-interval: expected a positive duration (ms, or 500ms, 5s, 1m, 1h), got 'x5s'",
+    ],
+    [
+      ['run', '--health-cmd', 'true', '--health-start-interval', '0', '--', 'x'],
+      "Invalid value for --health-start-interval: expected a positive duration (ms, or 500ms, 5s, 1m, 1h), got '0'",
     ],
     [
       ['run', '--health-cmd', 'true', '--health-timeout', '0s', '--', 'x'],
