@@ -228,11 +228,11 @@ describe('runCli: real child processes', () => {
         },
       };
     };
-    const { code, err } = await cli(['run', '--restart', 'always', '--name', 'web', '--', node, '-e', script], {
-      workload: piped,
-    });
+    // The stop would wait ten minutes before its own SIGKILL: the kill can only be the second signal's.
+    const argv = ['run', '--restart', 'always', '--name', 'web', '--stop-timeout', '600000'];
+    const { code, err } = await cli([...argv, '--', node, '-e', script], { workload: piped });
     expect(code).toBe(137);
-    expect(err).toContain('restart-manager[web]: SIGINT: stopping (SIGTERM, SIGKILL after 10000 ms)');
+    expect(err).toContain('restart-manager[web]: SIGINT: stopping (SIGTERM, SIGKILL after 600000 ms)');
     expect(err.some((line) => /^restart-manager\[web\]: SIGINT again: killing pid \d+$/.test(line))).toBe(true);
   });
 
