@@ -24,10 +24,10 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A runtime whose every command runs `body` (sh), after setting `$log` to its `--log` file. */
+/** A runtime whose every command runs `body` (sh), after setting `$log` and `$pidfile` from its arguments. */
 async function runtime(body: string): Promise<string> {
   const file = join(dir, 'runtime');
-  const findLog = 'for a; do [ "$prev" = --log ] && log=$a; prev=$a; done';
+  const findLog = 'for a; do case $prev in --log) log=$a;; --pid-file) pidfile=$a;; esac; prev=$a; done';
   await writeFile(file, `#!/bin/sh\n${findLog}\n${body}\n`);
   await chmod(file, 0o755);
   return file;
@@ -72,6 +72,16 @@ describe('ociWorkload: a run that ends before its container started', () => {
 esac`);
     await expect(ociWorkload({ bundle: dir, id: 'web', runtime: command }).start(never)).rejects.toThrow(
       new Error(`\`${command} run web\` ended (exit code 1) before the container started: bundle broken`),
+    );
+  });
+
+  it('rejects the start when the pid file holds no pid (written whole, as runc does), once its run has ended', async () => {
+    const command = await runtime(`case " $* " in
+  *" run "*) echo garbage > "$pidfile.new"; mv "$pidfile.new" "$pidfile"; exec sleep 60;;
+  *" state "*) ${NO_SUCH};;
+esac`);
+    await expect(ociWorkload({ bundle: dir, id: 'web', runtime: command }).start(never)).rejects.toThrow(
+      /^The pid file \S+\/pid holds no pid: "garbage\\n"$/,
     );
   });
 
