@@ -75,6 +75,13 @@ esac`);
     );
   });
 
+  it("rejects the start with Node's error when the runtime cannot even be spawned with the bundle given", async () => {
+    const command = await runtime(NO_SUCH);
+    await expect(ociWorkload({ bundle: 'a\0b', id: 'web', runtime: command }).start(never)).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_VALUE',
+    });
+  });
+
   it('rejects the start when the pid file holds no pid (written whole, as runc does), once its run has ended', async () => {
     const command = await runtime(`case " $* " in
   *" run "*) echo garbage > "$pidfile.new"; mv "$pidfile.new" "$pidfile"; exec sleep 60;;
