@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { useFakeClock } from './support/fake-clock.js';
 import { ContainerError, Supervisor, type Workload } from '../src/index.js';
 import { type FakeRun, FakeWorkload } from './support/fake-workload.js';
-import { rejection, expectCode, track } from './support/settle.js';
+import { type Tracked, rejection, expectCode, track } from './support/settle.js';
 import { errorsOf, payloadsOf, record, writeStateFile } from './support/supervisor-helpers.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -417,13 +417,23 @@ describe('with fake timers, in memory', () => {
   });
 
   describe('a restart that starts just as the container is stopped', () => {
-    it('its run is stopped as it arrives, shown stopping with its pid meanwhile; the stop resolves once it is gone', async () => {
+    /** A stop called while the restart's start waits at the gate; then the start goes on. */
+    async function stopWhileStarting(): Promise<{
+      workload: FakeWorkload;
+      events: ReturnType<typeof record>;
+      stopping: Tracked<void>;
+    }> {
       const workload = await restartAtTheGate();
       const events = record(supervisor);
       const stopping = track(supervisor.stop('web'));
       await vi.advanceTimersByTimeAsync(0);
       workload.release();
       await vi.advanceTimersByTimeAsync(0);
+      return { workload, events, stopping };
+    }
+
+    it('its run is stopped as it arrives, shown stopping with its pid meanwhile; the stop resolves once it is gone', async () => {
+      const { workload, events, stopping } = await stopWhileStarting();
       const late = workload.last;
       expect(late.stopCalls).toEqual([10_000]);
       expect(supervisor.inspect('web')).toMatchObject({ status: 'running', detail: 'stopping', pid: late.pid });
@@ -438,12 +448,7 @@ describe('with fake timers, in memory', () => {
     });
 
     it('a run that will not stop goes to the GC, never forgotten; the stop still resolves', async () => {
-      const workload = await restartAtTheGate();
-      const events = record(supervisor);
-      const stopping = track(supervisor.stop('web'));
-      await vi.advanceTimersByTimeAsync(0);
-      workload.release();
-      await vi.advanceTimersByTimeAsync(0);
+      const { workload, events, stopping } = await stopWhileStarting();
       const failure = new Error('kill failed');
       workload.last.settleStops({ error: failure });
       await vi.advanceTimersByTimeAsync(0);
