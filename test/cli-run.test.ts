@@ -15,7 +15,7 @@ import { useFakeClock } from './support/fake-clock.js';
 import { USAGE } from '../src/cli/args.js';
 import { runCli } from '../src/cli/run.js';
 import type { Run, Workload } from '../src/index.js';
-import { type ProcessRun, processWorkload } from '../src/workloads/process.js';
+import { type ProcessRun, RUN_ID_ENV, processWorkload } from '../src/workloads/process.js';
 import { type CliTestOptions, cli } from './support/cli.js';
 import { writeStateFile } from './support/supervisor-helpers.js';
 
@@ -274,7 +274,7 @@ describe('runCli: real child processes', () => {
           '--name',
           'web',
           '--health-cmd',
-          `test -f ${file} || { echo sick; exit 1; }`,
+          `test -f ${file} && echo ok || { echo sick; exit 1; }`,
           '--health-interval',
           '20ms',
           '--health-retries',
@@ -287,13 +287,13 @@ describe('runCli: real child processes', () => {
         ],
         {
           onStderr: (line) => {
-            if (line.endsWith('health: healthy')) rmSync(file);
+            if (line.endsWith('health: healthy; last check: ok')) rmSync(file);
           },
         },
       );
       expect(code).toBe(143);
       expect(err.filter((line) => line.includes('health:'))).toEqual([
-        'restart-manager[web]: health: healthy',
+        'restart-manager[web]: health: healthy; last check: ok',
         'restart-manager[web]: health: unhealthy; 2 failure(s) in a row; last check: exit 1: sick',
       ]);
       expect(withoutTimes(err.filter((line) => line.includes('with code')))).toEqual([
@@ -304,19 +304,52 @@ describe('runCli: real child processes', () => {
     }
   });
 
-  it('persists the container with --state-dir', async () => {
+  it('persists the container with --state-dir, names its child by the state file, and drops a stopped earlier state', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'restart-manager-cli-'));
+    const file = join(dir, 'job.json');
+    const exitSixIfNamed = `process.exit(process.env.${RUN_ID_ENV} === process.argv[1] ? 6 : 3)`;
     try {
-      expect((await cli(['run', '--state-dir', dir, '--name', 'job', '--', node, '-e', 'process.exit(6)'])).code).toBe(
-        6,
-      );
-      const state = JSON.parse(await readFile(join(dir, 'job.json'), 'utf8')) as Record<string, unknown>;
+      for (let runs = 1; runs <= 2; runs++) {
+        const { code, err } = await cli([
+          'run',
+          '--state-dir',
+          dir,
+          '--name',
+          'job',
+          '--',
+          node,
+          '-e',
+          exitSixIfNamed,
+          file,
+        ]);
+        expect(code).toBe(6);
+        expect(err[1]).toMatch(/^restart-manager\[job\]: started pid \d+$/);
+      }
+      const state = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
       expect(state).toMatchObject({
         id: 'job',
         status: 'exited',
         exitCode: 6,
         policy: { name: 'no', maximumRetryCount: 0 },
       });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with --state-dir, says why an earlier state file of the same name cannot be read, and runs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'restart-manager-cli-'));
+    writeFileSync(join(dir, 'job.json'), '{');
+    const script = scripted((n) => scriptedRun(n));
+    try {
+      const { code, err } = await cli(['run', '--state-dir', dir, '--name', 'job', '--', 'x'], {
+        workload: script.workload,
+        onStderr: exitOnStart(script.runs, [0]),
+      });
+      expect(code).toBe(0);
+      expect(err[1]).toMatch(/^restart-manager\[job\]: error: .*job\.json.*JSON/);
+      expect(err[2]).toBe('restart-manager[job]: started pid 1');
+      expect(script.starts).toBe(1);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

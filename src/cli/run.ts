@@ -72,8 +72,9 @@ function ownState(stateDir: string, name: string): StateStore {
 
 /**
  * A run of this container that an earlier CLI (killed, say) left behind is found by its persisted
- * handle and stopped, as a daemon's restore does by default: never two copies. Then its state goes.
- * A supervisor of its own does it, so that none of it shows as this run's events.
+ * handle, named, and stopped as the container is removed: never two copies. A supervisor of its own
+ * does it (restoring live, so that a survivor shows as running), so that none of it shows as this
+ * run's events.
  */
 async function stopEarlierRun(
   store: StateStore,
@@ -82,23 +83,20 @@ async function stopEarlierRun(
   workload: Workload,
   say: (line: string) => void,
 ): Promise<void> {
-  const recover = workload.recover?.bind(workload);
-  const looking: Workload = {
-    start: (signal) => workload.start(signal),
-    ...(recover !== undefined && {
-      recover: async (handle, signal) => {
-        const run = await recover(handle, signal);
-        if (run !== undefined) say(`pid ${run.pid ?? '?'} of an earlier run is still running: stopping it`);
-        return run;
-      },
-    }),
-  };
-  const earlier = new Supervisor({ store, stopTimeoutMs: command.stopTimeoutMs, restoreDelayMs: 60_000 });
+  const earlier = new Supervisor({
+    store,
+    stopTimeoutMs: command.stopTimeoutMs,
+    restoreDelayMs: 60_000,
+    liveRestore: true,
+  });
   earlier.on('error', ({ error }) => {
     say(`error: ${describe(error)}`);
   });
   try {
-    if ((await earlier.restore(() => looking)).length > 0) await earlier.remove(name, { force: true });
+    if ((await earlier.restore(() => workload)).length === 0) return;
+    const { status, pid } = earlier.inspect(name);
+    if (status === 'running') say(`pid ${pid ?? '?'} of an earlier run is still running: stopping it`);
+    await earlier.remove(name, { force: true });
   } finally {
     await earlier.close();
   }
@@ -146,9 +144,9 @@ async function run(command: RunCommand, output: CliOutput, makeWorkload: Workloa
     say('pending restart canceled');
     finish(exitCode);
   });
-  supervisor.on('start-failed', ({ error, manual }) => {
+  supervisor.on('start-failed', ({ error }) => {
     say(`failed to start: ${describe(error)}`);
-    if (!manual) finish(exitCodeOfStartError(error));
+    finish(exitCodeOfStartError(error));
   });
   supervisor.on('gc', ({ phase, attempts, error }) => {
     say(
