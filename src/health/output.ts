@@ -25,7 +25,7 @@ export function shortOutput(text: string): string {
   let end = MAX_OUTPUT_LENGTH - 1;
   if (isHighSurrogate(trimmed.charCodeAt(end - 1))) end--;
   // V8 keeps a whole string alive behind a slice of it: copy the head, so a huge output is not retained.
-  return Buffer.from(`${trimmed.slice(0, end)}…`, 'utf8').toString('utf8');
+  return Buffer.from(`${trimmed.slice(0, end)}…`).toString();
 }
 
 /** What a failed probe's log entry says: an error's message, else the thrown value shown. */

@@ -284,6 +284,11 @@ describe('HealthMonitor: probes that fail in every way', () => {
       'connect ECONNREFUSED ::1:80; connect ECONNREFUSED 127.0.0.1:80',
     ],
     [
+      'rejects with an AggregateError with a message',
+      () => Promise.reject(new AggregateError([new Error('one')], 'all failed')),
+      'all failed',
+    ],
+    [
       'returns a thenable whose then getter throws',
       () => ({
         get then(): never {
@@ -326,7 +331,19 @@ describe('HealthMonitor: probes that fail in every way', () => {
     ['null', null, ''],
     ['a string, trimmed', '  all good \n', 'all good'],
     ['a long string, cut to 512 characters', 'x'.repeat(2_000), `${'x'.repeat(511)}…`],
+    ['a string of exactly 512 characters, kept whole', 'x'.repeat(512), 'x'.repeat(512)],
     ['a long string of emoji, cut between two of them', '😀'.repeat(600), `${'😀'.repeat(255)}…`],
+    [
+      'a long string with an emoji that ends at the cut, kept',
+      `${'x'.repeat(509)}😀${'x'.repeat(9)}`,
+      `${'x'.repeat(509)}😀…`,
+    ],
+    ['a long string with U+10000 across the cut, cut before it', `${'x'.repeat(510)}\u{10000}x`, `${'x'.repeat(510)}…`],
+    [
+      'a long string with U+10FFFF across the cut, cut before it',
+      `${'x'.repeat(510)}\u{10FFFF}x`,
+      `${'x'.repeat(510)}…`,
+    ],
   ])('passes a probe that returns %s, keeping a string as its output', async (_, value, output) => {
     const health = monitorOf({ probe: () => value, intervalMs: 1_000 });
     health.start();
