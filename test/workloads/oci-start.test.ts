@@ -1,0 +1,95 @@
+/**
+ * The wait for `runc run` to have started its container, over stand-ins for the child and the
+ * directory watcher: each way it ends, and that it leaves no listener behind on any of them.
+ */
+import { ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import type { FSWatcher } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { type StartOutcome, waitForStart } from '../../src/workloads/oci-start.js';
+
+interface Waiting {
+  readonly child: ChildProcess;
+  readonly watcher: EventEmitter & { close: () => void };
+  readonly abort: AbortController;
+  readonly outcome: Promise<StartOutcome>;
+  readonly listeners: () => number[];
+}
+
+let dir: string;
+let pidFile: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'restart-manager-oci-start-'));
+  pidFile = join(dir, 'pid');
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function waiting(): Waiting {
+  const child = new ChildProcess();
+  const watcher = Object.assign(new EventEmitter(), { close: vi.fn() });
+  const abort = new AbortController();
+  const abortListeners = vi.spyOn(abort.signal, 'addEventListener');
+  const abortRemoved = vi.spyOn(abort.signal, 'removeEventListener');
+  const outcome = waitForStart(child, watcher as unknown as FSWatcher, pidFile, abort.signal);
+  return {
+    child,
+    watcher,
+    abort,
+    outcome,
+    listeners: () => [
+      child.listenerCount('exit') + child.listenerCount('error'),
+      watcher.listenerCount('change') + watcher.listenerCount('error'),
+      abortListeners.mock.calls.length - abortRemoved.mock.calls.length,
+    ],
+  };
+}
+
+it('waits for the pid file: a change before it exists is not a start', async () => {
+  const wait = waiting();
+  wait.watcher.emit('change', 'rename', 'pid.tmp');
+  await writeFile(pidFile, '42');
+  wait.watcher.emit('change', 'rename', 'pid');
+  await expect(wait.outcome).resolves.toEqual({ kind: 'started' });
+  expect(wait.watcher.close).toHaveBeenCalledOnce();
+  expect(wait.listeners()).toEqual([0, 0, 0]);
+});
+
+it('ends as exited when `runc run` exits first', async () => {
+  const wait = waiting();
+  wait.child.emit('exit', 1, null);
+  await expect(wait.outcome).resolves.toEqual({ kind: 'exited' });
+  expect(wait.watcher.close).toHaveBeenCalledOnce();
+  expect(wait.listeners()).toEqual([0, 0, 0]);
+});
+
+it('ends as spawn-failed, with the error, when the runtime cannot be spawned', async () => {
+  const wait = waiting();
+  const error = Object.assign(new Error('spawn /no/runc ENOENT'), { code: 'ENOENT' });
+  wait.child.emit('error', error);
+  await expect(wait.outcome).resolves.toStrictEqual({ kind: 'spawn-failed', error });
+  expect(wait.listeners()).toEqual([0, 0, 0]);
+});
+
+it('ends as aborted when the signal aborts', async () => {
+  const wait = waiting();
+  wait.abort.abort();
+  await expect(wait.outcome).resolves.toEqual({ kind: 'aborted' });
+  expect(wait.listeners()).toEqual([0, 0, 0]);
+});
+
+it('closes a watch that broke at once, and still ends when `runc run` exits', async () => {
+  const wait = waiting();
+  wait.watcher.emit('error', new Error('the directory went'));
+  expect(wait.watcher.close).toHaveBeenCalledOnce();
+  expect(wait.watcher.listenerCount('change')).toBe(0);
+  wait.child.emit('exit', null, 'SIGKILL');
+  await expect(wait.outcome).resolves.toEqual({ kind: 'exited' });
+  expect(wait.listeners()).toEqual([0, 0, 0]);
+});
