@@ -405,6 +405,21 @@ describe('processWorkload: handle and recover', () => {
     await expect(run.stop(1_000)).resolves.toBeUndefined();
   });
 
+  it('a stop of a recovered run whose process has just ended signals nothing, and its exit is 255', async () => {
+    const { run } = await startReady(IDLE);
+    const recovered = (await processWorkload(node).recover?.(run.handle as RunHandle, never)) as Run;
+    run.child.kill('SIGKILL');
+    await run.exit;
+    const kill = vi.spyOn(process, 'kill');
+    try {
+      await expect(recovered.stop(60_000)).resolves.toBeUndefined();
+      expect(kill).not.toHaveBeenCalled();
+    } finally {
+      kill.mockRestore();
+    }
+    await expect(recovered.exit).resolves.toBe(255);
+  });
+
   it('a live pid with another start time (a reused pid) is not recovered and never signalled', async () => {
     const { run } = await startReady(IDLE);
     const handle = run.handle as { pid: number; startTime: number; bootId: string };
