@@ -9,7 +9,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import { type AddressInfo, type Server as TcpServer, createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type HealthInfo, HealthMonitor } from '../../src/health/monitor.js';
 import { type HealthCheck, type HealthProbe, resolveHealthCheck } from '../../src/health/options.js';
 import { commandProbe, httpProbe, ociExecProbe, tcpProbe } from '../../src/index.js';
@@ -231,6 +231,23 @@ describe('commandProbe on real processes', () => {
   it('runs in the working directory and environment it is given', async () => {
     const probe = commandProbe('sh', ['-c', 'echo "$PWD $GREETING"'], { cwd: dir, env: { GREETING: 'hi' } });
     await expect(probe(new AbortController().signal)).resolves.toBe(`${dir} hi`);
+  });
+
+  it('gives the command no stdin: one that reads it gets end-of-file at once', async () => {
+    const probe = commandProbe('sh', ['-c', 'cat; echo read all']);
+    await expect(probe(AbortSignal.timeout(5_000))).resolves.toBe('read all');
+  });
+
+  it('signals nothing when its signal aborts after the command has ended', async () => {
+    const controller = new AbortController();
+    await expect(commandProbe('true', [])(controller.signal)).resolves.toBe('');
+    const kill = vi.spyOn(process, 'kill');
+    try {
+      controller.abort();
+      expect(kill).not.toHaveBeenCalled();
+    } finally {
+      kill.mockRestore();
+    }
   });
 
   it.each([
