@@ -82,6 +82,7 @@ export function waitForCancel(manager: RestartManager, delayMs: number, waiter: 
   manager[addWaiter](delayMs, waiter);
 }
 
+// Stryker disable all: performance only (when a signal is made, not what it does); no test can tell the mutants apart.
 const managersToPrepare: RestartManager[] = [];
 
 function makeQueuedSignals(): void {
@@ -102,6 +103,7 @@ function makeQueuedSignals(): void {
 export function makeSignalSoon(manager: RestartManager): void {
   if (managersToPrepare.push(manager) === 1) queueMicrotask(makeQueuedSignals);
 }
+// Stryker restore all
 
 const CANCELED: RestartDecision = Object.freeze({ restart: false, delayMs: 0, reason: 'canceled' });
 const DOCKER_NO: RestartDecision = Object.freeze({ restart: false, delayMs: 0, reason: 'policy-no' });
@@ -196,7 +198,9 @@ export class RestartManager {
   }
 
   /** Makes the signal now, unless the manager is canceled (see {@link makeSignalSoon}). @internal */
+  // Stryker disable next-line all: performance only, as makeSignalSoon.
   [makeSignal](): void {
+    // Stryker disable next-line all: performance only, as makeSignalSoon.
     if (!this.#canceled) this.#controller ??= new AbortController();
   }
 
@@ -250,6 +254,7 @@ export class RestartManager {
     this.#failureCount = docker && restart ? increment(failureCount) : failureCount;
     this.#timeoutMs = timeoutMs;
     if (restart && config.rateLimit !== undefined) (this.#restartTimesMs ??= []).push(nowMs);
+    // Stryker disable next-line ConditionalExpression: the guard only spares building the log line's arguments.
     if (log.enabled) {
       log(
         'exit %d (%s) under %o: %s, delay %d ms, count %d',

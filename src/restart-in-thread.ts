@@ -199,6 +199,7 @@ export function restartInThread<T>(
   }
   const delayMs = options.delayMs ?? decision.delayMs;
   const startTimeoutMs = options.startTimeoutMs ?? Infinity;
+  // Stryker disable next-line all: performance only (see makeSignalSoon); no test can tell the mutants apart.
   if (delayMs <= EARLY_SIGNAL_MS) makeSignalSoon(manager);
   const done = new Promise<RestartOutcome<Awaited<T>>>((resolve) => {
     waitForCancel(
