@@ -23,6 +23,7 @@ describe('exitCodeOf', () => {
     [1.5, null, '1.5 and null'],
     [-1, 'SIGKILL', "-1 and 'SIGKILL'"],
     [1.5, 'SIGTERM', "1.5 and 'SIGTERM'"],
+    [null, ['SIGTERM'], "null and [ 'SIGTERM' ]"],
   ])('refuses (%j, %j) with a TypeError, even with a signal', (code, signal, shown) => {
     expect(() => exitCodeOf(code, signal as never)).toThrow(
       new TypeError(`Expected \`code\` to be a non-negative integer or \`signal\` a signal name, got ${shown}`),
