@@ -5,7 +5,7 @@
  * Docker's observed delays after a restore (SPEC §13). Fake workloads and timers, state in memory.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type RestartProfile, Supervisor, type SupervisorOptions } from '../src/index.js';
+import { type RestartProfile, type Run, Supervisor, type SupervisorOptions } from '../src/index.js';
 import { type FakeRun, FakeWorkload } from './support/fake-workload.js';
 import { MemoryStore } from './support/memory-store.js';
 import { payloadsOf, record } from './support/supervisor-helpers.js';
@@ -154,6 +154,50 @@ describe('a run that survived its daemon, by default (liveRestore: false)', () =
     ]);
   });
 
+  it('a recover that does not answer within startTimeoutMs is a failure to tell: the restore goes on, the GC looks again', async () => {
+    const survivor = await daemonDiesWith('always');
+    const supervisor = supervise({ startTimeoutMs: 5_000 });
+    const events = record(supervisor);
+    const asked: AbortSignal[] = [];
+    let settled = false;
+    const restoring = supervisor
+      .restore(() => ({
+        start: () => Promise.reject(new Error('not started while its run may live')),
+        recover: (_, signal) => {
+          asked.push(signal);
+          return new Promise<Run>(() => undefined);
+        },
+      }))
+      .finally(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect([settled, supervisor.inspect('web').detail]).toEqual([false, 'recovering']);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(await restoring).toEqual(['web']);
+    expect(supervisor.inspect('web')).toMatchObject({ status: 'exited', detail: 'collecting', pid: survivor.pid });
+    expect(payloadsOf(events, 'gc')).toEqual([
+      {
+        id: 'web',
+        phase: 'queued',
+        attempts: 0,
+        error: new Error('The workload did not answer recover within 5000 ms'),
+      },
+    ]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(asked).toHaveLength(2);
+  });
+
+  it('a close while a recover has not answered leaves nothing behind', async () => {
+    await daemonDiesWith('always');
+    const supervisor = supervise();
+    const restoring = supervisor.restore(() => ({
+      start: () => Promise.reject(new Error('not started while its run may live')),
+      recover: () => new Promise<Run>(() => undefined),
+    }));
+    await vi.advanceTimersByTimeAsync(0);
+    await supervisor.close();
+    expect(await restoring).toEqual(['web']);
+  });
+
   it('one its workload cannot tell apart is looked for again by the GC until it is known gone', async () => {
     const survivor = await daemonDiesWith('always');
     const { supervisor, workload, restoring } = nextDaemon([survivor]);
@@ -194,6 +238,25 @@ describe('liveRestore: true', () => {
     expect(workload.runs).toEqual([]);
     expect(survivor.stopCalls).toEqual([]);
     expect(events).toEqual([]);
+  });
+
+  it("shows as running, detail 'recovering', while its workload looks for the run", async () => {
+    const survivor = await daemonDiesWith('always');
+    const supervisor = supervise({ liveRestore: true });
+    let found!: (run: Run) => void;
+    const restoring = supervisor.restore(() => ({
+      start: () => Promise.reject(new Error('not started at a restore')),
+      recover: () => new Promise<Run>((resolve) => (found = resolve)),
+    }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(supervisor.inspect('web')).toMatchObject({
+      status: 'running',
+      detail: 'recovering',
+      pid: survivor.pid,
+    });
+    found(survivor);
+    expect(await restoring).toEqual(['web']);
+    expect(supervisor.inspect('web')).toMatchObject({ status: 'running', detail: 'running', pid: survivor.pid });
   });
 
   it("a re-adopted run's later exit is decided as usual (the backoff starts again at 100 ms)", async () => {

@@ -39,7 +39,8 @@ export interface SupervisorOptions extends RestartManagerOptions {
   readonly stopTimeoutMs?: number | undefined;
   /**
    * How long a workload's `start` may take, in ms: one that has not settled by then fails the start,
-   * and a run that arrives later is stopped at once.
+   * and a run that arrives later is stopped at once. A `recover` at a restore is bounded the same
+   * way: one that has not answered by then is a failure to tell (the GC looks again).
    * @defaultValue 60 000
    */
   readonly startTimeoutMs?: number | undefined;

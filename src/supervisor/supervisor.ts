@@ -789,19 +789,36 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
   }
 
-  /** Looks for a run that may have survived the old daemon, by its handle. */
+  /**
+   * Looks for a run that may have survived the old daemon, by its handle. A recover that has not
+   * answered within `startTimeoutMs` (or by a close) is a failure to tell: the GC looks again.
+   */
   #recover(container: Container): void {
     const { workload, state } = container;
     const { signal } = container.manager;
-    const { liveRestore, stopTimeoutMs: timeoutMs, wallClock } = this.#config;
+    const { liveRestore, stopTimeoutMs: timeoutMs, startTimeoutMs, wallClock } = this.#config;
     const { handle = null } = state;
     // A survivor's run counts from its start, long before this daemon.
     const ranMs = Math.max(0, wallClock.now() - (state.startedAtMs ?? wallClock.now()));
     container.runStartedAtMs = container.config.clock.now() - ranMs;
-    const failed = (error: unknown): void => {
-      const run = survivorRun(workload, handle, state.pid, signal);
-      this.#arrive(container, { type: 'recover-failed', run, error });
+    let answered = false;
+    const answer = (event: LifecycleEvent<Run>): void => {
+      if (answered) return;
+      answered = true;
+      stopTimer(timer);
+      signal.removeEventListener('abort', onAbort);
+      this.#arrive(container, event);
     };
+    const failed = (error: unknown): void => {
+      answer({ type: 'recover-failed', run: survivorRun(workload, handle, state.pid, signal), error });
+    };
+    const timer = startTimer(() => {
+      failed(new Error(`The workload did not answer recover within ${startTimeoutMs} ms`));
+    }, startTimeoutMs);
+    const onAbort = (): void => {
+      failed(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
     new Promise((resolve) => {
       resolve(workload.recover?.(handle, signal));
     }).then((run) => {
@@ -809,7 +826,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         failed(new TypeError(`Expected workload.recover() to return a Run or undefined, got ${show(run)}`));
         return;
       }
-      this.#arrive(container, { type: 'recovered', run, liveRestore, timeoutMs });
+      answer({ type: 'recovered', run, liveRestore, timeoutMs });
     }, failed);
   }
 
