@@ -273,6 +273,11 @@ describe('HealthMonitor: probes that fail in every way', () => {
     ['throws undefined', () => rejectWith(undefined), 'undefined'],
     ['throws an Error without a message', () => Promise.reject(new RangeError()), 'RangeError'],
     [
+      'throws an Error whose message is not a string',
+      () => Promise.reject(Object.assign(new Error(), { message: 42 })),
+      'Error',
+    ],
+    [
       'rejects with an AggregateError without a message (a connect that failed on every address)',
       () =>
         Promise.reject(
