@@ -156,6 +156,18 @@ describe('resolveHealthCheck', () => {
   });
 });
 
+describe('httpProbe', () => {
+  it('takes an http: or an https: URL, as a string or a URL', () => {
+    for (const url of [
+      'http://127.0.0.1:8080/healthz',
+      'https://example.com/health',
+      new URL('https://example.com/'),
+    ]) {
+      expect(httpProbe(url)).toBeTypeOf('function');
+    }
+  });
+});
+
 describe('the ready-made probes refuse bad arguments', () => {
   it.each<[string, () => unknown, ErrorConstructor, string]>([
     [
@@ -187,6 +199,30 @@ describe('the ready-made probes refuse bad arguments', () => {
       () => commandProbe('true', [], { env: null } as never),
       TypeError,
       'Expected `options.env` to be an object, got null',
+    ],
+    [
+      'commandProbe with an empty cwd',
+      () => commandProbe('true', [], { cwd: '' }),
+      TypeError,
+      "Expected `options.cwd` to be a non-empty string, got ''",
+    ],
+    [
+      'httpProbe with an unknown option',
+      () => httpProbe('http://127.0.0.1/', { timeout: 1 } as never),
+      TypeError,
+      'Unknown option `options.timeout`, got 1',
+    ],
+    [
+      'tcpProbe with an unknown key',
+      () => tcpProbe({ hostname: 'db', port: 5432 } as never),
+      TypeError,
+      "Unknown option `target.hostname`, got 'db'",
+    ],
+    [
+      'ociExecProbe with an empty runtime',
+      () => ociExecProbe({ id: 'web', command: ['true'], runtime: '' }),
+      TypeError,
+      "Expected `target.runtime` to be a non-empty string, got ''",
     ],
     [
       'httpProbe with a URL that does not parse',
