@@ -35,6 +35,9 @@ describe('parseProcessStat', () => {
     '1 (x) S 1 2 3',
     statLine('x').replace('987654', 'abc'),
     statLine('x').replace('1 4242 4242', '1 pg 4242'),
+    statLine('x', ''),
+    statLine('x').replace('987654', String(Number.MAX_SAFE_INTEGER)),
+    `x${statLine('x').slice('4242 (x) '.length)}`,
   ])('refuses %j, showing it', (text) => {
     expect(() => parseProcessStat(text)).toThrow('Unexpected /proc/PID/stat content');
   });
