@@ -117,8 +117,12 @@ function isDead(stat: ProcessStat): boolean {
 /**
  * The process groups of the live processes whose environment holds `entry` (`NAME=value`): the runs
  * a workload tagged with it. Processes whose environment cannot be read (another user's) are skipped.
+ *
+ * @throws `RangeError` when `entry` is not `NAME=value`.
  */
 export function groupsWithEnvironment(entry: string): number[] {
+  // An empty entry would match every process (each environment ends with a NUL): never SIGKILL all.
+  if (!/^[^=\0]+=[^\0]*$/.test(entry)) throw new RangeError(`Expected \`entry\` to be NAME=value, got ${show(entry)}`);
   const groups = new Set<number>();
   for (const name of readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(name)) continue;

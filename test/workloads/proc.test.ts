@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   currentBootId,
+  groupsWithEnvironment,
   identify,
   isAlive,
   parseIdentity,
@@ -94,5 +95,20 @@ describe('parseIdentity', () => {
   ])('refuses %j with a TypeError naming the argument', (value) => {
     expect(() => parseIdentity(value, 'handle')).toThrow(TypeError);
     expect(() => parseIdentity(value, 'handle')).toThrow(/^Expected `handle` to be \{ pid: a positive integer/);
+  });
+});
+
+describe('groupsWithEnvironment', () => {
+  it.each(['', 'RESTART_MANAGER_ID', '=web'])(
+    'refuses %j, which is no NAME=value and could match every process',
+    (entry) => {
+      expect(() => groupsWithEnvironment(entry)).toThrow(
+        new RangeError(`Expected \`entry\` to be NAME=value, got '${entry}'`),
+      );
+    },
+  );
+
+  it('finds no group for an entry no process holds', () => {
+    expect(groupsWithEnvironment(`RESTART_MANAGER_ID=none-${process.pid}`)).toEqual([]);
   });
 });
