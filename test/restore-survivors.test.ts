@@ -5,7 +5,7 @@
  * Docker's observed delays after a restore (SPEC §13). Fake workloads and timers, state in memory.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type RestartProfile, type Run, Supervisor, type SupervisorOptions } from '../src/index.js';
+import { type RestartProfile, type Run, Supervisor, type SupervisorOptions, type Workload } from '../src/index.js';
 import { type FakeRun, FakeWorkload } from './support/fake-workload.js';
 import { MemoryStore } from './support/memory-store.js';
 import { payloadsOf, record } from './support/supervisor-helpers.js';
@@ -46,6 +46,11 @@ function nextDaemon(
   const workload = new FakeWorkload({ recoverable: true });
   for (const run of survivors) workload.survivors.set(run.pid, run);
   return { supervisor, workload, restoring: supervisor.restore(() => workload) };
+}
+
+/** A workload that only looks for survivors, with `recover`; a start fails (none is due at a restore). */
+function lookingWith(recover: NonNullable<Workload['recover']>): Workload {
+  return { start: () => Promise.reject(new Error('not started while its run may live')), recover };
 }
 
 beforeEach(() => {
@@ -161,13 +166,12 @@ describe('a run that survived its daemon, by default (liveRestore: false)', () =
     const asked: AbortSignal[] = [];
     let settled = false;
     const restoring = supervisor
-      .restore(() => ({
-        start: () => Promise.reject(new Error('not started while its run may live')),
-        recover: (_, signal) => {
+      .restore(() =>
+        lookingWith((_, signal) => {
           asked.push(signal);
           return new Promise<Run>(() => undefined);
-        },
-      }))
+        }),
+      )
       .finally(() => (settled = true));
     await vi.advanceTimersByTimeAsync(4_999);
     expect([settled, supervisor.inspect('web').detail]).toEqual([false, 'recovering']);
@@ -189,10 +193,7 @@ describe('a run that survived its daemon, by default (liveRestore: false)', () =
   it('a close while a recover has not answered leaves nothing behind', async () => {
     await daemonDiesWith('always');
     const supervisor = supervise();
-    const restoring = supervisor.restore(() => ({
-      start: () => Promise.reject(new Error('not started while its run may live')),
-      recover: () => new Promise<Run>(() => undefined),
-    }));
+    const restoring = supervisor.restore(() => lookingWith(() => new Promise<Run>(() => undefined)));
     await vi.advanceTimersByTimeAsync(0);
     await supervisor.close();
     expect(await restoring).toEqual(['web']);
@@ -244,10 +245,7 @@ describe('liveRestore: true', () => {
     const survivor = await daemonDiesWith('always');
     const supervisor = supervise({ liveRestore: true });
     let found!: (run: Run) => void;
-    const restoring = supervisor.restore(() => ({
-      start: () => Promise.reject(new Error('not started at a restore')),
-      recover: () => new Promise<Run>((resolve) => (found = resolve)),
-    }));
+    const restoring = supervisor.restore(() => lookingWith(() => new Promise<Run>((resolve) => (found = resolve))));
     await vi.advanceTimersByTimeAsync(0);
     expect(supervisor.inspect('web')).toMatchObject({
       status: 'running',
