@@ -257,6 +257,28 @@ describe('liveRestore: true', () => {
     expect(supervisor.inspect('web')).toMatchObject({ status: 'running', detail: 'running', pid: survivor.pid });
   });
 
+  it('a kill while its workload looks for the run is refused, saying so; a stop waits, then stops what it found', async () => {
+    const survivor = await daemonDiesWith('always');
+    const supervisor = supervise({ liveRestore: true });
+    let found!: (run: Run) => void;
+    const restoring = supervisor.restore(() => lookingWith(() => new Promise<Run>((resolve) => (found = resolve))));
+    await vi.advanceTimersByTimeAsync(0);
+    await expect(supervisor.kill('web', 'SIGTERM')).rejects.toMatchObject({
+      code: 'ERR_CONTAINER_STATE',
+      message: 'Cannot kill container web: it is being recovered',
+    });
+    let stopped = false;
+    const stop = supervisor.stop('web', { timeoutMs: 2_000 }).then(() => (stopped = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(stopped).toBe(false);
+    found(survivor);
+    expect(await restoring).toEqual(['web']);
+    await stop;
+    expect(survivor.stopCalls).toEqual([2_000]);
+    expect(survivor.signals).toEqual([]);
+    expect(supervisor.inspect('web')).toMatchObject({ status: 'exited', hasBeenManuallyStopped: true });
+  });
+
   it("a re-adopted run's later exit is decided as usual (the backoff starts again at 100 ms)", async () => {
     const survivor = await daemonDiesWith('on-failure');
     const { supervisor, workload, restoring } = nextDaemon([survivor], { liveRestore: true });

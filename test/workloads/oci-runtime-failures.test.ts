@@ -3,12 +3,13 @@
  * runtime (a shell script answering as runc does) makes `state`, `kill`, `delete` and `run` fail,
  * and each failure names the command and carries the runtime's own message.
  */
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ociWorkload } from '../../src/index.js';
 import { OciContainer } from '../../src/workloads/oci-container.js';
+import { debugLines } from '../support/debug-lines.js';
 
 const never = new AbortController().signal;
 const DENIED = `echo '{"level":"error","msg":"permission denied"}' >&2; exit 1`;
@@ -24,11 +25,18 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** The commands (`run`, `delete`, …) the runtime was called with, in order: each run of it appends its own. */
+async function commandsRun(): Promise<string[]> {
+  const text = await readFile(join(dir, 'commands'), 'utf8');
+  return text.split('\n').filter((line) => line !== '');
+}
+
 /** A runtime whose every command runs `body` (sh), after setting `$log` and `$pidfile` from its arguments. */
 async function runtime(body: string): Promise<string> {
   const file = join(dir, 'runtime');
   const findLog = 'for a; do case $prev in --log) log=$a;; --pid-file) pidfile=$a;; esac; prev=$a; done';
-  await writeFile(file, `#!/bin/sh\n${findLog}\n${body}\n`);
+  const record = `for a; do case $a in run|delete|state|kill) echo $a >> ${join(dir, 'commands')};; esac; done`;
+  await writeFile(file, `#!/bin/sh\n${findLog}\n${record}\n${body}\n`);
   await chmod(file, 0o755);
   return file;
 }
@@ -100,5 +108,42 @@ esac`);
     await expect(ociWorkload({ bundle: dir, id: 'web', runtime: command }).start(never)).rejects.toThrow(
       new Error(`\`${command} run web\` ended (SIGKILL) before the container started`),
     );
+  });
+});
+
+describe('ociWorkload: the runtime failing around a start', () => {
+  it('a leftover that cannot be deleted after a killed run is logged, and the next start deletes it first', async () => {
+    // The first delete (before the first start) works; the ones after it are refused.
+    const command = await runtime(`case " $* " in
+  *" run "*) kill -KILL $$;;
+  *" delete "*) if [ -e "${join(dir, 'deleted')}" ]; then ${DENIED}; fi; touch "${join(dir, 'deleted')}";;
+esac`);
+    const workload = ociWorkload({ bundle: dir, id: 'web', runtime: command });
+    const lines = await debugLines('restart-manager:oci', async () => {
+      await expect(workload.start(never)).rejects.toThrow(`\`${command} run web\` ended (SIGKILL)`);
+    });
+    expect(
+      lines.some((line) =>
+        line.includes(`container web: Error: \`${command} delete --force web\` failed: permission denied`),
+      ),
+    ).toBe(true);
+    await expect(workload.start(never)).rejects.toThrow(
+      new Error(`\`${command} delete --force web\` failed: permission denied`),
+    );
+    expect(await commandsRun()).toEqual(['delete', 'run', 'delete', 'delete']);
+  });
+
+  it("a runtime gone between the delete and the run makes start reject with Node's ENOENT, logged", async () => {
+    const command = await runtime('rm -f "$0"');
+    const lines = await debugLines('restart-manager:oci', async () => {
+      await expect(ociWorkload({ bundle: dir, id: 'web', runtime: command }).start(never)).rejects.toMatchObject({
+        code: 'ENOENT',
+        syscall: `spawn ${command}`,
+      });
+    });
+    expect(lines.some((line) => line.includes(`container web: ${command} run: Error: spawn ${command} ENOENT`))).toBe(
+      true,
+    );
+    expect(await commandsRun()).toEqual(['delete']);
   });
 });
