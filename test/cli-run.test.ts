@@ -274,7 +274,7 @@ describe('runCli: real child processes', () => {
           '--name',
           'web',
           '--health-cmd',
-          `test -f ${file} && echo ok || { echo sick; exit 1; }`,
+          `test -f ${file} || { echo sick; exit 1; }`,
           '--health-interval',
           '20ms',
           '--health-retries',
@@ -287,13 +287,14 @@ describe('runCli: real child processes', () => {
         ],
         {
           onStderr: (line) => {
-            if (line.endsWith('health: healthy; last check: ok')) rmSync(file);
+            if (line.endsWith('health: healthy')) rmSync(file);
           },
         },
       );
       expect(code).toBe(143);
       expect(err.filter((line) => line.includes('health:'))).toEqual([
-        'restart-manager[web]: health: healthy; last check: ok',
+        // A check that printed nothing adds no "last check".
+        'restart-manager[web]: health: healthy',
         'restart-manager[web]: health: unhealthy; 2 failure(s) in a row; last check: exit 1: sick',
       ]);
       expect(withoutTimes(err.filter((line) => line.includes('with code')))).toEqual([
@@ -508,6 +509,25 @@ describe('runCli: scripted workloads, on fake time', () => {
       'restart-manager[s]: SIGTERM: stopping (SIGTERM, SIGKILL after 10000 ms)',
       'restart-manager[s]: garbage collection queued: refused',
       'restart-manager[s]: stop failed: Container s could not be stopped: Error: refused',
+    ]);
+  });
+
+  it('a second signal whose kill fails says so; the run ending still ends the CLI', async () => {
+    // The run takes no signal (no `kill`) and its stop does not end it: it ends when the test says.
+    const { workload, runs } = scripted(() => scriptedRun(55, () => new Promise<void>(() => undefined)));
+    const { code, err } = await cliOnFakeTime(['run', '--name', 'k', 'x'], {
+      workload,
+      onStderr: (line) => {
+        if (line.endsWith('started pid 55')) process.emit('SIGTERM', 'SIGTERM');
+        if (line.includes('SIGTERM: stopping')) process.emit('SIGINT', 'SIGINT');
+        if (line.includes('kill failed')) runs[0]?.exitWith(137);
+      },
+    });
+    expect(code).toBe(137);
+    expect(withoutTimes(err.slice(2, 5))).toEqual([
+      'restart-manager[k]: SIGTERM: stopping (SIGTERM, SIGKILL after 10000 ms)',
+      'restart-manager[k]: SIGINT again: killing pid 55',
+      'restart-manager[k]: kill failed: Cannot kill container k: its run takes no signal',
     ]);
   });
 

@@ -112,6 +112,23 @@ describe('httpProbe against a real server', () => {
     await expect(probe(new AbortController().signal)).resolves.toBe('HTTP 302');
   });
 
+  it('passes on 399, the last status of the range, and fails on 400', async () => {
+    const { url, handle } = await httpServer();
+    const probe = httpProbe(url);
+    handle.current = (_, res) => res.writeHead(399).end();
+    await expect(probe(new AbortController().signal)).resolves.toBe('HTTP 399');
+    handle.current = (_, res) => res.writeHead(400).end();
+    expect((await rejection(Promise.resolve(probe(new AbortController().signal)))).message).toBe('HTTP 400');
+  });
+
+  it('speaks TLS to an https: URL: a plain HTTP server fails the probe with a TLS error', async () => {
+    const { port } = await httpServer();
+    const error = await rejection(
+      Promise.resolve(httpProbe(`https://127.0.0.1:${port}/`)(new AbortController().signal)),
+    );
+    expect(error.message).toMatch(/SSL|EPROTO|TLS/);
+  });
+
   it('sends the headers it is given, and one connection per probe that closes after it', async () => {
     const { url, handle, requests } = await httpServer();
     handle.current = (req, res) => res.end(req.headers['x-probe']);
@@ -188,6 +205,12 @@ describe('tcpProbe against a real port', () => {
     expect((await rejection(Promise.resolve(probe(new AbortController().signal)))).message).toBe(
       `connect ECONNREFUSED 127.0.0.1:${port}`,
     );
+  });
+
+  it('connects to localhost by default, and says which address answered', async () => {
+    const { port, server } = await tcpServer();
+    await expect(tcpProbe({ port })(new AbortController().signal)).resolves.toBe(`connected to 127.0.0.1:${port}`);
+    await new Promise((resolve) => server.close(resolve));
   });
 
   it('rejects with the reason of a signal already aborted', async () => {
