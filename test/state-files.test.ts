@@ -277,6 +277,9 @@ describe('FileStore writes', () => {
     const stateDir = join(blocker, 'state');
     const store = new FileStore(stateDir);
     await expect(store.load()).rejects.toMatchObject({ code: 'ENOTDIR' });
+    // A save fails with the error of making the directory, and writes nothing.
+    await expect(store.save('web', state({}))).rejects.toMatchObject({ code: 'ENOTDIR', syscall: 'mkdir' });
+    expect(fsSpy.opened).toBe(0);
     await rm(blocker);
     expect(await store.load()).toEqual([]);
     expect(existsSync(stateDir)).toBe(true);

@@ -359,8 +359,8 @@ export class FileStore implements StateStore {
       dirError = error;
     });
     const journal = this.#segments.length > 0 || this.#pending.size >= JOURNAL_MIN_BATCH;
-    const batch = [...this.#pending].slice(0, journal ? this.#pending.size : JOURNAL_MIN_BATCH - 1);
-    for (const [id] of batch) this.#pending.delete(id);
+    const batch = [...this.#pending];
+    this.#pending.clear();
     if (dirError !== undefined) {
       settle(batch, dirError);
       return;

@@ -11,6 +11,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { ContainerState } from '../../src/index.js';
 import { CHECKPOINT_SLICE, FileStore, JOURNAL_MIN_BATCH, SEGMENT_MAX_BYTES } from '../../src/supervisor/file-store.js';
 import { encodeFrame } from '../../src/supervisor/journal.js';
+import { debugLines } from '../support/debug-lines.js';
 import { fsSpy, holdFileWrites } from './fs-spy.js';
 import { state, useStoreDir } from './store-dir.js';
 
@@ -77,6 +78,19 @@ describe('a batch of at least JOURNAL_MIN_BATCH writes', () => {
       files: CHECKPOINT_SLICE,
     });
     expect(await segments()).toEqual(['.journal.1']);
+  });
+
+  it('says in its debug log what it journaled, wrote and deleted', async () => {
+    const lines = await debugLines('restart-manager:state', async () => {
+      const store = storeOf();
+      await saveAll(store, ids(JOURNAL_MIN_BATCH), 1);
+      await store.idle();
+      await store.save('web', state('web', 1));
+    });
+    const said = lines.map((line) => line.replace(/^\S+ restart-manager:state /, ''));
+    expect(said).toContain(`journaled ${JOURNAL_MIN_BATCH} states in segment 1`);
+    expect(said).toContain('deleted journal segments [ 1 ]');
+    expect(said.at(-1)).toBe('wrote 1 state files');
   });
 
   it('the files follow in the background: each fsynced once, then the segment is deleted', async () => {
@@ -209,6 +223,16 @@ describe('a crash while the files lag behind the journal', () => {
     const torn = encodeFrame([['web', JSON.stringify(state('web', 99))]]);
     await writeSegment(10, [[['web', state('web', 10)]]], torn.subarray(0, torn.length - 3));
     expect(await storeOf().load()).toEqual([state('api', 0), state('db', 2), state('web', 10)]);
+  });
+
+  it('says, in its debug log, how many bytes of a torn tail it ignored, and nothing of a whole segment', async () => {
+    const torn = encodeFrame([['web', JSON.stringify(state('web', 99))]]);
+    await writeSegment(1, [[['db', state('db', 1)]]]);
+    await writeSegment(2, [[['web', state('web', 2)]]], torn.subarray(0, 11));
+    const lines = await debugLines('restart-manager:state', () => storeOf().load());
+    const torns = lines.filter((line) => line.includes('torn tail'));
+    expect(torns).toHaveLength(1);
+    expect(torns[0]).toContain(`${join(sandbox.dir, '.journal.2')}: ignored a torn tail of 11 bytes`);
   });
 
   it('a container removed in the journal stays removed, though its file is still there', async () => {

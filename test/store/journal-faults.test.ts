@@ -10,6 +10,7 @@ import { cp, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { FileStore, JOURNAL_MIN_BATCH } from '../../src/supervisor/file-store.js';
+import { debugLines } from '../support/debug-lines.js';
 import { fsSpy, holdFileWrites } from './fs-spy.js';
 import { state, useStoreDir } from './store-dir.js';
 
@@ -97,8 +98,13 @@ describe('a state file the background cannot write', () => {
   it('ENOSPC on a temp file is tried again after the next batch, not in a loop', async () => {
     const store = storeOf();
     fsSpy.faults.fileWrite.push('ENOSPC');
-    await Promise.all(saveAll(store, 1));
-    await store.idle();
+    const lines = await debugLines('restart-manager:state', async () => {
+      await Promise.all(saveAll(store, 1));
+      await store.idle();
+    });
+    const failures = lines.filter((line) => line.includes('from the journal failed'));
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatch(new RegExp(`writing ${sandbox.dir}/c\\d+\\.json from the journal failed: .*ENOSPC`));
     const tempFiles = (await readdir(sandbox.dir)).filter((name) => name.endsWith('.tmp'));
     expect(tempFiles).toEqual([]);
     expect(await segments()).toEqual(['.journal.1']);
@@ -117,7 +123,10 @@ describe('a failing directory fsync in the background', () => {
     await Promise.all(saveAll(store, 1));
     // The next directory fsync is the first background slice's.
     fsSpy.faults.dirSync.push('EIO');
-    await store.idle();
+    const lines = await debugLines('restart-manager:state', () => store.idle());
+    expect(lines.filter((line) => line.includes('the background write failed'))).toEqual([
+      expect.stringMatching(/the background write failed: .*EIO/),
+    ]);
     const syncsWhenStalled = fsSpy.dirSyncs;
     expect(await segments()).toEqual(['.journal.1']);
     expect(await loadedAfterCrash()).toEqual(allAt(1));
