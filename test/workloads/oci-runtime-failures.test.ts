@@ -3,43 +3,16 @@
  * runtime (a shell script answering as runc does) makes `state`, `kill`, `delete` and `run` fail,
  * and each failure names the command and carries the runtime's own message.
  */
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ociWorkload } from '../../src/index.js';
 import { OciContainer } from '../../src/workloads/oci-container.js';
 import { debugLines } from '../support/debug-lines.js';
+import { DENIED, NO_SUCH, useStandInRuntime } from '../support/stand-in-runtime.js';
 
 const never = new AbortController().signal;
-const DENIED = `echo '{"level":"error","msg":"permission denied"}' >&2; exit 1`;
-const NO_SUCH = `echo '{"level":"error","msg":"container does not exist"}' >&2; exit 1`;
-
-let dir: string;
-
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'restart-manager-runtime-'));
-});
-
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-/** The commands (`run`, `delete`, …) the runtime was called with, in order: each run of it appends its own. */
-async function commandsRun(): Promise<string[]> {
-  const text = await readFile(join(dir, 'commands'), 'utf8');
-  return text.split('\n').filter((line) => line !== '');
-}
-
-/** A runtime whose every command runs `body` (sh), after setting `$log` and `$pidfile` from its arguments. */
-async function runtime(body: string): Promise<string> {
-  const file = join(dir, 'runtime');
-  const findLog = 'for a; do case $prev in --log) log=$a;; --pid-file) pidfile=$a;; esac; prev=$a; done';
-  const record = `for a; do case $a in run|delete|state|kill) echo $a >> ${join(dir, 'commands')};; esac; done`;
-  await writeFile(file, `#!/bin/sh\n${findLog}\n${record}\n${body}\n`);
-  await chmod(file, 0o755);
-  return file;
-}
+const standIn = useStandInRuntime();
+const { runtime, commandsRun } = standIn;
 
 describe('OciContainer: a runtime command that fails', () => {
   it('state, kill and delete reject, naming the command, with the runtime message', async () => {
@@ -61,7 +34,7 @@ describe('OciContainer: a runtime command that fails', () => {
     await expect(container.delete()).resolves.toBeUndefined();
   });
 
-  it.each(['not json', '{"status":"running"}', '{"status":"running","pid":1.5}', 'null'])(
+  it.each(['not json', '{"pid":5}', '{"status":"running"}', '{"status":"running","pid":1.5}', 'null'])(
     'a state printed as %j is refused, showing what was printed',
     async (printed) => {
       const command = await runtime(`echo '${printed}'`);
@@ -78,9 +51,11 @@ describe('ociWorkload: a run that ends before its container started', () => {
   *" run "*) echo '{"level":"error","msg":"bundle broken"}' > "$log"; exit 1;;
   *" state "*) ${NO_SUCH};;
 esac`);
-    await expect(ociWorkload({ bundle: dir, id: 'web', runtime: command }).start(never)).rejects.toThrow(
+    await expect(ociWorkload({ bundle: standIn.dir, id: 'web', runtime: command }).start(never)).rejects.toThrow(
       new Error(`\`${command} run web\` ended (exit code 1) before the container started: bundle broken`),
     );
+    // A run that ended by itself deleted what it made: nothing is deleted after it.
+    expect(await commandsRun()).toEqual(['delete', 'run']);
   });
 
   it("rejects the start with Node's error when the runtime cannot even be spawned with the bundle given", async () => {
@@ -95,7 +70,7 @@ esac`);
   *" run "*) echo garbage > "$pidfile.new"; mv "$pidfile.new" "$pidfile"; exec sleep 60;;
   *" state "*) ${NO_SUCH};;
 esac`);
-    await expect(ociWorkload({ bundle: dir, id: 'web', runtime: command }).start(never)).rejects.toThrow(
+    await expect(ociWorkload({ bundle: standIn.dir, id: 'web', runtime: command }).start(never)).rejects.toThrow(
       /^The pid file \S+\/pid holds no pid: "garbage\\n"$/,
     );
   });
@@ -105,7 +80,7 @@ esac`);
   *" run "*) kill -KILL $$;;
   *" state "*) ${NO_SUCH};;
 esac`);
-    await expect(ociWorkload({ bundle: dir, id: 'web', runtime: command }).start(never)).rejects.toThrow(
+    await expect(ociWorkload({ bundle: standIn.dir, id: 'web', runtime: command }).start(never)).rejects.toThrow(
       new Error(`\`${command} run web\` ended (SIGKILL) before the container started`),
     );
   });
@@ -116,9 +91,9 @@ describe('ociWorkload: the runtime failing around a start', () => {
     // The first delete (before the first start) works; the ones after it are refused.
     const command = await runtime(`case " $* " in
   *" run "*) kill -KILL $$;;
-  *" delete "*) if [ -e "${join(dir, 'deleted')}" ]; then ${DENIED}; fi; touch "${join(dir, 'deleted')}";;
+  *" delete "*) if [ -e "${join(standIn.dir, 'deleted')}" ]; then ${DENIED}; fi; touch "${join(standIn.dir, 'deleted')}";;
 esac`);
-    const workload = ociWorkload({ bundle: dir, id: 'web', runtime: command });
+    const workload = ociWorkload({ bundle: standIn.dir, id: 'web', runtime: command });
     const lines = await debugLines('restart-manager:oci', async () => {
       await expect(workload.start(never)).rejects.toThrow(`\`${command} run web\` ended (SIGKILL)`);
     });
@@ -136,7 +111,9 @@ esac`);
   it("a runtime gone between the delete and the run makes start reject with Node's ENOENT, logged", async () => {
     const command = await runtime('rm -f "$0"');
     const lines = await debugLines('restart-manager:oci', async () => {
-      await expect(ociWorkload({ bundle: dir, id: 'web', runtime: command }).start(never)).rejects.toMatchObject({
+      await expect(
+        ociWorkload({ bundle: standIn.dir, id: 'web', runtime: command }).start(never),
+      ).rejects.toMatchObject({
         code: 'ENOENT',
         syscall: `spawn ${command}`,
       });

@@ -1,15 +1,16 @@
 /**
  * The wait for `runc run` to have started its container, over stand-ins for the child and the
- * directory watcher: each way it ends, and that it leaves no listener behind on any of them.
+ * directory watcher: each way it ends, and that it leaves no listener behind on any of them; and
+ * the pid file's content, read or refused.
  */
 import { ChildProcess } from 'node:child_process';
-import { EventEmitter } from 'node:events';
+import { EventEmitter, getEventListeners } from 'node:events';
 import type { FSWatcher } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import { type StartOutcome, waitForStart } from '../../src/workloads/oci-start.js';
+import { type StartOutcome, readPidFile, waitForStart } from '../../src/workloads/oci-start.js';
 
 interface Waiting {
   readonly child: ChildProcess;
@@ -35,8 +36,6 @@ function waiting(): Waiting {
   const child = new ChildProcess();
   const watcher = Object.assign(new EventEmitter(), { close: vi.fn() });
   const abort = new AbortController();
-  const abortListeners = vi.spyOn(abort.signal, 'addEventListener');
-  const abortRemoved = vi.spyOn(abort.signal, 'removeEventListener');
   const outcome = waitForStart(child, watcher as unknown as FSWatcher, pidFile, abort.signal);
   return {
     child,
@@ -46,7 +45,7 @@ function waiting(): Waiting {
     listeners: () => [
       child.listenerCount('exit') + child.listenerCount('error'),
       watcher.listenerCount('change') + watcher.listenerCount('error'),
-      abortListeners.mock.calls.length - abortRemoved.mock.calls.length,
+      getEventListeners(abort.signal, 'abort').length,
     ],
   };
 }
@@ -92,4 +91,19 @@ it('closes a watch that broke at once, and still ends when `runc run` exits', as
   wait.child.emit('exit', null, 'SIGKILL');
   await expect(wait.outcome).resolves.toEqual({ kind: 'exited' });
   expect(wait.listeners()).toEqual([0, 0, 0]);
+});
+
+it.each([
+  ['42\n', 42],
+  [' 7 ', 7],
+])('reads the pid in a pid file holding %j', async (text, pid) => {
+  await writeFile(pidFile, text);
+  expect(readPidFile(pidFile)).toBe(pid);
+});
+
+it.each(['0', '-3', '', '1.5', 'x'])('refuses a pid file holding %j, which names no process', async (text) => {
+  await writeFile(pidFile, text);
+  expect(() => readPidFile(pidFile)).toThrow(
+    new Error(`The pid file ${pidFile} holds no pid: ${JSON.stringify(text)}`),
+  );
 });
