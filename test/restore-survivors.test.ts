@@ -279,14 +279,19 @@ describe('liveRestore: true', () => {
     expect(supervisor.inspect('web')).toMatchObject({ status: 'exited', hasBeenManuallyStopped: true });
   });
 
-  it("a re-adopted run's later exit is decided as usual (the backoff starts again at 100 ms)", async () => {
+  it("a re-adopted run's later exit is decided as usual (the backoff starts again at 100 ms), its run time counted from its start", async () => {
     const survivor = await daemonDiesWith('on-failure');
+    await vi.advanceTimersByTimeAsync(7_000);
     const { supervisor, workload, restoring } = nextDaemon([survivor], { liveRestore: true });
     await restoring;
     const events = record(supervisor);
+    await vi.advanceTimersByTimeAsync(3_000);
+    const startedAtMs = Date.parse(supervisor.inspect('web').startedAt ?? '');
     survivor.end(3);
     await vi.advanceTimersByTimeAsync(100);
     expect(payloadsOf(events, 'exit')).toMatchObject([{ exitCode: 3, restart: true, delayMs: 100 }]);
+    expect(payloadsOf(events, 'exit')[0]?.execDurationMs).toBe(Date.now() - 100 - startedAtMs);
+    expect(payloadsOf(events, 'exit')[0]?.execDurationMs).toBeGreaterThanOrEqual(10_000);
     expect(workload.runs).toHaveLength(1);
     await supervisor.stop('web');
     expect(workload.last.stopCalls).toHaveLength(1);

@@ -167,12 +167,15 @@ describe("onUnhealthy: 'stop'", () => {
 });
 
 describe('configuring a health check', () => {
-  it('update sets one on a running container (checked at once) and null takes it away', async () => {
+  it('update sets one on a running container (checked at once), keeps it when not named, and null takes it away', async () => {
     const workload = new FakeWorkload();
     await supervisor.add('web', { policy: 'always', workload });
     await supervisor.start('web');
     await supervisor.update('web', { health: CHECK });
     await vi.advanceTimersByTimeAsync(1_000);
+    expect(supervisor.inspect('web').health?.status).toBe('healthy');
+    // An update that does not name the health check keeps it.
+    await supervisor.update('web', { policy: 'on-failure' });
     expect(supervisor.inspect('web').health?.status).toBe('healthy');
     await supervisor.update('web', { health: null });
     expect(supervisor.inspect('web').health).toBeNull();

@@ -283,6 +283,16 @@ describe('with fake timers, in memory', () => {
       },
     );
 
+    it('a run whose exit is 4294967295, the largest exit code, is decided as it is, not lost', async () => {
+      const workload = new FakeWorkload();
+      const events = record(supervisor);
+      await running(workload, 'no');
+      workload.last.end(2 ** 32 - 1);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(payloadsOf(events, 'gc')).toEqual([]);
+      expect(payloadsOf(events, 'exit')).toMatchObject([{ exitCode: 2 ** 32 - 1, restart: false }]);
+    });
+
     it('a run lost after its failed stop queued it is queued once', async () => {
       const workload = new FakeWorkload();
       const events = record(supervisor);
