@@ -39,8 +39,8 @@ export function parseProcessStat(text: string): ProcessStat {
   const [state, , processGroupText] = fields;
   const startTime = Number(fields[19]);
   const processGroup = Number(processGroupText);
-  const numbers = fields[19] !== undefined && processGroupText !== undefined;
-  if (state === undefined || state === '' || !numbers || !Number.isSafeInteger(startTime + processGroup)) {
+  // A missing field is NaN, which no safe-integer check passes.
+  if (state === undefined || state === '' || !Number.isSafeInteger(startTime + processGroup)) {
     throw new Error(`Unexpected /proc/PID/stat content: ${show(text)}`);
   }
   return { state, processGroup, startTime };

@@ -3,6 +3,7 @@
  * watched, each watch's `onOver` called once at the first poll where its check holds.
  */
 import { expect, it, vi } from 'vitest';
+import { debugLines } from '../support/debug-lines.js';
 import { useFakeClock } from '../support/fake-clock.js';
 import { POLL_INTERVAL_MS, pollUntil } from '../../src/workloads/poller.js';
 
@@ -46,7 +47,7 @@ it('a watch stopped before its end is never called, and the interval stops with 
   expect(onOver).not.toHaveBeenCalled();
 });
 
-it('a check that throws is tried again at the next poll', async () => {
+it('a check that throws is logged and tried again at the next poll', async () => {
   let calls = 0;
   const onOver = vi.fn();
   pollUntil(() => {
@@ -54,8 +55,9 @@ it('a check that throws is tried again at the next poll', async () => {
     if (calls === 1) throw new Error('EIO');
     return true;
   }, onOver);
-  await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS);
+  const lines = await debugLines('restart-manager:poller', () => vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS));
   expect(onOver).not.toHaveBeenCalled();
+  expect(lines).toEqual([expect.stringMatching(/check failed: Error: EIO/)]);
   await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS);
   expect(onOver).toHaveBeenCalledTimes(1);
   expect(calls).toBe(2);

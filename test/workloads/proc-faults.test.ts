@@ -1,14 +1,15 @@
 /**
  * Process identity when `/proc` reads fail in ways a healthy machine rarely shows: a process that
  * goes between the open and the read of its stat (ESRCH), a stat that cannot be read (EACCES), and a
- * kernel that does not show a boot id (asked once), where an identity is the pid and start time alone.
+ * kernel that does not show a boot id (asked once), where an identity is the pid and start time alone;
+ * and a machine without `/proc`.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 vi.mock('node:fs', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs')>();
-  return { ...actual, readFileSync: vi.fn(actual.readFileSync) };
+  return { ...actual, existsSync: vi.fn(actual.existsSync), readFileSync: vi.fn(actual.readFileSync) };
 });
 
 /** A fresh copy of the module: it caches the boot id. */
@@ -28,6 +29,19 @@ function failReadsOf(path: string, code: string): void {
 
 afterEach(() => {
   vi.mocked(readFileSync).mockRestore();
+  vi.mocked(existsSync).mockRestore();
+});
+
+describe('a machine without /proc', () => {
+  it('identifies no process, not even this one', async () => {
+    const proc = await freshProc();
+    vi.mocked(existsSync).mockImplementation((path) => path !== '/proc/self/stat');
+    expect(proc.isProcAvailable()).toBe(false);
+    expect(proc.identify(process.pid)).toBeUndefined();
+    expect(() => {
+      proc.assertProcAvailable(42);
+    }).toThrow('Cannot tell whether pid 42 is the same process: /proc is not available');
+  });
 });
 
 describe('a stat that cannot be read', () => {

@@ -1,7 +1,10 @@
 /**
  * Process identity from `/proc`: the stat line parsed from its last `)` (a command name may hold
- * spaces and parentheses), a persisted identity checked, and this process and a gone one told apart.
+ * spaces and parentheses), a persisted identity checked, and this process told apart from a gone one
+ * and from a zombie.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import {
   currentBootId,
@@ -12,6 +15,7 @@ import {
   parseProcessStat,
   readProcessStat,
 } from '../../src/workloads/proc.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** A /proc/PID/stat line with `name` as field 2, state `state` and start time (field 22) 987654. */
 function statLine(name: string, state = 'S'): string {
@@ -68,6 +72,26 @@ describe('this process and a gone one', () => {
   });
 });
 
+describe('a zombie (exited, not yet reaped by its parent)', () => {
+  it('is no live process: it has no identity, and an identity of it is not alive', async () => {
+    // The inner sh exits once its parent has exec'd into sleep, which never reaps it.
+    const inner = `sh -c 'while [ "$(cat /proc/$PPID/comm)" != sleep ]; do sleep 0.01; done'`;
+    const parent = spawn('sh', ['-c', `${inner} & echo $!; exec sleep 60`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const [line] = (await once(parent.stdout as NodeJS.ReadableStream, 'data')) as [Buffer];
+      const pid = Number(line.toString().trim());
+      await waitFor(() => readProcessStat(pid)?.state === 'Z', 5_000, 'the child to be a zombie');
+      const stat = readProcessStat(pid) as NonNullable<ReturnType<typeof readProcessStat>>;
+      expect(identify(pid)).toBeUndefined();
+      expect(isAlive({ pid, startTime: stat.startTime, bootId: currentBootId() as string })).toBe(false);
+    } finally {
+      const exited = once(parent, 'exit');
+      parent.kill('SIGKILL');
+      await exited;
+    }
+  });
+});
+
 describe('parseIdentity', () => {
   it('keeps pid, startTime and bootId, and drops anything else', () => {
     expect(parseIdentity({ pid: 7, startTime: 0, bootId: 'b', id: 'x' }, 'handle')).toEqual({
@@ -75,7 +99,7 @@ describe('parseIdentity', () => {
       startTime: 0,
       bootId: 'b',
     });
-    expect(parseIdentity({ pid: 7, startTime: 12 }, 'handle')).toEqual({ pid: 7, startTime: 12 });
+    expect(parseIdentity({ pid: 7, startTime: 12 }, 'handle')).toStrictEqual({ pid: 7, startTime: 12 });
   });
 
   it.each([
@@ -105,6 +129,13 @@ describe('groupsWithEnvironment', () => {
       expect(() => groupsWithEnvironment(entry)).toThrow(
         new RangeError(`Expected \`entry\` to be NAME=value, got '${entry}'`),
       );
+    },
+  );
+
+  it.each(['\0RESTART_MANAGER_ID=web', 'RESTART_MANAGER_ID=web\0x'])(
+    'refuses %j, an entry with a NUL (environments are NUL-separated)',
+    (entry) => {
+      expect(() => groupsWithEnvironment(entry)).toThrow(RangeError);
     },
   );
 
