@@ -276,7 +276,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if ((phase.name === 'running' || phase.name === 'stopping') && typeof phase.run.kill !== 'function') {
       throw new ContainerError('ERR_CONTAINER_STATE', id, `Cannot kill container ${id}: its run takes no signal`);
     }
-    await this.#call(container, { type: 'kill', signal }, 'kill');
+    await this.#call(container, { type: 'kill', signal });
     const failure = await container.killed;
     if (failure !== undefined) {
       const message = `Container ${id} could not be sent ${signal}: ${String(failure.error)}`;
@@ -308,7 +308,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       } else if (policy !== undefined) {
         container.manager.setPolicy(policy);
       }
-      await this.#call(container, { type: 'update' }, 'update');
+      await this.#call(container, { type: 'update' });
     });
   }
 
@@ -330,7 +330,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (!idle && !force) throw this.#stateError(container, 'remove', name);
       if (!idle) await this.#stop(container, 0);
       try {
-        await this.#call(container, { type: 'remove', force }, 'remove');
+        await this.#call(container, { type: 'remove', force });
       } catch (error) {
         if (container.state.phase.name === 'removing') this.#move(container, { type: 'remove-failed' });
         throw error;
@@ -477,7 +477,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   async #start(container: Container): Promise<void> {
-    await this.#call(container, { type: 'start' }, 'start');
+    await this.#call(container, { type: 'start' });
     const outcome = (await container.started) as StartOutcome;
     await outcome.written;
     if (outcome.started) return;
@@ -490,7 +490,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   async #stop(container: Container, timeoutMs: number): Promise<void> {
     const earlier = container.stopped;
     // The stop goes on even if the flag could not be persisted: the call then rejects at the end.
-    const persisted = this.#call(container, { type: 'stop', timeoutMs }, 'stop').then(
+    const persisted = this.#call(container, { type: 'stop', timeoutMs }).then(
       () => undefined,
       (error: unknown) => ({ error }),
     );
@@ -535,16 +535,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /**
    * Feeds a call's `event` to the container's lifecycle and carries out the effects; a refusal throws
-   * `ERR_CONTAINER_STATE` naming `action`. Resolves once the move's state write (if any) is durable,
-   * and rejects if it failed.
+   * `ERR_CONTAINER_STATE` naming the call (the event's type). Resolves once the move's state write
+   * (if any) is durable, and rejects if it failed.
    */
-  #call(container: Container, event: LifecycleEvent<Run>, action: string): Promise<void> {
-    return this.#step(container, event, action);
+  #call(container: Container, event: LifecycleEvent<Run>): Promise<void> {
+    return this.#step(container, event, true);
   }
 
   /** Feeds an event from a run, a timer or the GC: a failed state write of its move is an `error` event. */
   #move(container: Container, event: LifecycleEvent<Run>): void {
-    void this.#step(container, event, undefined);
+    void this.#step(container, event, false);
   }
 
   /**
@@ -581,10 +581,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#backlog.length > 0) this.#drainTurn = setImmediate(this.#drain);
   };
 
-  #step(container: Container, event: LifecycleEvent<Run>, action: string | undefined): Promise<void> {
+  #step(container: Container, event: LifecycleEvent<Run>, call: boolean): Promise<void> {
     const step = transition(container.state, event, this.#config.wallClock.now());
-    if ('refused' in step) throw this.#stateError(container, action ?? event.type, step.refused);
-    return this.#commit(container, step, action !== undefined);
+    if ('refused' in step) throw this.#stateError(container, event.type, step.refused);
+    return this.#commit(container, step, call);
   }
 
   #commit(container: Container, step: Move<Run>, call: boolean): Promise<void> {
@@ -668,7 +668,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     };
     // A manual start's outcome is its call's (a failed write rejects it); a restart's is background work.
     const report = (event: LifecycleEvent<Run>): Promise<void> => {
-      if (manual && !settled) return this.#step(container, event, 'start');
+      if (manual && !settled) return this.#step(container, event, true);
       this.#arrive(container, event);
       return Promise.resolve();
     };
