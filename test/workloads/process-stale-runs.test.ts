@@ -1,8 +1,7 @@
 /**
  * `processWorkload`'s first start with an `id`, when `/proc` shows a run of that id an earlier daemon
  * left (the `/proc` scan stands in, and `process.kill` of that group is only recorded): the start waits
- * until the run is gone, and rejects once it is still there `KILL_GRACE_MS` after the SIGKILL. Also a
- * leader's group that cannot be signalled after it exits: logged, the run ends all the same.
+ * until the run is gone, and rejects once it is still there `KILL_GRACE_MS` after the SIGKILL.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { processWorkload, type ProcessRun } from '../../src/index.js';
@@ -103,21 +102,5 @@ describe('processWorkload: a run an earlier daemon left', () => {
     );
     expect(sent).toEqual(['SIGKILL']);
     expect(vi.getTimerCount()).toBe(0);
-  });
-});
-
-describe('processWorkload: the group of a leader that has exited', () => {
-  it('cannot be signalled (EPERM): logged, and the run still ends with its code', async () => {
-    const lines = await debugLines('restart-manager:process', async () => {
-      const run = (await processWorkload(process.execPath, ['-e', 'process.exitCode = 4'], { stdio: 'ignore' }).start(
-        never,
-      )) as ProcessRun;
-      vi.spyOn(process, 'kill').mockImplementation((pid: number, signal?: string | number) => {
-        if (pid === -(run.pid as number)) throw Object.assign(new Error('kill EPERM'), { code: 'EPERM' });
-        return realKill(pid, signal);
-      });
-      expect(await run.exit).toBe(4);
-    });
-    expect(lines.some((line) => /pid \d+ exited: cannot signal its group: Error: kill EPERM/.test(line))).toBe(true);
   });
 });

@@ -18,6 +18,8 @@ describe('runtimeErrorMessage', () => {
     ['some text\nthe last line\n\n', 'the last line'],
     ['{"level":"info","msg":"no error here"}', '{"level":"info","msg":"no error here"}'],
     ['null\n', 'null'],
+    ['  padded text  \n', 'padded text'],
+    ['{"level":"error","msg":3}\n', '{"level":"error","msg":3}'],
     ['', ''],
   ])('finds the message in %j', (stderr, message) => {
     expect(runtimeErrorMessage(stderr)).toBe(message);
