@@ -2,7 +2,8 @@
  * The pure lifecycle (src/supervisor/lifecycle.ts) step by step, for what the Supervisor never sends
  * but a late or stray event can bring: an event about another run, or from an earlier start, is
  * ignored; a call in a phase it does not fit is refused, naming the phase. And the moves whose
- * details the Supervisor tests only see in part: a stop at each phase, a close, a recovery, removal.
+ * details the Supervisor tests only see in part: a stop at each phase, a close, a recovery, removal,
+ * and a container read back at a restore.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -15,6 +16,7 @@ import {
   statusOf,
   transition,
 } from '../src/supervisor/lifecycle.js';
+import { type Persisted, restored } from '../src/supervisor/restore.js';
 
 type R = string;
 const AT_MS = 1_000;
@@ -228,5 +230,47 @@ describe('moves', () => {
     [{ name: 'removed' }, 'removing'],
   ])('shows %o as %s', (phase, status) => {
     expect(statusOf(at(phase))).toBe(status);
+  });
+});
+
+describe('a container read back at a restore', () => {
+  const persisted: Persisted = {
+    status: 'exited',
+    restartCount: 2,
+    exitCode: 3,
+    startedAtMs: 100,
+    finishedAtMs: 200,
+    hasBeenManuallyStopped: false,
+    pid: null,
+    handle: undefined,
+  };
+
+  it('created stays created, with nothing to do', () => {
+    expect(restored<R>({ ...persisted, status: 'created' }, true, 500, AT_MS)).toEqual({
+      state: at(
+        { name: 'created' },
+        { generation: 0, restartCount: 2, exitCode: 3, startedAtMs: 100, finishedAtMs: 200 },
+      ),
+      effects: [],
+    });
+  });
+
+  it('exited is decided with its code, when it exited, with the restore delay', () => {
+    expect(restored<R>(persisted, true, 500, AT_MS)).toMatchObject({
+      state: { phase: { name: 'deciding', exit: { exitCode: 3, restoreDelayMs: 500 } }, finishedAtMs: 200 },
+      effects: [{ type: 'decide', exitCode: 3, execDurationMs: 0, restored: true }],
+    });
+  });
+
+  it('running with a handle is recovered when its workload can, else decided as lost (255) now', () => {
+    const running = { ...persisted, status: 'running', pid: 9, handle: { pid: 9 } } as const;
+    expect(restored<R>(running, true, 500, AT_MS)).toMatchObject({
+      state: { phase: { name: 'recovering', restoreDelayMs: 500 } },
+      effects: [{ type: 'recover' }],
+    });
+    expect(restored<R>(running, false, 500, AT_MS)).toMatchObject({
+      state: { phase: { name: 'deciding' }, finishedAtMs: AT_MS, pid: null, handle: undefined },
+      effects: [{ type: 'decide', exitCode: 255, restored: true }],
+    });
   });
 });

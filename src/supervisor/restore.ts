@@ -35,7 +35,7 @@ export function persistedOf(state: ContainerState): Persisted {
  */
 export function restored<R>(p: Persisted, canRecover: boolean, restoreDelayMs: number, atMs: number): Move<R> {
   const { status, ...record } = p;
-  const s: Lifecycle<R> = { ...added<R>(), ...record, phase: { name: status === 'created' ? 'created' : 'exited' } };
+  const s: Lifecycle<R> = { ...added<R>(), ...record };
   if (status === 'created') return go(s, {});
   if (p.handle !== undefined && canRecover) {
     return go(s, { phase: { name: 'recovering', restoreDelayMs } }, { type: 'recover' });
