@@ -53,6 +53,24 @@ function lookingWith(recover: NonNullable<Workload['recover']>): Workload {
   return { start: () => Promise.reject(new Error('not started while its run may live')), recover };
 }
 
+/**
+ * A daemon dies running `web` (policy `always`); the next one restores it live, and its workload is
+ * still looking for the run: `found` answers with it.
+ */
+async function liveRestoreStillLooking(): Promise<{
+  survivor: FakeRun;
+  supervisor: Supervisor;
+  found: (run: Run) => void;
+  restoring: Promise<string[]>;
+}> {
+  const survivor = await daemonDiesWith('always');
+  const supervisor = supervise({ liveRestore: true });
+  let found!: (run: Run) => void;
+  const restoring = supervisor.restore(() => lookingWith(() => new Promise<Run>((resolve) => (found = resolve))));
+  await vi.advanceTimersByTimeAsync(0);
+  return { survivor, supervisor, found, restoring };
+}
+
 beforeEach(() => {
   vi.useFakeTimers();
   store = new MemoryStore();
@@ -242,11 +260,7 @@ describe('liveRestore: true', () => {
   });
 
   it("shows as running, detail 'recovering', while its workload looks for the run", async () => {
-    const survivor = await daemonDiesWith('always');
-    const supervisor = supervise({ liveRestore: true });
-    let found!: (run: Run) => void;
-    const restoring = supervisor.restore(() => lookingWith(() => new Promise<Run>((resolve) => (found = resolve))));
-    await vi.advanceTimersByTimeAsync(0);
+    const { survivor, supervisor, found, restoring } = await liveRestoreStillLooking();
     expect(supervisor.inspect('web')).toMatchObject({
       status: 'running',
       detail: 'recovering',
@@ -258,11 +272,7 @@ describe('liveRestore: true', () => {
   });
 
   it('a kill while its workload looks for the run is refused, saying so; a stop waits, then stops what it found', async () => {
-    const survivor = await daemonDiesWith('always');
-    const supervisor = supervise({ liveRestore: true });
-    let found!: (run: Run) => void;
-    const restoring = supervisor.restore(() => lookingWith(() => new Promise<Run>((resolve) => (found = resolve))));
-    await vi.advanceTimersByTimeAsync(0);
+    const { survivor, supervisor, found, restoring } = await liveRestoreStillLooking();
     await expect(supervisor.kill('web', 'SIGTERM')).rejects.toMatchObject({
       code: 'ERR_CONTAINER_STATE',
       message: 'Cannot kill container web: it is being recovered',

@@ -18,8 +18,13 @@ const never = new AbortController().signal;
 const standIn = useStandInRuntime();
 let sleepers: ChildProcess[] = [];
 
-afterEach(() => {
-  for (const sleeper of sleepers) sleeper.kill('SIGKILL');
+afterEach(async () => {
+  for (const sleeper of sleepers) {
+    if (sleeper.exitCode !== null || sleeper.signalCode !== null) continue;
+    const exited = new Promise((resolve) => sleeper.once('exit', resolve));
+    sleeper.kill('SIGKILL');
+    await exited;
+  }
   sleepers = [];
 });
 
