@@ -1,5 +1,6 @@
 /**
- * The backoff: the pure computation of the next restart timeout.
+ * The backoff: the pure computation of the next restart timeout, as a doubling (or any growth) up to a
+ * cap, or as a list of delays.
  *
  * @packageDocumentation
  */
@@ -17,24 +18,50 @@ export interface Backoff {
   readonly resetAfterMs: number;
   /** In [0, 1]: how much of the timeout a random part may take off the delay. */
   readonly jitter: number;
+  /**
+   * The delays of the 1st, 2nd, … consecutive step, the last one repeated (systemd's
+   * `RestartSec=1,1,1,30`); when set, it replaces `initialMs`, `multiplier` and `maxMs`.
+   */
+  readonly delaysMs?: readonly number[] | undefined;
 }
 
-/** {@link nextBackoffMs} on checked arguments (the manager's hot path). @internal */
-export function nextTimeoutMs(timeoutMs: number, execDurationMs: number, backoff: Backoff): number {
-  // A negative run length (the clock stepped back) counts as 0.
-  const reset = timeoutMs === 0 || Math.max(execDurationMs, 0) >= backoff.resetAfterMs;
-  return Math.min(reset ? backoff.initialMs : timeoutMs * backoff.multiplier, backoff.maxMs);
+/** Where a backoff stands: its timeout, and how many steps were taken since it was last reset. */
+export interface BackoffState {
+  /** The current timeout in ms; 0 before the first step. */
+  readonly timeoutMs: number;
+  /** Steps since the backoff was last reset (0 before the first). */
+  readonly steps: number;
 }
 
 /**
- * The timeout after one more exit: a run of at least `resetAfterMs` resets it; then 0 becomes
- * `initialMs`, a timeout below `maxMs` is multiplied by `multiplier`, and none exceeds `maxMs`.
- * With the defaults: 100, 200, 400, …, 51 200, 60 000, 60 000, …
+ * The backoff after one more step. A run of at least `resetAfterMs` resets it (a negative run
+ * length, the clock stepped back, counts as 0). With `delaysMs` the n-th step since a reset waits
+ * `delaysMs[min(n, length) − 1]`; otherwise 0 becomes `initialMs`, a timeout is multiplied by
+ * `multiplier`, and none exceeds `maxMs`. @internal
+ */
+export function stepBackoff(state: BackoffState, execDurationMs: number, backoff: Backoff): BackoffState {
+  const { delaysMs } = backoff;
+  // A list counts its steps; a growth starts again from a timeout of 0 (what a persisted manager holds).
+  const fresh = delaysMs === undefined ? state.timeoutMs === 0 : state.steps === 0;
+  const reset = fresh || Math.max(execDurationMs, 0) >= backoff.resetAfterMs;
+  const steps = reset ? 1 : state.steps + 1;
+  if (delaysMs !== undefined) return { timeoutMs: delaysMs[Math.min(steps, delaysMs.length) - 1] ?? 0, steps };
+  return {
+    timeoutMs: Math.min(reset ? backoff.initialMs : state.timeoutMs * backoff.multiplier, backoff.maxMs),
+    steps,
+  };
+}
+
+/**
+ * The timeout after one more exit of an exponential backoff: a run of at least `resetAfterMs` resets
+ * it; then 0 becomes `initialMs`, a timeout below `maxMs` is multiplied by `multiplier`, and none
+ * exceeds `maxMs`. With the defaults: 100, 200, 400, …, 51 200, 60 000, 60 000, …
  *
  * @param timeoutMs - The current timeout (0 before the first exit).
  * @param execDurationMs - How long the run that ended lasted (negative counts as 0).
  * @param backoff - The backoff's shape, e.g. `DEFAULT_MANAGER_OPTIONS.backoff`.
- * @throws `TypeError`/`RangeError` naming a bad argument.
+ * @throws `TypeError`/`RangeError` naming a bad argument (a `delaysMs` list is not this function's:
+ *   a manager steps through it).
  * @example
  * ```ts
  * nextBackoffMs(51_200, 0, DEFAULT_MANAGER_OPTIONS.backoff); // 60_000
@@ -44,7 +71,12 @@ export function nextBackoffMs(timeoutMs: number, execDurationMs: number, backoff
   assertDuration(timeoutMs, 'timeoutMs', false);
   assertFinite(execDurationMs, 'execDurationMs');
   assertObject(backoff, 'backoff');
-  const { initialMs, multiplier, maxMs, resetAfterMs } = backoff;
+  const { initialMs, multiplier, maxMs, resetAfterMs, delaysMs } = backoff;
+  if (delaysMs !== undefined) {
+    throw new TypeError(
+      `Expected \`backoff\` to have no delaysMs (a list is stepped by a manager), got ${show(backoff)}`,
+    );
+  }
   assertFinite(initialMs, 'backoff.initialMs');
   assertFinite(multiplier, 'backoff.multiplier');
   assertFinite(maxMs, 'backoff.maxMs');
@@ -54,7 +86,7 @@ export function nextBackoffMs(timeoutMs: number, execDurationMs: number, backoff
       `Expected \`backoff\` to have initialMs > 0, multiplier ≥ 1 and maxMs ≥ initialMs, got ${show(backoff)}`,
     );
   }
-  return nextTimeoutMs(timeoutMs, execDurationMs, backoff);
+  return stepBackoff({ timeoutMs, steps: timeoutMs === 0 ? 0 : 1 }, execDurationMs, backoff).timeoutMs;
 }
 
 /**

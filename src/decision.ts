@@ -49,11 +49,15 @@ export type DecisionReason =
   | 'policy-on-reboot'
   | 'not-reboot';
 
+/** The one error of a policy that is not normalised; a string says what makes one of it. */
 function invalidPolicy(policy: RestartPolicy): never {
-  throw new TypeError(`Expected \`policy\` to be a normalised restart policy, got ${show(policy)}`);
+  const hint = typeof policy === 'string' ? ` (parseRestartPolicy(${show(policy)}) makes one)` : '';
+  throw new TypeError(`Expected \`policy\` to be a normalised restart policy${hint}, got ${show(policy)}`);
 }
 
 function assertContext(policy: RestartPolicy, context: DecisionContext): void {
+  // A policy string fails as it does on the fast path, whatever the context.
+  if (typeof policy === 'string') invalidPolicy(policy);
   assertObject(policy, 'policy');
   assertObject(context, 'context');
   assertExitCode(context.exitCode, 'exitCode');

@@ -1,28 +1,21 @@
 /**
- * `RestartManager`: one per container — its policy, failure count, backoff and cancellation.
+ * `RestartManager`: one per container — its policy, failure count, backoff and cancellation. The
+ * decision itself is {@link decideRestart}'s, the same pure step the Supervisor's lifecycle takes.
  *
  * @packageDocumentation
  */
 import createDebug from 'debug';
-import { drawRandom, jitterMs, nextTimeoutMs } from './backoff.js';
-import { type DecisionReason, policyReason, tableDecision } from './decision.js';
+import { drawRandom } from './backoff.js';
 import { RestartCanceledError } from './errors.js';
 import { type ManagerConfig, type RestartManagerOptions, resolveManagerOptions } from './options.js';
 import { type RestartPolicy, type RestartPolicyInput, normalizeRestartPolicy } from './policy.js';
+import { type Readings, type RestartDecision, type RestartState, decideRestart, freshState } from './restart-step.js';
 import { type TimerHandle, startTimer, stopTimer } from './timers.js';
 import { assertBoolean, assertCount, assertDuration, assertExitCode, assertFinite, assertObject } from './validate.js';
 
-const log = createDebug('restart-manager:manager');
+export type { RestartDecision } from './restart-step.js';
 
-/** One step of a {@link RestartManager}: whether to restart, after how long, and why. */
-export interface RestartDecision {
-  /** Whether the container restarts. */
-  readonly restart: boolean;
-  /** How long to wait before the restart, in whole ms; 0 when `restart` is false. */
-  readonly delayMs: number;
-  /** Which rule decided (see {@link DecisionReason}). */
-  readonly reason: DecisionReason;
-}
+const log = createDebug('restart-manager:manager');
 
 /** What {@link RestartManager.toJSON} returns and {@link RestartManager.fromJSON} takes. */
 export interface RestartManagerJSON {
@@ -30,87 +23,27 @@ export interface RestartManagerJSON {
   readonly failureCount: number;
   readonly timeoutMs: number;
   readonly canceled: boolean;
+  /** With `backoff.delaysMs`: the steps taken since the backoff was last reset. */
+  readonly backoffSteps?: number | undefined;
 }
-
-/**
- * Keys only this module knows: a waiter's bookkeeping (its timer and the manager it waits on) and
- * the manager's registration of a waiter are reachable from here alone; other modules go through
- * {@link waitForCancel}.
- */
-const waiterTimer = Symbol('timer');
-const waitedManager = Symbol('manager');
-const addWaiter = Symbol('addWaiter');
-const makeSignal = Symbol('makeSignal');
-
-/**
- * Something waiting for a manager's cancel or for a timeout, whichever comes first: a pending
- * `waitCancel` or a pending restart. One object per wait, and its timer calls a shared function
- * with the waiter as its argument, so that a pending restart costs little more than its timer.
- *
- * @internal
- */
-export abstract class CancelWaiter {
-  /** The wait's timer, while it runs. */
-  [waiterTimer]: TimerHandle | undefined = undefined;
-  /** The manager waited on, while the wait is pending. */
-  [waitedManager]: RestartManager | undefined = undefined;
-  /** Called once: `true` when the manager was canceled, `false` when the time is up. */
-  abstract wake(canceled: boolean): void;
-}
-
-class PromiseWaiter extends CancelWaiter {
-  readonly #resolve: (canceled: boolean) => void;
-
-  constructor(resolve: (canceled: boolean) => void) {
-    super();
-    this.#resolve = resolve;
-  }
-
-  wake(canceled: boolean): void {
-    this.#resolve(canceled);
-  }
-}
-
-/**
- * Wakes `waiter` with `true` as soon as `manager` is canceled (at once if it already is), or with
- * `false` after `delayMs` (finite, or `Infinity` for the cancel alone); whichever comes first, once.
- * Leaves no timer behind. A waiter waits once.
- *
- * @internal
- */
-export function waitForCancel(manager: RestartManager, delayMs: number, waiter: CancelWaiter): void {
-  manager[addWaiter](delayMs, waiter);
-}
-
-// Stryker disable all: performance only (when a signal is made, not what it does); no test can tell the mutants apart.
-const managersToPrepare: RestartManager[] = [];
-
-function makeQueuedSignals(): void {
-  for (const manager of managersToPrepare.splice(0)) manager[makeSignal]();
-}
-
-/**
- * Makes `manager`'s AbortSignal in a microtask (unless the manager is canceled by then), so that a
- * restart due soon finds it made rather than making it as its timer fires: Node takes a few µs and
- * some 750 bytes to make one, which a storm of fresh managers would otherwise pay one after the
- * other at the instant they are due. Measured with test/bench/restarts.ts (10k fresh managers, each
- * restarting once after 100 ms; 6 fresh processes each way, interleaved, on a shared 2-core machine):
- * with this, wall time 194 ms and p99 lateness of the start 48 ms; without, 226 ms and 78 ms (the
- * `setTimeout` + `Promise` floor: 130 ms, 12 ms).
- *
- * @internal
- */
-export function makeSignalSoon(manager: RestartManager): void {
-  if (managersToPrepare.push(manager) === 1) queueMicrotask(makeQueuedSignals);
-}
-// Stryker restore all
 
 const CANCELED: RestartDecision = Object.freeze({ restart: false, delayMs: 0, reason: 'canceled' });
-const DOCKER_NO: RestartDecision = Object.freeze({ restart: false, delayMs: 0, reason: 'policy-no' });
 
-/** A count plus one, staying a safe integer. */
-function increment(count: number): number {
-  return count < Number.MAX_SAFE_INTEGER ? count + 1 : count;
+/** A manager's readings: its options' clock and random source, checked. */
+const LIVE: Readings = Object.freeze({
+  nowMs(config: ManagerConfig): number {
+    const nowMs = config.clock.now();
+    assertFinite(nowMs, 'clock.now()');
+    return nowMs;
+  },
+  random: (config: ManagerConfig): number => drawRandom(config.random),
+});
+
+/** A pending {@link RestartManager.waitCancel}: its timer, and how to settle it. */
+interface Waiter {
+  readonly manager: RestartManager;
+  readonly resolve: (canceled: boolean) => void;
+  timer: TimerHandle | undefined;
 }
 
 /**
@@ -127,22 +60,12 @@ function increment(count: number): number {
  */
 export class RestartManager {
   #policy: RestartPolicy;
-  #failureCount: number;
-  #timeoutMs = 0;
-  #canceled = false;
   readonly #config: ManagerConfig;
+  #state: RestartState;
+  #canceled = false;
   #controller: AbortController | undefined;
   /** One waiter, or a set of them: most managers have at most one pending restart. */
-  #waiters: CancelWaiter | Set<CancelWaiter> | undefined;
-  #restartTimesMs: number[] | undefined;
-
-  /** A waiter's time is up (a timer callback shared by every waiter). */
-  static #expire(waiter: CancelWaiter): void {
-    waiter[waiterTimer] = undefined;
-    const manager = waiter[waitedManager];
-    if (manager !== undefined) manager.#removeWaiter(waiter);
-    waiter.wake(false);
-  }
+  #waiters: Waiter | Set<Waiter> | undefined;
 
   /**
    * @param policy - Any input {@link normalizeRestartPolicy} takes.
@@ -155,7 +78,7 @@ export class RestartManager {
     assertCount(failureCount, 'failureCount');
     this.#config = resolveManagerOptions(options);
     this.#policy = normalizeRestartPolicy(policy);
-    this.#failureCount = failureCount;
+    this.#state = freshState(failureCount);
   }
 
   /** Rebuilds a manager from {@link RestartManager.toJSON}'s output, validating it as strictly as the constructor. */
@@ -164,8 +87,10 @@ export class RestartManager {
     assertDuration(json.timeoutMs, 'json.timeoutMs', false);
     assertBoolean(json.canceled, 'json.canceled');
     assertCount(json.failureCount, 'json.failureCount');
+    if (json.backoffSteps !== undefined) assertCount(json.backoffSteps, 'json.backoffSteps');
     const manager = new RestartManager(json.policy, json.failureCount, options);
-    manager.#timeoutMs = json.timeoutMs;
+    const steps = json.backoffSteps ?? (json.timeoutMs === 0 ? 0 : 1);
+    manager.#state = { ...manager.#state, timeoutMs: json.timeoutMs, steps };
     if (json.canceled) manager.cancel();
     return manager;
   }
@@ -177,12 +102,12 @@ export class RestartManager {
 
   /** Consecutive failed exits (`'isulad'` profile) or restarts (`'docker'` profile). */
   get failureCount(): number {
-    return this.#failureCount;
+    return this.#state.failureCount;
   }
 
   /** The current backoff timeout in ms; 0 before the first decision. */
   get timeoutMs(): number {
-    return this.#timeoutMs;
+    return this.#state.timeoutMs;
   }
 
   /** Whether {@link RestartManager.cancel} was called. */
@@ -197,13 +122,6 @@ export class RestartManager {
     return this.#controller.signal;
   }
 
-  /** Makes the signal now, unless the manager is canceled (see {@link makeSignalSoon}). @internal */
-  // Stryker disable next-line all: performance only, as makeSignalSoon.
-  [makeSignal](): void {
-    // Stryker disable next-line all: performance only, as makeSignalSoon.
-    if (!this.#canceled) this.#controller ??= new AbortController();
-  }
-
   /**
    * Decides one exit, in this order: a canceled manager decides nothing and changes nothing; the
    * count and the backoff move (whatever the policy); the first exit-code rule listing the code
@@ -212,7 +130,8 @@ export class RestartManager {
    * @param exitCode - The exit code, an integer in [0, 2^32 − 1].
    * @param hasBeenManuallyStopped - Whether the user stopped the container.
    * @param execDurationMs - How long the run lasted; at least `backoff.resetAfterMs` resets the backoff.
-   * @throws `TypeError`/`RangeError` naming a bad argument; nothing changes then.
+   * @throws `TypeError`/`RangeError` naming a bad argument, or a garbage reading of the `clock` or
+   *   `random` option; nothing changes then.
    * @example
    * ```ts
    * const { restart, delayMs, reason } = rm.shouldRestart(137, false, 2_500);
@@ -223,50 +142,24 @@ export class RestartManager {
     assertBoolean(hasBeenManuallyStopped, 'hasBeenManuallyStopped');
     assertFinite(execDurationMs, 'execDurationMs');
     if (this.#canceled) return CANCELED;
-    const config = this.#config;
-    const policy = this.#policy;
-    const docker = config.profile === 'docker';
-    if (docker && policy.name === 'no') return DOCKER_NO;
-
-    const failureCount = docker ? this.#failureCount : exitCode !== 0 ? increment(this.#failureCount) : 0;
-    const timeoutMs = nextTimeoutMs(this.#timeoutMs, execDurationMs, config.backoff);
-
-    let restart: boolean;
-    let reason: DecisionReason;
-    const action = config.actions?.get(exitCode);
-    if (action === undefined) {
-      // Docker's `restartCount < N` is the table's `count <= N` with the count this restart would make.
-      const tableCount = docker ? failureCount + 1 : failureCount;
-      restart = tableDecision(policy, exitCode, hasBeenManuallyStopped, tableCount);
-      reason = policyReason(policy, restart, exitCode);
-    } else {
-      restart = action === 'restart';
-      reason = 'exit-code-rule';
-    }
-
-    const nowMs = restart && config.rateLimit !== undefined ? this.#now() : 0;
-    if (restart && this.#isRateLimited(nowMs)) {
-      restart = false;
-      reason = 'rate-limited';
-    }
-    const delayMs = restart ? this.#delayMs(timeoutMs) : 0;
-
-    this.#failureCount = docker && restart ? increment(failureCount) : failureCount;
-    this.#timeoutMs = timeoutMs;
-    if (restart && config.rateLimit !== undefined) (this.#restartTimesMs ??= []).push(nowMs);
+    const exit = { exitCode, hasBeenManuallyStopped, execDurationMs };
+    const { decision, state } = decideRestart(this.#config, this.#policy, this.#state, exit, LIVE);
+    this.#state = state;
     // Stryker disable next-line ConditionalExpression: the guard only spares building the log line's arguments.
     if (log.enabled) {
+      const how = hasBeenManuallyStopped ? 'stopped' : 'exited';
+      const { reason, delayMs } = decision;
       log(
         'exit %d (%s) under %o: %s, delay %d ms, count %d',
         exitCode,
-        hasBeenManuallyStopped ? 'stopped' : 'exited',
-        policy,
+        how,
+        this.#policy,
         reason,
         delayMs,
-        this.#failureCount,
+        state.failureCount,
       );
     }
-    return { restart, delayMs, reason };
+    return decision;
   }
 
   /**
@@ -279,9 +172,9 @@ export class RestartManager {
   }
 
   /**
-   * Starts the backoff again: the next step's timeout is `backoff.initialMs`, as after a long run.
-   * For a restart that did not wait the backoff, such as a restore's fixed delay (which, as in Docker,
-   * does not use up a backoff step). The count and the rate-limit window are kept.
+   * Starts the backoff again: the next step's timeout is the first one, as after a long run. For a
+   * restart that did not wait the backoff, such as a restore's fixed delay (which, as in Docker, does
+   * not use up a backoff step). The count and the rate-limit window are kept.
    *
    * @example
    * ```ts
@@ -290,7 +183,7 @@ export class RestartManager {
    * ```
    */
   resetBackoff(): void {
-    this.#timeoutMs = 0;
+    this.#state = { ...this.#state, timeoutMs: 0, steps: 0 };
   }
 
   /**
@@ -303,15 +196,8 @@ export class RestartManager {
     this.#controller?.abort(new RestartCanceledError());
     const waiters = this.#waiters;
     this.#waiters = undefined;
-    if (waiters instanceof Set) for (const waiter of waiters) RestartManager.#wakeCanceled(waiter);
-    else if (waiters !== undefined) RestartManager.#wakeCanceled(waiters);
-  }
-
-  static #wakeCanceled(waiter: CancelWaiter): void {
-    stopTimer(waiter[waiterTimer]);
-    waiter[waiterTimer] = undefined;
-    waiter[waitedManager] = undefined;
-    waiter.wake(true);
+    if (waiters instanceof Set) for (const waiter of waiters) RestartManager.#wake(waiter, true);
+    else if (waiters !== undefined) RestartManager.#wake(waiters, true);
   }
 
   /**
@@ -327,65 +213,41 @@ export class RestartManager {
    */
   waitCancel(timeoutMs: number): Promise<boolean> {
     assertDuration(timeoutMs, 'timeoutMs', true);
+    if (this.#canceled) return Promise.resolve(true);
     return new Promise((resolve) => {
-      this[addWaiter](timeoutMs, new PromiseWaiter(resolve));
+      const waiter: Waiter = { manager: this, resolve, timer: undefined };
+      if (timeoutMs !== Infinity) waiter.timer = startTimer(RestartManager.#expire, timeoutMs, waiter);
+      const waiters = this.#waiters;
+      if (waiters === undefined) this.#waiters = waiter;
+      else if (waiters instanceof Set) waiters.add(waiter);
+      else this.#waiters = new Set([waiters, waiter]);
     });
   }
 
   /** The manager's state as plain JSON, for {@link RestartManager.fromJSON}. */
   toJSON(): RestartManagerJSON {
-    return {
-      policy: { name: this.#policy.name, maximumRetryCount: this.#policy.maximumRetryCount },
-      failureCount: this.#failureCount,
-      timeoutMs: this.#timeoutMs,
-      canceled: this.#canceled,
-    };
+    const { failureCount, timeoutMs, steps } = this.#state;
+    const policy = { name: this.#policy.name, maximumRetryCount: this.#policy.maximumRetryCount };
+    const json = { policy, failureCount, timeoutMs, canceled: this.#canceled };
+    return this.#config.backoff.delaysMs === undefined ? json : { ...json, backoffSteps: steps };
   }
 
-  /** See {@link waitForCancel}. @internal */
-  [addWaiter](delayMs: number, waiter: CancelWaiter): void {
-    if (this.#canceled) {
-      waiter.wake(true);
-      return;
-    }
-    waiter[waitedManager] = this;
-    if (delayMs !== Infinity) waiter[waiterTimer] = startTimer(RestartManager.#expire, delayMs, waiter);
-    const waiters = this.#waiters;
-    if (waiters === undefined) this.#waiters = waiter;
-    else if (waiters instanceof Set) waiters.add(waiter);
-    else this.#waiters = new Set([waiters, waiter]);
+  static #wake(waiter: Waiter, canceled: boolean): void {
+    stopTimer(waiter.timer);
+    waiter.timer = undefined;
+    waiter.resolve(canceled);
   }
 
-  #removeWaiter(waiter: CancelWaiter): void {
-    waiter[waitedManager] = undefined;
-    const waiters = this.#waiters;
-    if (waiters === waiter) this.#waiters = undefined;
+  /** A waiter's time is up (one timer callback shared by every waiter): it leaves its manager, then resolves `false`. */
+  static #expire(waiter: Waiter): void {
+    waiter.timer = undefined;
+    const { manager } = waiter;
+    const waiters = manager.#waiters;
+    if (waiters === waiter) manager.#waiters = undefined;
     else if (waiters instanceof Set) {
       waiters.delete(waiter);
-      if (waiters.size === 0) this.#waiters = undefined;
+      if (waiters.size === 0) manager.#waiters = undefined;
     }
-  }
-
-  #now(): number {
-    const nowMs = this.#config.clock.now();
-    assertFinite(nowMs, 'clock.now()');
-    return nowMs;
-  }
-
-  #isRateLimited(nowMs: number): boolean {
-    const limit = this.#config.rateLimit;
-    if (limit === undefined) return false;
-    const times = this.#restartTimesMs;
-    if (times !== undefined) {
-      for (let first = times[0]; first !== undefined && nowMs - first >= limit.windowMs; first = times[0])
-        times.shift();
-    }
-    return (times?.length ?? 0) >= limit.maxRestarts;
-  }
-
-  #delayMs(timeoutMs: number): number {
-    const { jitter } = this.#config.backoff;
-    if (jitter === 0) return Math.round(timeoutMs);
-    return jitterMs(timeoutMs, jitter, drawRandom(this.#config.random));
+    waiter.resolve(false);
   }
 }

@@ -16,8 +16,13 @@ import {
   show,
 } from './validate.js';
 
-/** The backoff's shape as an option: each field optional, defaulting on its own. */
-export type BackoffOptions = { readonly [K in keyof Backoff]?: number | undefined };
+/**
+ * The backoff's shape as an option: each field optional, defaulting on its own; `delaysMs` replaces
+ * `initialMs`, `multiplier` and `maxMs` (giving both is refused).
+ */
+export type BackoffOptions = Readonly<Partial<Record<Exclude<keyof Backoff, 'delaysMs'>, number | undefined>>> & {
+  readonly delaysMs?: readonly number[] | undefined;
+};
 
 /** How a manager counts: `'isulad'` (the seed's) or `'docker'` (moby's `restartmanager.go`). */
 export type RestartProfile = 'isulad' | 'docker';
@@ -112,7 +117,9 @@ export const DEFAULT_MANAGER_OPTIONS: ResolvedRestartManagerOptions = Object.fre
 const PROFILES: readonly RestartProfile[] = ['isulad', 'docker'];
 const ACTIONS: readonly ExitCodeAction[] = ['restart', 'stop'];
 const OPTION_KEYS = new Set(Object.keys(DEFAULT_MANAGER_OPTIONS));
-const BACKOFF_KEYS = new Set(Object.keys(DEFAULT_MANAGER_OPTIONS.backoff));
+const BACKOFF_KEYS = new Set([...Object.keys(DEFAULT_MANAGER_OPTIONS.backoff), 'delaysMs']);
+/** The fields a list of delays replaces. */
+const GROWTH_KEYS = ['initialMs', 'multiplier', 'maxMs'] as const;
 
 /** Resolved options, with what a step needs precomputed. @internal */
 export interface ManagerConfig extends ResolvedRestartManagerOptions {
@@ -133,6 +140,7 @@ function resolveBackoff(input: unknown): Backoff {
   if (input === undefined) return defaults;
   assertObject(input, 'backoff');
   assertKnownKeys(input, BACKOFF_KEYS, 'backoff.');
+  if (input.delaysMs !== undefined) return resolveDelayList(input);
   const initialMs = input.initialMs ?? defaults.initialMs;
   assertFinite(initialMs, 'backoff.initialMs');
   if (!(initialMs > 0))
@@ -153,6 +161,32 @@ function resolveBackoff(input: unknown): Backoff {
   const jitter = input.jitter ?? defaults.jitter;
   assertInRange(jitter, 'backoff.jitter', 0, 1);
   return Object.freeze({ initialMs, multiplier, maxMs, resetAfterMs, jitter });
+}
+
+/** A backoff given as a list of delays: each a finite number ≥ 0, at least one; no growth fields beside it. */
+function resolveDelayList(input: Record<string, unknown>): Backoff {
+  const defaults = DEFAULT_MANAGER_OPTIONS.backoff;
+  const growth = GROWTH_KEYS.find((key) => input[key] !== undefined);
+  if (growth !== undefined) {
+    throw new TypeError(
+      `Expected \`backoff.delaysMs\` or \`backoff.${growth}\`, not both: a list of delays replaces initialMs, multiplier and maxMs`,
+    );
+  }
+  const list = input.delaysMs;
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new TypeError(`Expected \`backoff.delaysMs\` to be a non-empty array of delays, got ${show(list)}`);
+  }
+  list.forEach((delayMs: unknown, index) => {
+    assertDuration(delayMs, `backoff.delaysMs[${index}]`, false);
+  });
+  const delaysMs = Object.freeze([...(list as number[])]);
+  const resetAfterMs = input.resetAfterMs ?? defaults.resetAfterMs;
+  assertDuration(resetAfterMs, 'backoff.resetAfterMs', true);
+  const jitter = input.jitter ?? defaults.jitter;
+  assertInRange(jitter, 'backoff.jitter', 0, 1);
+  const firstMs = delaysMs[0] as number;
+  const maxMs = Math.max(...delaysMs);
+  return Object.freeze({ initialMs: firstMs, multiplier: 1, maxMs, resetAfterMs, jitter, delaysMs });
 }
 
 function resolveRateLimit(input: unknown): RateLimit | undefined {

@@ -6,7 +6,7 @@
  */
 import createDebug from 'debug';
 import pTimeout, { TimeoutError } from 'p-timeout';
-import { CancelWaiter, type RestartDecision, RestartManager, makeSignalSoon, waitForCancel } from './manager.js';
+import { type RestartDecision, RestartManager } from './manager.js';
 import { longTimers } from './timers.js';
 import {
   assertBoolean,
@@ -72,77 +72,48 @@ export interface RestartHandle<T> {
 const TIMED_OUT: unique symbol = Symbol('timed out');
 
 /**
- * A restart due within this long gets its manager's signal made ahead, off its start path (see
- * {@link makeSignalSoon}); a longer wait stays light, its signal made when the restart starts.
+ * A restart due within this long gets its manager's signal made as it is scheduled, off its start
+ * path: Node takes a few µs and some 750 bytes to make one, which a storm of restarts would otherwise
+ * pay one after the other at the instant they are due. A longer wait stays light (100k pending
+ * restarts), its signal made when the restart starts.
  */
 const EARLY_SIGNAL_MS = 1_000;
 const NO_OPTIONS: RestartInThreadOptions = Object.freeze({});
 
-/** A restart waiting for its delay: woken by the manager's cancel or by its timer, then starts. */
-class PendingRestart<T> extends CancelWaiter {
-  readonly #owner: RestartManager;
-  readonly #start: StartCallback<T>;
-  readonly #exitCode: number;
-  readonly #startTimeoutMs: number;
-  readonly #resolve: (outcome: RestartOutcome<T>) => void;
-
-  constructor(
-    owner: RestartManager,
-    start: StartCallback<T>,
-    exitCode: number,
-    startTimeoutMs: number,
-    resolve: (outcome: RestartOutcome<T>) => void,
-  ) {
-    super();
-    this.#owner = owner;
-    this.#start = start;
-    this.#exitCode = exitCode;
-    this.#startTimeoutMs = startTimeoutMs;
-    this.#resolve = resolve;
+/** Calls `start` with the manager's `signal`; a throw, a rejection and a timeout are outcomes. */
+function startOnce<T>(
+  signal: AbortSignal,
+  start: StartCallback<T>,
+  exitCode: number,
+  startTimeoutMs: number,
+): Promise<RestartOutcome<T>> {
+  let result: T | PromiseLike<T>;
+  try {
+    result = start(signal);
+  } catch (error) {
+    return Promise.resolve({ status: 'start-failed', exitCode, error });
   }
-
-  wake(canceled: boolean): void {
-    const exitCode = this.#exitCode;
-    // A wake-up is a cancel only if the manager says so.
-    if (canceled || this.#owner.canceled) {
-      log('restart of exit %d canceled during the delay', exitCode);
-      this.#resolve({ status: 'canceled', exitCode });
-      return;
-    }
-    const resolve = this.#resolve;
-    let result: T | PromiseLike<T>;
-    try {
-      result = this.#start(this.#owner.signal);
-    } catch (error) {
-      resolve({ status: 'start-failed', exitCode, error });
-      return;
-    }
-    const startTimeoutMs = this.#startTimeoutMs;
-    const started = Promise.resolve(result);
-    const settled =
-      startTimeoutMs === Infinity
-        ? started
-        : pTimeout<T, typeof TIMED_OUT>(started, {
-            milliseconds: startTimeoutMs,
-            fallback: () => TIMED_OUT,
-            customTimers: longTimers,
-          });
-    settled.then(
-      (value) => {
-        if (value === TIMED_OUT) {
-          const error = new TimeoutError(`The start callback did not settle within ${startTimeoutMs} ms`);
-          log('start timed out after %d ms', startTimeoutMs);
-          resolve({ status: 'start-timeout', exitCode, error });
-        } else {
-          resolve({ status: 'started', exitCode, value });
-        }
-      },
-      (error: unknown) => {
-        log('start failed: %O', error);
-        resolve({ status: 'start-failed', exitCode, error });
-      },
-    );
-  }
+  const started = Promise.resolve(result);
+  const settled =
+    startTimeoutMs === Infinity
+      ? started
+      : pTimeout<T, typeof TIMED_OUT>(started, {
+          milliseconds: startTimeoutMs,
+          fallback: () => TIMED_OUT,
+          customTimers: longTimers,
+        });
+  return settled.then(
+    (value): RestartOutcome<T> => {
+      if (value !== TIMED_OUT) return { status: 'started', exitCode, value };
+      log('start timed out after %d ms', startTimeoutMs);
+      const error = new TimeoutError(`The start callback did not settle within ${startTimeoutMs} ms`);
+      return { status: 'start-timeout', exitCode, error };
+    },
+    (error: unknown): RestartOutcome<T> => {
+      log('start failed: %O', error);
+      return { status: 'start-failed', exitCode, error };
+    },
+  );
 }
 
 function assertExit(exit: ExitInfo): void {
@@ -199,14 +170,15 @@ export function restartInThread<T>(
   }
   const delayMs = options.delayMs ?? decision.delayMs;
   const startTimeoutMs = options.startTimeoutMs ?? Infinity;
-  // Stryker disable next-line all: performance only (see makeSignalSoon); no test can tell the mutants apart.
-  if (delayMs <= EARLY_SIGNAL_MS) makeSignalSoon(manager);
-  const done = new Promise<RestartOutcome<Awaited<T>>>((resolve) => {
-    waitForCancel(
-      manager,
-      delayMs,
-      new PendingRestart(manager, start as StartCallback<Awaited<T>>, exitCode, startTimeoutMs, resolve),
-    );
+  // Stryker disable next-line all: performance only (see EARLY_SIGNAL_MS); no test can tell the mutants apart.
+  const signal = delayMs <= EARLY_SIGNAL_MS ? manager.signal : undefined;
+  const done = manager.waitCancel(delayMs).then((canceled) => {
+    // A wake-up is a cancel only if the manager says so.
+    if (canceled || manager.canceled) {
+      log('restart of exit %d canceled during the delay', exitCode);
+      return { status: 'canceled', exitCode } as const;
+    }
+    return startOnce(signal ?? manager.signal, start as StartCallback<Awaited<T>>, exitCode, startTimeoutMs);
   });
   return { decision, done };
 }

@@ -12,6 +12,13 @@
  */
 export type RunHandle = null | boolean | number | string | readonly RunHandle[] | { readonly [key: string]: RunHandle };
 
+/** A line a run sent on its notify fd (SPEC §17), parsed. */
+export type RunNotification =
+  | { readonly type: 'ready' }
+  | { readonly type: 'watchdog' }
+  | { readonly type: 'watchdog-trigger' }
+  | { readonly type: 'status'; readonly text: string };
+
 /** One run of a workload: a started process, a container, or anything with an exit and a stop. */
 export interface Run {
   /** The process id, when there is one. */
@@ -33,6 +40,10 @@ export interface Run {
   stop(timeoutMs: number): Promise<void>;
   /** Sends `signal` to the run (its whole process group, for a process). Not a stop: the exit that follows is decided by the policy. */
   kill?(signal: NodeJS.Signals): void | Promise<void>;
+  /** Calls `listener` with every notification received so far (in order), then with each new one; returns unsubscribe. */
+  onNotify?(listener: (notification: RunNotification) => void): () => void;
+  /** Notify lines ignored so far (malformed or unknown). */
+  readonly ignoredNotifyLines?: number;
 }
 
 /** Something a {@link Supervisor} can start, once per run. */

@@ -193,6 +193,18 @@ describe('shouldRestart: bad input', () => {
     );
   });
 
+  it.each([
+    ['a valid context', context],
+    ['an invalid context', { ...context, exitCode: -1 }],
+    ['no context', undefined],
+  ])('refuses a policy string with one message whichever way it is called: with %s', (_, ctx) => {
+    expect(() => shouldRestart('always' as never, ctx as never)).toThrow(
+      new TypeError(
+        "Expected `policy` to be a normalised restart policy (parseRestartPolicy('always') makes one), got 'always'",
+      ),
+    );
+  });
+
   it('refuses a missing policy with a TypeError', () => {
     expect(() => shouldRestart(undefined as never, context)).toThrow(
       new TypeError('Expected `policy` to be an object, got undefined'),

@@ -98,29 +98,29 @@ describe('a run that survived its daemon, by default (liveRestore: false)', () =
     survivor.settleStops();
     await vi.advanceTimersByTimeAsync(0);
     expect(await restoring).toEqual(['web']);
-    expect(payloadsOf(events, 'exit')).toEqual([
-      {
-        id: 'web',
-        exitCode: 255,
-        execDurationMs: 0,
-        restart: true,
-        delayMs: RESTORE_DELAY_MS,
-        reason: 'policy-always',
-      },
+    // The daemon ended the run, not the container: no exit of its own, its count unchanged.
+    expect(payloadsOf(events, 'exit')).toEqual([]);
+    expect(payloadsOf(events, 'restore')).toEqual([
+      { id: 'web', from: 'running', restart: true, delayMs: RESTORE_DELAY_MS },
     ]);
     await vi.advanceTimersByTimeAsync(RESTORE_DELAY_MS);
     expect(workload.runs).toHaveLength(1);
     expect(survivor.ended).toBe(true);
-    expect(supervisor.inspect('web')).toMatchObject({ status: 'running', pid: workload.last.pid, restartCount: 1 });
+    expect(supervisor.inspect('web')).toMatchObject({
+      status: 'running',
+      pid: workload.last.pid,
+      restartCount: 1,
+      failureCount: 0,
+    });
   });
 
-  it('one already gone is decided as exit 255 after the restore delay', async () => {
+  it('one already gone restarts after the restore delay, 255 its exit code and its count unchanged', async () => {
     const survivor = await daemonDiesWith('on-failure:5');
     survivor.end(0);
     const { supervisor, workload, restoring } = nextDaemon([]);
     expect(await restoring).toEqual(['web']);
     expect(workload.recovered).toEqual([survivor.handle]);
-    expect(supervisor.inspect('web')).toMatchObject({ status: 'restarting', exitCode: 255, failureCount: 1 });
+    expect(supervisor.inspect('web')).toMatchObject({ status: 'restarting', exitCode: 255, failureCount: 0 });
     await vi.advanceTimersByTimeAsync(RESTORE_DELAY_MS);
     expect(workload.runs).toHaveLength(1);
   });
@@ -155,9 +155,13 @@ describe('a run that survived its daemon, by default (liveRestore: false)', () =
     survivor.stopError = undefined;
     await vi.advanceTimersByTimeAsync(10_000);
     expect(survivor.ended).toBe(true);
-    expect(payloadsOf(events, 'exit')).toMatchObject([{ exitCode: 255, restart: true, delayMs: 100 }]);
-    await vi.advanceTimersByTimeAsync(100);
+    expect(payloadsOf(events, 'exit')).toEqual([]);
+    expect(payloadsOf(events, 'restore')).toEqual([
+      { id: 'web', from: 'running', restart: true, delayMs: RESTORE_DELAY_MS },
+    ]);
+    await vi.advanceTimersByTimeAsync(RESTORE_DELAY_MS);
     expect(workload.runs).toHaveLength(1);
+    expect(supervisor.inspect('web')).toMatchObject({ failureCount: 0, restartCount: 1 });
   });
 
   it('a recover that answers what is not a Run is a failure to tell, named, and goes to the GC', async () => {
@@ -229,10 +233,10 @@ describe('a run that survived its daemon, by default (liveRestore: false)', () =
     expect(payloadsOf(events, 'gc')).toMatchObject([{ phase: 'queued' }, { phase: 'retry-failed', attempts: 1 }]);
     workload.recoverError = undefined;
     await vi.advanceTimersByTimeAsync(200);
-    // Found again: stopped, then the container is decided once, as exit 255.
+    // Found again: stopped, then the container is decided once, as the restore decides.
     expect(survivor.ended).toBe(true);
     expect(payloadsOf(events, 'gc').at(-1)).toMatchObject({ phase: 'collected', attempts: 2 });
-    await vi.advanceTimersByTimeAsync(100);
+    await vi.advanceTimersByTimeAsync(RESTORE_DELAY_MS);
     expect(workload.runs).toHaveLength(1);
   });
 });
@@ -256,7 +260,7 @@ describe('liveRestore: true', () => {
     await vi.advanceTimersByTimeAsync(RESTORE_DELAY_MS * 2);
     expect(workload.runs).toEqual([]);
     expect(survivor.stopCalls).toEqual([]);
-    expect(events).toEqual([]);
+    expect(events).toEqual([{ event: 'restore', payload: { id: 'web', from: 'running', restart: false, delayMs: 0 } }]);
   });
 
   it("shows as running, detail 'recovering', while its workload looks for the run", async () => {

@@ -3,8 +3,8 @@
  * `startTimeoutMs`, a pluggable `store` and an injected wall clock — through the public API, on fake time.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type ContainerState, Supervisor, type SupervisorOptions, type Workload } from '../src/index.js';
-import { FakeWorkload, hangingWorkload } from './support/fake-workload.js';
+import { type ContainerState, type Run, Supervisor, type SupervisorOptions, type Workload } from '../src/index.js';
+import { FakeRun, FakeWorkload, hangingWorkload } from './support/fake-workload.js';
 import { rejection, expectCode, track } from './support/settle.js';
 import { MemoryStore } from './support/memory-store.js';
 import { payloadsOf, record } from './support/supervisor-helpers.js';
@@ -309,12 +309,18 @@ describe('startTimeoutMs', () => {
     expect(supervisor.inspect('web')).toMatchObject({ status: 'exited', detail: 'exited', exitCode: 125 });
   });
 
-  it('a stop or a forced remove of a container whose restart hangs in its start settles by startTimeoutMs', async () => {
-    supervisor = supervise({ startTimeoutMs: 5_000 });
+  it('a stop settles within its stop timeout and a forced remove at once while a restart hangs in its start, aborting it', async () => {
+    supervisor = supervise({ stopTimeoutMs: 2_000 });
+    const signals: AbortSignal[] = [];
+    const arrive: ((run: Run) => void)[] = [];
     let hang = false;
     const workload = new FakeWorkload();
     const flaky: Workload = {
-      start: (signal) => (hang ? new Promise<never>(() => undefined) : workload.start(signal)),
+      start: (signal) => {
+        if (!hang) return workload.start(signal);
+        signals.push(signal);
+        return new Promise<Run>((resolve) => arrive.push(resolve));
+      },
     };
     await supervisor.add('web', { policy: 'always', workload: flaky });
     await supervisor.add('db', { policy: 'always', workload: flaky });
@@ -327,15 +333,23 @@ describe('startTimeoutMs', () => {
     expect(supervisor.inspect('web')).toMatchObject({ status: 'restarting', detail: 'starting' });
     const stopping = track(supervisor.stop('web'));
     const removing = track(supervisor.remove('db', { force: true }));
-    await vi.advanceTimersByTimeAsync(4_999);
-    expect([stopping.settled, removing.settled]).toEqual([false, false]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(signals.map((signal) => signal.aborted)).toEqual([true, true]);
+    expect([stopping.settled, removing.settled]).toEqual([false, true]);
+    await vi.advanceTimersByTimeAsync(1_999);
+    expect(stopping.settled).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
-    expect([stopping, removing]).toMatchObject([
-      { settled: true, value: undefined },
-      { settled: true, value: undefined },
-    ]);
+    expect(stopping).toMatchObject({ settled: true, value: undefined });
     expect(supervisor.inspect('web')).toMatchObject({ status: 'exited', hasBeenManuallyStopped: true, exitCode: 1 });
     expect(supervisor.list().map((info) => info.id)).toEqual(['web']);
+
+    // The runs that still arrive are stopped at once, and never show as running.
+    const [late, lateDb] = [new FakeRun(1), new FakeRun(2)];
+    arrive[0]?.(late);
+    arrive[1]?.(lateDb);
+    await vi.advanceTimersByTimeAsync(0);
+    expect([late.stopCalls, lateDb.stopCalls]).toEqual([[2_000], [2_000]]);
+    expect(supervisor.inspect('web')).toMatchObject({ status: 'exited', pid: null });
   });
 
   it('a run that arrives after its start timed out is stopped at once', async () => {

@@ -705,7 +705,7 @@ describe('with a state directory (real timers)', () => {
     expect(supervisor.inspect('web').status).toBe('restarting');
   });
 
-  it('a persisted removing container counts as exited with 255; an exited one without a code too', async () => {
+  it('a persisted removing container restarts as one whose run the daemon ended; an exited one without a code reads as 255', async () => {
     const onFailure = { name: 'on-failure', maximumRetryCount: 0 };
     await writeStateFile(dir, 'removing', { status: 'removing', exitCode: 0, policy: onFailure });
     await writeStateFile(dir, 'nocode', { status: 'exited', exitCode: null, policy: onFailure });
@@ -714,22 +714,32 @@ describe('with a state directory (real timers)', () => {
     const events = record(supervisor);
     const before = Date.now();
     expect(await supervisor.restore(() => new FakeWorkload())).toEqual(['clean', 'nocode', 'removing']);
-    const exits = new Map(payloadsOf(events, 'exit').map((payload) => [payload.id, payload]));
-    expect(exits.get('removing')).toEqual({
-      id: 'removing',
-      exitCode: 255,
-      execDurationMs: 0,
-      restart: true,
-      delayMs: 60_000,
-      reason: 'policy-on-failure',
-    });
-    expect(exits.get('nocode')).toMatchObject({ exitCode: 255, restart: true, delayMs: 60_000 });
-    expect(exits.get('clean')).toMatchObject({ exitCode: 0, restart: false });
+    expect(payloadsOf(events, 'exit')).toEqual([]);
+    expect(payloadsOf(events, 'restore')).toEqual([
+      { id: 'clean', from: 'exited', restart: false, delayMs: 0 },
+      { id: 'nocode', from: 'exited', restart: true, delayMs: 60_000 },
+      { id: 'removing', from: 'removing', restart: true, delayMs: 60_000 },
+    ]);
     expect(payloadsOf(events, 'error')).toEqual([]);
-    expect(supervisor.inspect('removing')).toMatchObject({ status: 'restarting', exitCode: 255, restartCount: 4 });
+    expect(supervisor.inspect('removing')).toMatchObject({
+      status: 'restarting',
+      exitCode: 255,
+      restartCount: 4,
+      failureCount: 1,
+    });
     expect(Date.parse(supervisor.inspect('removing').finishedAt ?? '')).toBeGreaterThanOrEqual(before);
-    expect(supervisor.inspect('nocode')).toMatchObject({ status: 'restarting', restartCount: 4 });
-    expect(supervisor.inspect('clean')).toMatchObject({ status: 'exited', exitCode: 0 });
+    expect(supervisor.inspect('nocode')).toMatchObject({
+      status: 'restarting',
+      exitCode: null,
+      restartCount: 4,
+      failureCount: 1,
+    });
+    expect(supervisor.inspect('clean')).toMatchObject({
+      status: 'exited',
+      exitCode: 0,
+      restartCount: 3,
+      failureCount: 1,
+    });
   });
 
   it('a force-removed container being collected stays removed when its run ends later', async () => {

@@ -47,6 +47,10 @@ describe('Supervisor: adding and inspecting', () => {
       policy: { name: 'on-failure', maximumRetryCount: 3 },
       pid: null,
       health: null,
+      meta: undefined,
+      ready: false,
+      statusText: null,
+      memoryBytes: null,
     });
     expect(supervisor.list().map((info) => info.id)).toEqual(['web']);
   });

@@ -8,6 +8,7 @@ import {
   type ContainerInfo,
   type ContainerStatus,
   type DecisionReason,
+  type ExitReason,
   type RestartDecision,
   type RestartOutcome,
   type RestartOutcomeStatus,
@@ -53,7 +54,8 @@ describe('public types', () => {
     const supervisor = new Supervisor();
     expectTypeOf(supervisor.inspect('x')).toEqualTypeOf<ContainerInfo>();
     expectTypeOf(supervisor.list()).toEqualTypeOf<ContainerInfo[]>();
-    expectTypeOf<SupervisorEvents['exit'][0]['reason']>().toEqualTypeOf<DecisionReason>();
+    expectTypeOf<SupervisorEvents['exit'][0]['reason']>().toEqualTypeOf<ExitReason>();
+    expectTypeOf<DecisionReason>().toExtend<ExitReason>();
     supervisor.on('restarting', (event) => {
       expectTypeOf(event.delayMs).toEqualTypeOf<number>();
     });

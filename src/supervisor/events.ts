@@ -7,14 +7,31 @@
 import type { EventEmitter } from 'node:events';
 import type { DecisionReason } from '../decision.js';
 import type { HealthInfo } from '../health/monitor.js';
+import type { ContainerStatus } from './state.js';
+
+/**
+ * Why a run's exit restarts or not: the rule that decided ({@link DecisionReason}), or what ended
+ * the run when that is why it restarts — its watchdog, its memory limit, a dependency (SPEC §16,
+ * §17) — or, for a `restarting` after a daemon restart, `'restore'`.
+ */
+export type ExitReason = DecisionReason | 'watchdog' | 'memory' | 'dependency' | 'group';
+
+/** Why a restart is scheduled (see {@link ExitReason}). */
+export type RestartReason = ExitReason | 'restore';
+
+/** Why a container gave up by its own rules (SPEC §17's `exhausted`). */
+export type ExhaustedReason = 'retry-limit' | 'rate-limited' | 'exit-code-rule' | 'start-failed';
 
 /** The events of a {@link Supervisor}, each with its payload. */
 export interface SupervisorEvents {
   /** A run started (`manual`: by {@link Supervisor.start}, else by a restart). */
   start: [{ id: string; pid: number | null; restartCount: number; manual: boolean }];
+  /** A run is ready: at its start, or at its first passing health check, or (`readiness: 'notify'`) at `READY=1`. */
+  ready: [{ id: string }];
   /**
    * A run ended (or was collected), with the restart decision taken on it; `unhealthy` when the run
-   * was stopped because its health check failed (then decided as a failure).
+   * was stopped because its health check failed (then decided as a failure). Never emitted at a
+   * restore for a run that did not end in this process: see `restore`.
    */
   exit: [
     {
@@ -23,12 +40,28 @@ export interface SupervisorEvents {
       execDurationMs: number;
       restart: boolean;
       delayMs: number;
-      reason: DecisionReason;
+      reason: ExitReason;
       unhealthy?: true;
     },
   ];
   /** A restart is scheduled after `delayMs`. */
-  restarting: [{ id: string; exitCode: number; delayMs: number; restartCount: number; failureCount: number }];
+  restarting: [
+    {
+      id: string;
+      exitCode: number;
+      delayMs: number;
+      restartCount: number;
+      failureCount: number;
+      reason: RestartReason;
+    },
+  ];
+  /**
+   * A container read back by {@link Supervisor.restore}: `from`, the status the old daemon left;
+   * `restart`, whether a restart is scheduled (after `delayMs`). Once per container and restore.
+   */
+  restore: [{ id: string; from: ContainerStatus; restart: boolean; delayMs: number }];
+  /** The container went down for good by its own rules (not a manual stop, a shutdown or policy `no`), once. */
+  exhausted: [{ id: string; reason: ExhaustedReason; exitCode: number; failureCount: number }];
   /** A pending restart was canceled (a manual stop or remove). */
   'restart-canceled': [{ id: string; exitCode: number }];
   /** A restart's (or a manual start's) workload failed to start. */

@@ -146,6 +146,11 @@ export class FileStore implements StateStore {
     return this.#enqueue(id, undefined);
   }
 
+  /** The state file of container `id`. */
+  locationOf(id: string): string {
+    return stateFileOf(this.dir, id);
+  }
+
   /** Resolves once every write queued so far has settled (later writes do not delay it). */
   async flush(): Promise<void> {
     // One more caller of every write pending or being written: cheaper than keeping every write's

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { nextTimeoutMs } from '../backoff.js';
+import { stepBackoff } from '../backoff.js';
 import type { Run } from '../workload.js';
 import { type TimerHandle, startTimer, stopTimer } from '../timers.js';
 
@@ -59,7 +59,7 @@ export class GcQueue {
       run,
       stopTimeoutMs,
       attempts: 0,
-      delayMs: nextTimeoutMs(0, 0, GC_BACKOFF),
+      delayMs: GC_BACKOFF.initialMs,
       timer: undefined,
     };
     this.#entries.set(id, entry);
@@ -112,7 +112,7 @@ export class GcQueue {
       },
       (error: unknown) => {
         if (this.#entries.get(id) !== entry) return;
-        entry.delayMs = nextTimeoutMs(entry.delayMs, 0, GC_BACKOFF);
+        entry.delayMs = stepBackoff({ timeoutMs: entry.delayMs, steps: entry.attempts }, 0, GC_BACKOFF).timeoutMs;
         this.#callbacks.retryFailed(id, entry.attempts, error, entry.delayMs);
         if (this.#entries.get(id) === entry) this.#schedule(id, entry);
       },

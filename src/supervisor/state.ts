@@ -18,14 +18,14 @@ export type ContainerStatus = (typeof CONTAINER_STATUSES)[number];
 
 /**
  * The phases of a container's lifecycle, finer than its status (see {@link ContainerInfo.detail}):
- * `deciding` and `removed` last no longer than a call, and are never seen.
+ * `removed` lasts no longer than a call, and is never seen.
  */
 export const CONTAINER_PHASES = Object.freeze([
   'created',
+  'waiting',
   'starting',
   'running',
   'stopping',
-  'deciding',
   'restarting',
   'collecting',
   'recovering',
@@ -84,13 +84,27 @@ export interface ContainerInfo {
   readonly pid: number | null;
   /** Its health check's status, failing streak and last results; `null` without a health check. */
   readonly health: HealthInfo | null;
+  /** The JSON the caller gave with it (`add`'s `meta`), persisted with it. */
+  readonly meta: unknown;
+  /**
+   * Whether its run is ready: from the start, or from its health check's first pass, or (with
+   * `readiness: 'notify'`) once the run said `READY=1`; `false` while nothing runs.
+   */
+  readonly ready: boolean;
+  /** The run's last `STATUS=` line (SPEC §17), `null` before any. */
+  readonly statusText: string | null;
+  /** The run's memory at the last sample, in bytes (with `maxMemoryBytes`), `null` before any. */
+  readonly memoryBytes: number | null;
 }
 
 /**
  * What is persisted of a container (a state file's JSON): the container as inspected (but its
  * health), its own restart options, the caller's meta, and the handle of its last run.
  */
-export interface ContainerState extends Omit<ContainerInfo, 'detail' | 'health'> {
+export interface ContainerState extends Omit<
+  ContainerInfo,
+  'detail' | 'health' | 'meta' | 'ready' | 'statusText' | 'memoryBytes'
+> {
   readonly version: typeof STATE_VERSION;
   /** The phase it was in (for a person reading the file; a restore goes by `status`). */
   readonly detail?: PhaseName | undefined;

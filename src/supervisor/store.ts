@@ -31,4 +31,8 @@ export interface StateStore {
   save(id: string, state: ContainerState): Promise<void>;
   /** Forgets container `id`'s state; resolves once that is durable. */
   remove(id: string): Promise<void>;
+  /** Where container `id`'s state is kept (a file), for the `error` event of a write that failed. */
+  locationOf?(id: string): string | undefined;
+  /** Lets go of the store (its lock, its background work); the Supervisor calls it from its own `close()`. */
+  close?(): Promise<void>;
 }

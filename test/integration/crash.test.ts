@@ -151,7 +151,10 @@ it(
       expect([...here.restored].sort(), where).toEqual(IDS);
       expect(here.starts, where).toBe(0);
       for (const info of here.infos) {
-        expect(info, where).toMatchObject({ status: 'restarting', exitCode: 255 });
+        // The daemon ended a running run (255); a restart that was pending keeps the code that triggered it.
+        const persisted = states.get(info.id) ?? {};
+        const exitCode = persisted.status === 'running' ? 255 : persisted.exitCode;
+        expect(info, where).toMatchObject({ status: 'restarting', exitCode, failureCount: persisted.failureCount });
         expect(info.restartCount, `${info.id}, ${where}`).toBeGreaterThanOrEqual(
           (states.get(info.id)?.restartCount as number | undefined) ?? 0,
         );

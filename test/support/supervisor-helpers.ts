@@ -20,6 +20,8 @@ const EVENT_NAMES: (keyof SupervisorEvents)[] = [
   'remove',
   'gc',
   'health',
+  'restore',
+  'exhausted',
   'error',
 ];
 

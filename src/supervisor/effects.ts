@@ -1,0 +1,371 @@
+/**
+ * The interpreter: the only place where the lifecycle's moves meet the world. It holds each
+ * container's lifecycle state, feeds it what happens (with the clock and random readings the table
+ * needs), and carries each move's effects out through its ports: the store, the runs, the timers,
+ * the health monitors, the garbage collector. It decides nothing.
+ *
+ * @packageDocumentation
+ */
+import { drawRandom } from '../backoff.js';
+import { ContainerError } from '../errors.js';
+import { HealthMonitor } from '../health/monitor.js';
+import type { ResolvedHealthCheck } from '../health/options.js';
+import type { WallClock } from '../options.js';
+import { RestartCanceledError } from '../errors.js';
+import { type TimerHandle, startTimer, stopTimer } from '../timers.js';
+import type { Run, Workload } from '../workload.js';
+import { emitSafely, type SupervisorEvents } from './events.js';
+import type { EventEmitter } from 'node:events';
+import { GcQueue } from './gc.js';
+import type { CallId, Effect, Happening, Model, Move, Outcome, Readings, TimerName } from './lifecycle/model.js';
+import { type World, settled, step, stray } from './lifecycle/table.js';
+import { snapshotOf } from './lifecycle/view.js';
+import { Arrivals } from './arrivals.js';
+import { RunPort } from './run-port.js';
+import type { StateStore } from './store.js';
+
+/** What the interpreter needs of its owner. */
+export interface Ports {
+  readonly store: StateStore | undefined;
+  readonly emitter: EventEmitter<SupervisorEvents>;
+  /** The monotonic clock (the supervisor's `clock` option) and the wall clock. */
+  readonly clock: { now(): number };
+  readonly wallClock: WallClock;
+  readonly random: () => number;
+  readonly world: World;
+  /** How long the stop of a run nobody owns may take. */
+  readonly stopTimeoutMs: number;
+}
+
+/** What the interpreter keeps of one container besides its lifecycle state: the handles of what it started. */
+interface Resources {
+  workload: Workload;
+  /** The start signal of the runs since the last manual start. */
+  controller: AbortController;
+  readonly timers: Map<TimerName, TimerHandle>;
+  monitor: HealthMonitor | undefined;
+  probed: Run | undefined;
+  /** The latest state write; settles (never rejects) once it is durable or has failed. */
+  written: Promise<void>;
+}
+
+interface Deferred {
+  readonly id: string;
+  readonly resolve: (value: number | null | undefined) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Holds the containers' lifecycle states and carries out their moves. */
+export class Interpreter {
+  readonly #models = new Map<string, Model<Run>>();
+  readonly #resources = new Map<string, Resources>();
+  readonly #calls = new Map<CallId, Deferred>();
+  readonly #ports: Ports;
+  readonly #runs: RunPort;
+  readonly #gc: GcQueue;
+  readonly #arrivals: Arrivals;
+  /** State writes not yet settled, for a close. */
+  readonly #unsettled = new Set<Promise<unknown>>();
+  #nextCall = 0;
+
+  constructor(ports: Ports) {
+    this.#ports = ports;
+    this.#arrivals = new Arrivals();
+    const report = (id: string, happening: Happening<Run>): void => {
+      this.#arrivals.arrive(() => {
+        this.feed(id, happening);
+      });
+    };
+    this.#runs = new RunPort(report);
+    this.#gc = new GcQueue({
+      retryFailed: (id, attempts, error) => {
+        report(id, { type: 'gc-retry-failed', attempts, error });
+      },
+      collected: (id, attempts, run) => {
+        report(id, { type: 'collected', run, attempts });
+      },
+    });
+  }
+
+  /** The lifecycle state of container `id`. */
+  get(id: string): Model<Run> | undefined {
+    return this.#models.get(id);
+  }
+
+  /** Every container's lifecycle state, in the order they were added. */
+  all(): IterableIterator<Model<Run>> {
+    return this.#models.values();
+  }
+
+  /** The health of container `id`, as its monitor says. */
+  healthOf(id: string): HealthMonitor['info'] | null {
+    return this.#resources.get(id)?.monitor?.info ?? null;
+  }
+
+  /** A new call's id and the promise its `settle` will settle. */
+  newCall(id: string): [CallId, Promise<number | null | undefined>] {
+    const call = ++this.#nextCall;
+    const promise = new Promise<number | null | undefined>((resolve, reject) => {
+      this.#calls.set(call, { id, resolve, reject });
+    });
+    return [call, promise];
+  }
+
+  /** Makes a container from its first move (an add, a restore), with the workload it runs. */
+  create(move: Move<Run>, workload: Workload): void {
+    const { id } = move.state;
+    const controller = new AbortController();
+    const resources: Resources = {
+      workload,
+      controller,
+      timers: new Map(),
+      monitor: undefined,
+      probed: undefined,
+      written: Promise.resolve(),
+    };
+    this.#resources.set(id, resources);
+    this.#commit(id, settled(move, this.#ports.world));
+  }
+
+  /** The clocks' readings now. */
+  now(): Readings {
+    return { nowMs: this.#ports.clock.now(), wallMs: this.#ports.wallClock.now() };
+  }
+
+  /** The readings an event needs, taken now (a random number only for a decision that may jitter). */
+  readings(model: Model<Run>, happening: Happening<Run>): Readings {
+    const { nowMs, wallMs } = this.now();
+    const decides = happening.type === 'exit' || happening.type === 'collected';
+    if (!decides || model.config.backoff.jitter === 0) return { nowMs, wallMs };
+    try {
+      return { nowMs, wallMs, random: drawRandom(this.#ports.random) };
+    } catch (error) {
+      // Only the caller's `random` can fail here: nothing is decided on it.
+      emitSafely(this.#ports.emitter, 'error', { id: model.id, error });
+      return { nowMs, wallMs, failed: true };
+    }
+  }
+
+  /** Feeds what happened to container `id` into its lifecycle, and carries out the move. */
+  feed(id: string, happening: Happening<Run>): void {
+    const model = this.#models.get(id);
+    if (model === undefined) {
+      for (const effect of stray({ ...happening, ...this.now() }, this.#ports.stopTimeoutMs)) {
+        if (effect.type === 'stop-orphan') this.#runs.stopOrphan(id, effect.run, effect.timeoutMs);
+        else if (effect.type === 'emit') emitSafely(this.#ports.emitter, effect.event, { id, ...effect.payload });
+      }
+      return;
+    }
+    const event = { ...happening, ...this.readings(model, happening) };
+    this.#commit(id, step(model, event, this.#ports.world));
+  }
+
+  /** Hears at once every run report a long burst deferred (before a close, so that a late run is stopped). */
+  drain(): void {
+    this.#arrivals.flush();
+  }
+
+  /** Resolves once every state write asked for so far has settled. */
+  async writesSettled(): Promise<void> {
+    await Promise.allSettled([...this.#unsettled]);
+  }
+
+  #commit(id: string, move: Move<Run>): void {
+    const { state } = move;
+    this.#models.set(id, state);
+    for (const effect of move.effects) this.#carry(id, effect);
+    if (state.phase.name === 'removed' && this.#models.get(id) === state) {
+      this.#models.delete(id);
+      this.#resources.delete(id);
+    }
+  }
+
+  #carry(id: string, effect: Effect<Run>): void {
+    const resources = this.#resources.get(id);
+    const model = this.#models.get(id);
+    if (resources === undefined || model === undefined) return;
+    switch (effect.type) {
+      case 'persist':
+        this.#persist(id, resources, effect.calls ?? [], effect.ack);
+        break;
+      case 'forget':
+        this.#forget(id, resources, effect.call);
+        break;
+      case 'emit':
+        emitSafely(this.#ports.emitter, effect.event, { id, ...effect.payload });
+        break;
+      case 'settle':
+        if (effect.afterWrites)
+          void resources.written.then(() => {
+            this.#settle(effect.call, effect.outcome);
+          });
+        else this.#settle(effect.call, effect.outcome);
+        break;
+      case 'cancel':
+        resources.controller.abort(new RestartCanceledError());
+        break;
+      case 'start-run':
+        if (effect.manual || resources.controller.signal.aborted) resources.controller = new AbortController();
+        this.#runs.start(id, resources.workload, resources.controller.signal, effect.generation);
+        break;
+      case 'watch':
+        this.#runs.watch(id, effect.run, effect.notify);
+        break;
+      case 'stop-run':
+        this.#runs.stop(id, effect.run, effect.timeoutMs, resources.written);
+        break;
+      case 'stop-orphan':
+        this.#runs.stopOrphan(id, effect.run, effect.timeoutMs);
+        break;
+      case 'kill-run':
+        this.#runs.kill(id, effect.call, effect.run, effect.signal);
+        break;
+      case 'timer':
+        this.#timer(id, resources, effect.timer, effect.generation, effect.delayMs, effect.afterWrites);
+        break;
+      case 'clear-timer':
+        stopTimer(resources.timers.get(effect.timer));
+        resources.timers.delete(effect.timer);
+        break;
+      case 'collect':
+        this.#gc.add(id, effect.run, effect.timeoutMs);
+        break;
+      case 'uncollect':
+        this.#gc.delete(id);
+        break;
+      case 'collect-now':
+        this.#gc.collect(id);
+        break;
+      case 'recover':
+        this.#runs.recover(
+          id,
+          resources.workload,
+          effect.handle,
+          model.pid,
+          resources.controller.signal,
+          effect.timeoutMs,
+        );
+        break;
+      case 'health-check':
+        this.#healthCheck(id, resources, effect.check, effect.run);
+        break;
+      case 'probe':
+        resources.probed = effect.run;
+        resources.monitor?.start();
+        break;
+      case 'unprobe':
+        resources.probed = undefined;
+        resources.monitor?.stop();
+        break;
+      case 'sample-memory':
+      case 'unsample':
+      case 'announce':
+        break;
+    }
+  }
+
+  #settle(call: CallId, outcome: Outcome): void {
+    const deferred = this.#calls.get(call);
+    if (deferred === undefined) return;
+    this.#calls.delete(call);
+    if (outcome.ok) {
+      deferred.resolve(outcome.value);
+      return;
+    }
+    const { error } = outcome;
+    if ('error' in error) deferred.reject(error.error);
+    else {
+      const options = error.cause === undefined ? undefined : { cause: error.cause };
+      deferred.reject(new ContainerError(error.code, deferred.id, error.message, options));
+    }
+  }
+
+  /** Saves the container's state as it is now; the calls settle with the write. */
+  #persist(id: string, resources: Resources, calls: readonly CallId[], ack: 'add' | 'start' | undefined): void {
+    const { store } = this.#ports;
+    const model = this.#models.get(id);
+    if (store === undefined || model === undefined) {
+      for (const call of calls) this.#settle(call, { ok: true });
+      return;
+    }
+    const write = this.#track(store.save(id, snapshotOf(model)));
+    resources.written = write.then(
+      () => {
+        for (const call of calls) this.#settle(call, { ok: true });
+      },
+      (error: unknown) => {
+        for (const call of calls) this.#settle(call, { ok: false, error: { error } });
+        this.feed(id, { type: 'write-failed', calls, ack, error, file: store.locationOf?.(id) });
+      },
+    );
+  }
+
+  #forget(id: string, resources: Resources, call: CallId): void {
+    const { store } = this.#ports;
+    const removed = store === undefined ? Promise.resolve() : this.#track(store.remove(id));
+    resources.written = removed.then(
+      () => {
+        this.feed(id, { type: 'forgotten', call });
+      },
+      (error: unknown) => {
+        this.feed(id, { type: 'forget-failed', call, error });
+      },
+    );
+  }
+
+  /** A timer of the container; with `afterWrites`, it fires once its delay is over and the writes so far have settled. */
+  #timer(
+    id: string,
+    resources: Resources,
+    name: TimerName,
+    generation: number,
+    delayMs: number,
+    afterWrites: boolean,
+  ): void {
+    stopTimer(resources.timers.get(name));
+    const fire = (): void => {
+      this.#arrivals.arrive(() => {
+        this.feed(id, { type: 'timer', timer: name, generation });
+      });
+    };
+    let pending = afterWrites ? 2 : 1;
+    const due = (): void => {
+      if (--pending === 0) fire();
+    };
+    const handle = startTimer(() => {
+      if (resources.timers.get(name) === handle) resources.timers.delete(name);
+      due();
+    }, delayMs);
+    resources.timers.set(name, handle);
+    if (afterWrites) void resources.written.then(due);
+  }
+
+  #healthCheck(id: string, resources: Resources, check: ResolvedHealthCheck | undefined, run: Run | undefined): void {
+    resources.monitor?.stop();
+    resources.monitor =
+      check === undefined
+        ? undefined
+        : new HealthMonitor(check, this.#ports.wallClock, (info, unhealthy) => {
+            this.feed(id, { type: 'health', run: resources.probed, info, unhealthy });
+          });
+    if (run !== undefined) {
+      resources.probed = run;
+      resources.monitor?.start();
+    }
+  }
+
+  /** Resolves with `write`, remembering it until it settles. */
+  #track(write: Promise<void>): Promise<void> {
+    this.#unsettled.add(write);
+    const forget = (): void => {
+      this.#unsettled.delete(write);
+    };
+    write.then(forget, forget);
+    return write;
+  }
+
+  /** Stops every GC retry (a close). */
+  clearGc(): void {
+    this.#gc.clear();
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Where a container's life begins: added by a call, or read back at a restore (SPEC §14), its
+ * survivor looked for first when its workload can.
+ *
+ * @packageDocumentation
+ */
+import type { ResolvedHealthCheck } from '../../health/options.js';
+import type { ManagerConfig } from '../../options.js';
+import type { RestartPolicy } from '../../policy.js';
+import { freshState } from '../../restart-step.js';
+import type { ContainerRestartOptions } from '../container-options.js';
+import type { ContainerState } from '../state.js';
+import { decideRestored, restoredAs } from './exits.js';
+import type { DependsOn } from './graph.js';
+import type { CallId, Effect, Limits, Model, Move, Readings, RunWatch } from './model.js';
+
+/** What a container is made of, checked. */
+export interface Spec {
+  readonly policy: RestartPolicy;
+  readonly options: ContainerRestartOptions | undefined;
+  readonly config: ManagerConfig;
+  readonly meta: unknown;
+  readonly health: ResolvedHealthCheck | undefined;
+  readonly watch: RunWatch;
+  readonly dependsOn: DependsOn;
+}
+
+function model<R>(id: string, spec: Spec, limits: Limits, call: CallId, type: 'add' | 'restore'): Model<R> {
+  return {
+    id,
+    phase: { name: 'created' },
+    generation: 0,
+    restartCount: 0,
+    exitCode: null,
+    startedAtMs: null,
+    finishedAtMs: null,
+    hasBeenManuallyStopped: false,
+    pid: null,
+    handle: undefined,
+    runStartedAtMs: 0,
+    limits,
+    ...spec,
+    restart: freshState(0),
+    canceled: false,
+    ready: false,
+    statusText: null,
+    memoryBytes: null,
+    current: { type, call },
+    queue: [],
+    waiters: [],
+    orphans: 0,
+    closed: false,
+  };
+}
+
+function healthOf<R>(spec: Spec): Effect<R>[] {
+  return spec.health === undefined ? [] : [{ type: 'health-check', check: spec.health, run: undefined }];
+}
+
+/** A container just added: `created`, and the `add` call settles once that is durable. */
+export function added<R>(id: string, spec: Spec, limits: Limits, call: CallId): Move<R> {
+  return {
+    state: model(id, spec, limits, call, 'add'),
+    effects: [...healthOf<R>(spec), { type: 'persist', calls: [call], ack: 'add' }, { type: 'announce' }],
+  };
+}
+
+/** ISO text as ms since the epoch (validated already). */
+function msOf(text: string | null): number | null {
+  return text === null ? null : Date.parse(text);
+}
+
+/**
+ * A container read back at a restore, `delayMs` its restart's delay if it gets one. A run that may
+ * have survived the old daemon (a handle, and a workload that can `recover`) is looked for first;
+ * every other container is decided at once. The restore call settles once it is decided.
+ */
+export function restored<R>(
+  state: ContainerState,
+  spec: Spec,
+  limits: Limits,
+  call: CallId,
+  canRecover: boolean,
+  delayMs: number,
+  e: Readings,
+): Move<R> {
+  const { status: from, handle } = state;
+  const as = restoredAs(from, handle !== undefined);
+  const s: Model<R> = {
+    ...model<R>(state.id, spec, limits, call, 'restore'),
+    restartCount: state.restartCount,
+    exitCode: state.exitCode,
+    startedAtMs: msOf(state.startedAt),
+    finishedAtMs: msOf(state.finishedAt),
+    hasBeenManuallyStopped: state.hasBeenManuallyStopped,
+    pid: state.pid,
+    handle: state.handle,
+    restart: freshState(state.failureCount),
+    waiters: [{ kind: 'restore', call }],
+    phase: from === 'created' ? { name: 'created' } : { name: 'exited' },
+  };
+  const health = healthOf<R>(spec);
+  if (handle !== undefined && canRecover && as === 'ended-by-daemon') {
+    const t = { ...s, phase: { name: 'recovering' } as const, restoring: { from, as, delayMs } };
+    return { state: t, effects: [...health, { type: 'recover', handle, timeoutMs: limits.startTimeoutMs }] };
+  }
+  const move = decideRestored(s, from, as, delayMs, e);
+  return { state: move.state, effects: [...health, ...move.effects, { type: 'announce' }] };
+}

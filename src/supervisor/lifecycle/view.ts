@@ -1,0 +1,75 @@
+/**
+ * How a container shows (`inspect`) and what of it is persisted: both read from its lifecycle
+ * state, in one place.
+ *
+ * @packageDocumentation
+ */
+import type { HealthInfo } from '../../health/monitor.js';
+import { encodeContainerOptions } from '../container-options.js';
+import { type ContainerInfo, type ContainerState, type ContainerStatus, STATE_VERSION } from '../state.js';
+import type { Model } from './model.js';
+
+/** The SPEC's five statuses, as each phase shows. */
+export function statusOf({ phase }: Model<unknown>): ContainerStatus {
+  switch (phase.name) {
+    case 'starting':
+    case 'waiting':
+      return phase.shownAs;
+    case 'running':
+    case 'stopping':
+    case 'recovering':
+      return 'running';
+    case 'collecting':
+      return 'exited';
+    case 'removed':
+    case 'removing':
+      return 'removing';
+    default:
+      return phase.name;
+  }
+}
+
+function isoOf(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+/** What the container shows and persists alike. */
+function recordOf(s: Model<unknown>): Omit<ContainerInfo, 'health' | 'meta' | 'ready' | 'statusText' | 'memoryBytes'> {
+  return {
+    id: s.id,
+    status: statusOf(s),
+    detail: s.phase.name,
+    restartCount: s.restartCount,
+    failureCount: s.restart.failureCount,
+    exitCode: s.exitCode,
+    startedAt: isoOf(s.startedAtMs),
+    finishedAt: isoOf(s.finishedAtMs),
+    hasBeenManuallyStopped: s.hasBeenManuallyStopped,
+    policy: s.policy,
+    pid: s.pid,
+  };
+}
+
+/** The container as {@link Supervisor.inspect} shows it, `health` its health check's state. */
+export function infoOf(s: Model<unknown>, health: HealthInfo | null): ContainerInfo {
+  return Object.freeze({
+    ...recordOf(s),
+    health,
+    meta: s.meta,
+    ready: s.ready,
+    statusText: s.statusText,
+    memoryBytes: s.memoryBytes,
+  });
+}
+
+/** What is persisted of the container. */
+export function snapshotOf(s: Model<unknown>): ContainerState {
+  const { options, meta, handle } = s;
+  return {
+    version: STATE_VERSION,
+    ...recordOf(s),
+    ...(options !== undefined && { options: encodeContainerOptions(options) as typeof options }),
+    ...(meta !== undefined && { meta }),
+    ...(handle !== undefined && { handle }),
+  };
+}

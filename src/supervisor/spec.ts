@@ -1,0 +1,136 @@
+/**
+ * The Supervisor's arguments checked and turned into what the lifecycle takes: a container's spec
+ * (`add`), its update, what a restore factory returned, and a persisted state's parts.
+ *
+ * @packageDocumentation
+ */
+import { type HealthCheck, type ResolvedHealthCheck, resolveHealthCheck } from '../health/options.js';
+import type { ManagerConfig } from '../options.js';
+import { type RestartPolicyInput, normalizeRestartPolicy } from '../policy.js';
+import { assertDuration, assertFunction, assertObject, show } from '../validate.js';
+import type { Workload } from '../workload.js';
+import { type ContainerRestartOptions, mergeContainerOptions } from './container-options.js';
+import type { Spec } from './lifecycle/create.js';
+import { NO_DEPENDENCIES } from './lifecycle/graph.js';
+import type { RunWatch, Update } from './lifecycle/model.js';
+import type { ContainerState } from './state.js';
+
+/** What {@link Supervisor.add} takes. */
+export interface ContainerSpec {
+  /** The restart policy. @defaultValue `'no'` */
+  readonly policy?: RestartPolicyInput | undefined;
+  /** What runs. */
+  readonly workload: Workload;
+  /** Any JSON the caller needs to rebuild the workload in {@link Supervisor.restore}. */
+  readonly meta?: unknown;
+  /** This container's restart options, over the supervisor's. */
+  readonly options?: ContainerRestartOptions | undefined;
+  /**
+   * A health check run on each run of the container (SPEC §12); with `onUnhealthy: 'stop'`, an
+   * unhealthy run is stopped and its exit decided as a failure.
+   */
+  readonly health?: HealthCheck | undefined;
+}
+
+/** What {@link Supervisor.update} takes. */
+export interface ContainerUpdate {
+  /** The new policy; takes effect at the next exit. */
+  readonly policy?: RestartPolicyInput | undefined;
+  /** The container's new restart options (replacing its old ones); take effect at the next exit. */
+  readonly options?: ContainerRestartOptions | undefined;
+  /** A new health check (`null`: none), checking the current run at once if there is one. */
+  readonly health?: HealthCheck | null | undefined;
+}
+
+/** What a {@link Supervisor.restore} factory returns: a workload, or a workload with its health check. */
+export type RestoredContainer = Workload | { readonly workload: Workload; readonly health?: HealthCheck | undefined };
+
+/** No readiness, watchdog or memory limit. */
+const UNWATCHED: RunWatch = Object.freeze({
+  readiness: 'none',
+  watchdogMs: 0,
+  watchdogSignal: 'SIGABRT',
+  maxMemoryBytes: Infinity,
+  memoryCheckMs: 5_000,
+});
+
+function isWorkload(candidate: unknown): candidate is Workload {
+  return typeof (candidate as Partial<Workload> | null)?.start === 'function';
+}
+
+/**
+ * A container's spec, checked: the workload it runs and what the lifecycle holds.
+ *
+ * @throws {@link RestartPolicyError}; `TypeError`/`RangeError` naming a bad workload, meta or option.
+ */
+export function checkSpec(spec: ContainerSpec, base: ManagerConfig): { workload: Workload; spec: Spec } {
+  const value: unknown = spec;
+  assertObject(value, 'spec');
+  const policy = normalizeRestartPolicy(spec.policy ?? 'no');
+  const workload: unknown = value.workload;
+  assertObject(workload, 'spec.workload');
+  assertFunction(workload.start, 'spec.workload.start');
+  if (spec.meta !== undefined) JSON.stringify(spec.meta);
+  const config = mergeContainerOptions(base, spec.options);
+  const health = spec.health === undefined ? undefined : resolveHealthCheck(spec.health);
+  const checked: Spec = {
+    policy,
+    options: spec.options,
+    config,
+    meta: spec.meta,
+    health,
+    watch: UNWATCHED,
+    dependsOn: NO_DEPENDENCIES,
+  };
+  return { workload: spec.workload, spec: checked };
+}
+
+/** An update, checked; nothing changes if any part of it is bad. */
+export function checkUpdate(update: ContainerUpdate, base: ManagerConfig): Update {
+  const value: unknown = update;
+  assertObject(value, 'update');
+  const policy = update.policy === undefined ? undefined : normalizeRestartPolicy(update.policy);
+  const options =
+    update.options === undefined
+      ? undefined
+      : { own: update.options, config: mergeContainerOptions(base, update.options) };
+  const check: ResolvedHealthCheck | undefined | null =
+    update.health == null ? update.health : resolveHealthCheck(update.health);
+  return {
+    ...(policy !== undefined && { policy }),
+    ...(options !== undefined && { options }),
+    ...(check !== undefined && { health: { check: check ?? undefined } }),
+  };
+}
+
+/** What a restore factory returned, as a workload and its checked health check. */
+export function checkRestored(
+  id: string,
+  value: unknown,
+): { workload: Workload; health: ResolvedHealthCheck | undefined } {
+  if (typeof value === 'object' && isWorkload(value)) return { workload: value, health: undefined };
+  const { workload, health } = (value ?? {}) as { workload?: unknown; health?: HealthCheck };
+  if (typeof value !== 'object' || !isWorkload(workload)) {
+    throw new TypeError(`The restore factory returned no workload for container ${id}: ${show(value)}`);
+  }
+  return { workload, health: health === undefined ? undefined : resolveHealthCheck(health) };
+}
+
+/** A persisted container's spec, its health check the factory's. */
+export function specOf(state: ContainerState, base: ManagerConfig, health: ResolvedHealthCheck | undefined): Spec {
+  return {
+    policy: state.policy,
+    options: state.options,
+    config: mergeContainerOptions(base, state.options),
+    meta: state.meta,
+    health,
+    watch: UNWATCHED,
+    dependsOn: NO_DEPENDENCIES,
+  };
+}
+
+/** Checks `{ timeoutMs? }`. */
+export function assertStopOptions(options: unknown): asserts options is { timeoutMs?: number | undefined } {
+  assertObject(options, 'options');
+  if (options.timeoutMs !== undefined) assertDuration(options.timeoutMs, 'options.timeoutMs', false);
+}
