@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { busyboxTemplate, whyNoContainers, writeBundle } from './demo/bundle.js';
-import { Supervisor, ociWorkload } from './index.js';
+import { busyboxRootfs, whyNoContainers } from './demo/bundle.js';
+import { Supervisor, ociBundle, ociWorkload } from './index.js';
 
 const cli = fileURLToPath(new URL('cli.js', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'restart-manager-demo-'));
@@ -56,11 +56,11 @@ async function container(): Promise<void> {
     return;
   }
   const dir = join(scratch, 'oci');
-  const bundle = await writeBundle(join(dir, 'bundle'), await busyboxTemplate(dir), [
-    'sh',
-    '-c',
-    'echo "hello from container $(cat /proc/sys/kernel/hostname)"; exit 1',
-  ]);
+  const bundle = await ociBundle(join(dir, 'bundle'), {
+    rootfs: await busyboxRootfs(dir),
+    args: ['sh', '-c', 'echo "hello from container $(cat /proc/sys/kernel/hostname)"; exit 1'],
+    hostname: 'demo',
+  });
   const supervisor = new Supervisor();
   const say = (line: string): void => {
     console.error(`supervisor[demo]: ${line}`);

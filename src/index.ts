@@ -45,6 +45,13 @@ export {
 export type { Workload, Run, RunHandle, RunNotification } from './workload.js';
 export { processWorkload, RUN_ID_ENV, type ProcessRun, type ProcessWorkloadOptions } from './workloads/process.js';
 export { ociWorkload, type OciWorkloadOptions, type OciRun } from './workloads/oci.js';
+export {
+  ociBundle,
+  DEFAULT_OCI_BUNDLE_OPTIONS,
+  type OciBundleOptions,
+  type OciBundleMount,
+  type OciBundleUser,
+} from './workloads/oci-bundle.js';
 export { KILL_GRACE_MS } from './workloads/stop.js';
 export {
   Supervisor,

@@ -155,6 +155,10 @@ describe('parseCommandLine', () => {
       ['run', '--name', '../x', '--', 'x'],
       "Invalid container id '../x': expected [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128 characters",
     ],
+    [
+      ['run', '--name=-rf', '--', 'x'],
+      "Invalid container id '-rf': expected [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128 characters",
+    ],
     [['run', '--stop-timeout=-1', '--', 'x'], "Invalid value for --stop-timeout: expected a number of ms, got '-1'"],
     [
       ['run', '--stop-timeout', 'Infinity', '--', 'x'],

@@ -1,13 +1,12 @@
 /**
- * OCI bundles over a busybox root filesystem, for the demo and the container tests: a `config.json`
- * made by `runc spec` and patched to run on any Linux machine (no terminal; no cgroup limits, path or
- * namespace, which cgroup v1 hosts refuse).
+ * A busybox root filesystem for the demo's and the tests' OCI bundles (their `config.json` is
+ * `ociBundle`'s), and why real containers cannot run here, when they cannot.
  *
  * @internal
  * @packageDocumentation
  */
 import { execFile } from 'node:child_process';
-import { access, copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -17,14 +16,22 @@ const exec = promisify(execFile);
 export const BUSYBOX = '/bin/busybox';
 
 /** The busybox applets the containers use. */
-const APPLETS = ['sh', 'sleep', 'echo', 'cat', 'true', 'false', 'kill', 'test'];
-
-/** The part of `runc spec`'s output that is patched. */
-export interface RuncSpec {
-  process: { terminal: boolean; args: string[] };
-  root: { path: string; readonly: boolean };
-  linux: { resources?: unknown; cgroupsPath?: unknown; namespaces: { type: string }[] };
-}
+const APPLETS = [
+  'sh',
+  'sleep',
+  'echo',
+  'cat',
+  'true',
+  'false',
+  'kill',
+  'test',
+  'touch',
+  'id',
+  'dd',
+  'rm',
+  'tail',
+  'cut',
+];
 
 /** Why real containers cannot run here (not root, no runc, no busybox), or `undefined` when they can. */
 export async function whyNoContainers(): Promise<string | undefined> {
@@ -42,34 +49,11 @@ export async function whyNoContainers(): Promise<string | undefined> {
   return undefined;
 }
 
-/**
- * Makes `dir/rootfs` (busybox and its applets) and returns the `runc spec` template patched to run
- * here with that root filesystem; each bundle sets its own `process.args`.
- */
-export async function busyboxTemplate(dir: string): Promise<RuncSpec> {
+/** Makes `dir/rootfs`, busybox and a link per applet the containers use, and returns its path. */
+export async function busyboxRootfs(dir: string): Promise<string> {
   const rootfs = join(dir, 'rootfs');
   await mkdir(join(rootfs, 'bin'), { recursive: true });
   await copyFile(BUSYBOX, join(rootfs, 'bin', 'busybox'));
   await Promise.all(APPLETS.map((applet) => symlink('busybox', join(rootfs, 'bin', applet))));
-  await exec('runc', ['spec', '--bundle', dir]);
-  const spec = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as RuncSpec;
-  spec.process.terminal = false;
-  spec.root.path = rootfs;
-  delete spec.linux.resources;
-  delete spec.linux.cgroupsPath;
-  spec.linux.namespaces = spec.linux.namespaces.filter((namespace) => namespace.type !== 'cgroup');
-  return spec;
-}
-
-/** Writes a bundle in `bundle` (made if missing) whose container runs `args`, with `extra` config entries. */
-export async function writeBundle(
-  bundle: string,
-  template: RuncSpec,
-  args: readonly string[],
-  extra: Record<string, unknown> = {},
-): Promise<string> {
-  await mkdir(bundle, { recursive: true });
-  const config = { ...template, process: { ...template.process, args }, ...extra };
-  await writeFile(join(bundle, 'config.json'), JSON.stringify(config));
-  return bundle;
+  return rootfs;
 }

@@ -8,6 +8,7 @@ import { type ClientRequest, type IncomingMessage, request as httpRequest } from
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { assertIntegerInRange, assertObject, show } from '../validate.js';
+import { assertOciId, checkRuntimeArgs } from '../workloads/oci-arguments.js';
 import type { HealthProbe } from './options.js';
 import { OutputHead } from './output.js';
 import { runCommand } from './run-command.js';
@@ -48,7 +49,7 @@ export interface TcpProbeTarget {
 
 /** What {@link ociExecProbe} runs, and where. */
 export interface OciExecProbeTarget {
-  /** The container's id, as the runtime knows it. */
+  /** The container's id, as the runtime knows it (never beginning with `-`). */
   readonly id: string;
   /** The command and its arguments, run inside the container. */
   readonly command: readonly string[];
@@ -62,6 +63,12 @@ export interface OciExecProbeTarget {
    * @defaultValue the runtime's own
    */
   readonly root?: string | undefined;
+  /**
+   * Global flags for the runtime, before `exec` (as `ociWorkload`'s `runtimeArgs`): not `--root`
+   * (the `root` field), `--log` or `--log-format`.
+   * @defaultValue `[]`
+   */
+  readonly runtimeArgs?: readonly string[] | undefined;
 }
 
 /** An object, with only `known` keys when given (not an assertion: the caller's type stays). */
@@ -118,24 +125,26 @@ export function commandProbe(
 }
 
 /**
- * A probe that runs a command inside a running OCI container with `runtime exec` and passes when
- * it exits 0. When the probe's signal aborts, the runtime gets `SIGTERM`, which it forwards to the
- * command, then `SIGKILL` a second later.
+ * A probe that runs a command inside a running OCI container with `runtime [runtimeArgs] [--root
+ * ROOT] exec -- ID COMMAND…` and passes when it exits 0. When the probe's signal aborts, the runtime
+ * gets `SIGTERM`, which it forwards to the command, then `SIGKILL` a second later.
  *
- * @throws `TypeError` on a bad field.
+ * @throws `TypeError` on a bad field; `RangeError` on an id that is not a container id (one beginning
+ *   with `-` included) or `runtimeArgs` that `ociWorkload` would refuse.
  * @example
  * ```ts
  * const health = { probe: ociExecProbe({ id: 'web', command: ['wget', '-q', '--spider', 'http://127.0.0.1/'] }) };
  * ```
  */
 export function ociExecProbe(target: OciExecProbeTarget): HealthProbe {
-  assertOptions(target, 'target', ['id', 'command', 'runtime', 'root']);
-  const { id, command, runtime = 'runc', root } = target;
-  assertText(id, 'target.id');
+  assertOptions(target, 'target', ['id', 'command', 'runtime', 'root', 'runtimeArgs']);
+  const { id, command, runtime = 'runc', root, runtimeArgs = [] } = target;
+  assertOciId(id, 'target.id');
   assertStrings(command, 'target.command', 1);
   assertText(runtime, 'target.runtime');
   assertOptionalText(root, 'target.root');
-  const argv = [...(root === undefined ? [] : ['--root', root]), 'exec', id, ...command];
+  const globalArgs = checkRuntimeArgs(runtimeArgs, 'target.runtimeArgs', 'target.root');
+  const argv = [...globalArgs, ...(root === undefined ? [] : ['--root', root]), 'exec', '--', id, ...command];
   const runOptions = { stopSignal: 'SIGTERM' } as const;
   return (signal) => runCommand(runtime, argv, signal, runOptions);
 }

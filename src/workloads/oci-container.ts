@@ -32,18 +32,25 @@ function parseState(stdout: string): ContainerState | undefined {
 export class OciContainer {
   readonly runtime: string;
   readonly id: string;
-  /** `--root ROOT` when one is given; runc's errors as JSON lines on stderr. */
+  /**
+   * The user's global flags, `--root ROOT` when one is given, and runc's errors as JSON lines on
+   * stderr: before the subcommand of every call.
+   */
   readonly #globalArgs: readonly string[];
 
-  constructor(runtime: string, root: string | undefined, id: string) {
+  /**
+   * `id` must be a checked container id, and `runtimeArgs` checked global flags; each id is put after
+   * `--`, which runc and crun both take as the end of the flags.
+   */
+  constructor(runtime: string, root: string | undefined, id: string, runtimeArgs: readonly string[] = []) {
     this.runtime = runtime;
     this.id = id;
-    this.#globalArgs = [...(root === undefined ? [] : ['--root', root]), '--log-format', 'json'];
+    this.#globalArgs = [...runtimeArgs, ...(root === undefined ? [] : ['--root', root]), '--log-format', 'json'];
   }
 
   /** The arguments of `runtime run` in the foreground, its log (and errors) in `logFile`. */
   runArgs(bundle: string, pidFile: string, logFile: string): string[] {
-    return [...this.#globalArgs, '--log', logFile, 'run', '--bundle', bundle, '--pid-file', pidFile, this.id];
+    return [...this.#globalArgs, '--log', logFile, 'run', '--bundle', bundle, '--pid-file', pidFile, '--', this.id];
   }
 
   /**
@@ -52,7 +59,7 @@ export class OciContainer {
    * @throws `Error` when the runtime fails otherwise, or prints something that is not a state.
    */
   async state(): Promise<ContainerState | undefined> {
-    const result = await runRuntime(this.runtime, [...this.#globalArgs, 'state', this.id]);
+    const result = await runRuntime(this.runtime, [...this.#globalArgs, 'state', '--', this.id]);
     if (!result.ok) {
       if (isNoSuchContainer(result.message)) return undefined;
       throw new Error(`\`${this.runtime} state ${this.id}\` failed: ${result.message}`);
@@ -73,7 +80,7 @@ export class OciContainer {
    */
   async kill(signal: NodeJS.Signals): Promise<void> {
     const all = signal === 'SIGKILL' ? ['--all'] : [];
-    const result = await runRuntime(this.runtime, [...this.#globalArgs, 'kill', ...all, this.id, signal]);
+    const result = await runRuntime(this.runtime, [...this.#globalArgs, 'kill', ...all, '--', this.id, signal]);
     if (result.ok || /not running/i.test(result.message) || isNoSuchContainer(result.message)) return;
     throw new Error(`\`${this.runtime} kill ${this.id} ${signal}\` failed: ${result.message}`);
   }
@@ -85,7 +92,7 @@ export class OciContainer {
    * @throws `Error` when the runtime fails otherwise.
    */
   async delete(): Promise<void> {
-    const result = await runRuntime(this.runtime, [...this.#globalArgs, 'delete', '--force', this.id]);
+    const result = await runRuntime(this.runtime, [...this.#globalArgs, 'delete', '--force', '--', this.id]);
     if (result.ok || isNoSuchContainer(result.message)) return;
     throw new Error(`\`${this.runtime} delete --force ${this.id}\` failed: ${result.message}`);
   }

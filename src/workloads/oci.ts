@@ -12,6 +12,7 @@ import createDebug from 'debug';
 import { assertObject, show } from '../validate.js';
 import type { Run, RunHandle, Workload } from '../workload.js';
 import { Ending } from './ending.js';
+import { assertOciId, checkRuntimeArgs } from './oci-arguments.js';
 import { OciContainer } from './oci-container.js';
 import { readPidFile, waitForStart } from './oci-start.js';
 import { pollUntil } from './poller.js';
@@ -25,7 +26,10 @@ const log = createDebug('restart-manager:oci');
 export interface OciWorkloadOptions {
   /** The bundle directory: its `config.json` and the root filesystem it names. */
   readonly bundle: string;
-  /** The container's id for the runtime: letters, digits, `_`, `+`, `-` and `.`; one run at a time per id. */
+  /**
+   * The container's id for the runtime: letters, digits, `_`, `+`, `-` and `.`, not beginning with
+   * `-`, not `.` or `..`; one run at a time per id.
+   */
   readonly id: string;
   /**
    * The OCI runtime command, run with runc's command line (`crun` takes the same).
@@ -39,6 +43,14 @@ export interface OciWorkloadOptions {
    * @defaultValue the runtime's own (`/run/runc` for runc as root)
    */
   readonly root?: string | undefined;
+  /**
+   * Global flags for the runtime (`['--systemd-cgroup']`, `['--debug']`), put before the subcommand
+   * of every call: `run`, `state`, `kill` and `delete`. Not `--root` (the `root` option), `--log` or
+   * `--log-format` (through which the runtime's errors are read).
+   *
+   * @defaultValue `[]`
+   */
+  readonly runtimeArgs?: readonly string[] | undefined;
   /**
    * The stdio of `runc run`, which the container's process gets as its own when its `config.json`
    * says `process.terminal: false`.
@@ -60,9 +72,6 @@ export interface OciRun extends Run {
    */
   kill(signal: NodeJS.Signals): Promise<void>;
 }
-
-/** runc's rule for a container id (`.` and `..` would name a directory in its state root). */
-const CONTAINER_ID = /^[\w+.-]+$/;
 
 /**
  * A run of a container: `pid` is its init's, `stop` and `kill` go through the runtime. `identity`,
@@ -315,9 +324,11 @@ class OciWorkload implements Workload {
  *
  * The bundle's `config.json` should say `process.terminal: false` (the run is in the foreground).
  *
- * @param options - The bundle, the id, the runtime and its state root, stdio.
+ * @param options - The bundle, the id, the runtime, its state root and global flags, stdio.
  * @throws `TypeError` when `options` is not an object, `bundle`, `runtime` or `root` not a non-empty
- *   string, or `id` not a string; `RangeError` when `id` is not a valid container id.
+ *   string, `id` not a string, or `runtimeArgs` not an array of non-empty strings; `RangeError` when
+ *   `id` is not a valid container id (one beginning with `-` included), or `runtimeArgs` sets `--root`,
+ *   `--log` or `--log-format`, holds `--`, or does not begin with a flag.
  * @example
  * ```ts
  * const workload = ociWorkload({ bundle: '/srv/web', id: 'web' });
@@ -326,17 +337,13 @@ class OciWorkload implements Workload {
  */
 export function ociWorkload(options: OciWorkloadOptions): Workload {
   assertObject(options, 'options');
-  const { bundle, id, runtime = 'runc', root, stdio = 'inherit' } = options;
+  const { bundle, id, runtime = 'runc', root, runtimeArgs = [], stdio = 'inherit' } = options;
   assertNonEmptyString(bundle, 'bundle');
-  if (typeof id !== 'string') throw new TypeError(`Expected \`id\` to be a container id, got ${show(id)}`);
-  if (!CONTAINER_ID.test(id) || id === '.' || id === '..') {
-    throw new RangeError(
-      `Expected \`id\` to be a container id (letters, digits, '_', '+', '-' and '.'; not '.' or '..'), got ${show(id)}`,
-    );
-  }
+  assertOciId(id, 'id');
   assertNonEmptyString(runtime, 'runtime');
   if (root !== undefined) assertNonEmptyString(root, 'root');
-  return new OciWorkload(new OciContainer(runtime, root, id), bundle, stdio);
+  const globalArgs = checkRuntimeArgs(runtimeArgs, 'runtimeArgs', 'root');
+  return new OciWorkload(new OciContainer(runtime, root, id, globalArgs), bundle, stdio);
 }
 
 function assertNonEmptyString(value: unknown, name: string): asserts value is string {

@@ -1,22 +1,23 @@
 /**
- * `ociExecProbe` against a real runc container: a busybox-static rootfs in a temporary bundle, run
- * with a `--root` of its own, deleted after; nothing is left in `runc list`.
+ * `ociExecProbe` against a real runc container: a busybox-static rootfs in a temporary bundle (its
+ * `config.json` written by `ociBundle`), run with a `--root` of its own, deleted after; nothing is
+ * left in `runc list`.
  */
 import { type SpawnOptions, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthMonitor } from '../../src/health/monitor.js';
 import { resolveHealthCheck } from '../../src/health/options.js';
 import { STOP_GRACE_MS } from '../../src/health/run-command.js';
-import { ociExecProbe } from '../../src/index.js';
+import { busyboxRootfs } from '../../src/demo/bundle.js';
+import { ociBundle, ociExecProbe } from '../../src/index.js';
 import { waitFor } from '../support/wait-for.js';
 
 const RUNC = '/usr/sbin/runc';
 const ID = `health-${process.pid}`;
-const APPLETS = ['sh', 'sleep', 'cat', 'touch', 'test'];
 
 let dir: string;
 let bundle: string;
@@ -45,26 +46,10 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'restart-manager-oci-health-'));
   bundle = join(dir, 'bundle');
   root = join(dir, 'runc-root');
-  const bin = join(bundle, 'rootfs', 'bin');
-  await mkdir(bin, { recursive: true });
   await mkdir(root);
-  await copyFile('/bin/busybox', join(bin, 'busybox'));
-  for (const applet of APPLETS) await symlink('busybox', join(bin, applet));
-  expect((await runc(['spec', '--bundle', bundle])).code).toBe(0);
-  const configFile = join(bundle, 'config.json');
-  const config = JSON.parse(await readFile(configFile, 'utf8')) as {
-    process: { terminal: boolean; args: string[] };
-    root: { readonly: boolean };
-    linux: { resources?: unknown; cgroupsPath?: unknown; namespaces: { type: string }[] };
-  };
-  // cgroups here are v1/hybrid: runc spec's resources, cgroups path and cgroup namespace do not apply.
-  delete config.linux.resources;
-  delete config.linux.cgroupsPath;
-  config.linux.namespaces = config.linux.namespaces.filter((namespace) => namespace.type !== 'cgroup');
-  config.process.terminal = false;
-  config.process.args = ['sleep', '3600'];
-  config.root.readonly = false;
-  await writeFile(configFile, JSON.stringify(config));
+  await busyboxRootfs(bundle);
+  // Writable: the tests add and remove files in it from the host and from the container.
+  await ociBundle(bundle, { rootfs: 'rootfs', args: ['sleep', '3600'], readonlyRootfs: false });
   expect((await runc(['run', '--detach', '--bundle', bundle, ID], { stdio: 'ignore' })).code).toBe(0);
   expect(await containerPids()).toHaveLength(1);
 });

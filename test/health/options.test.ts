@@ -264,7 +264,25 @@ describe('the ready-made probes refuse bad arguments', () => {
       'ociExecProbe without an id',
       () => ociExecProbe({ command: ['true'] } as never),
       TypeError,
-      'Expected `target.id` to be a non-empty string, got undefined',
+      'Expected `target.id` to be a container id, got undefined',
+    ],
+    [
+      'ociExecProbe with an id that begins with a dash',
+      () => ociExecProbe({ id: '-rf', command: ['true'] }),
+      RangeError,
+      "Expected `target.id` to be a container id (letters, digits, '_', '+', '-' and '.'; not beginning with '-'; not '.' or '..'), got '-rf'",
+    ],
+    [
+      'ociExecProbe with runtimeArgs that set --root',
+      () => ociExecProbe({ id: 'web', command: ['true'], runtimeArgs: ['--root=/run/x'] }),
+      RangeError,
+      "Expected `target.runtimeArgs[0]` not to set --root (use the `target.root` option), got '--root=/run/x'",
+    ],
+    [
+      'ociExecProbe with runtimeArgs that are not an array',
+      () => ociExecProbe({ id: 'web', command: ['true'], runtimeArgs: '--debug' as never }),
+      TypeError,
+      "Expected `target.runtimeArgs` to be an array of non-empty strings, got '--debug'",
     ],
     [
       'ociExecProbe with an empty command',

@@ -290,13 +290,18 @@ describe('commandProbe on real processes', () => {
     expect(existsSync(ran)).toBe(false);
   });
 
-  it("ociExecProbe runs the runtime's exec, under --root when one is given", async () => {
-    const probe = (root?: string): Promise<unknown> =>
+  it("ociExecProbe runs the runtime's exec, after the runtime's flags and --root when given, the id after --", async () => {
+    const probe = (root?: string, runtimeArgs?: string[]): Promise<unknown> =>
       Promise.resolve(
-        ociExecProbe({ id: 'web', command: ['true'], runtime: 'echo', root })(new AbortController().signal),
+        ociExecProbe({ id: 'web', command: ['true'], runtime: 'echo', root, runtimeArgs })(
+          new AbortController().signal,
+        ),
       );
-    await expect(probe('/run/test-root')).resolves.toBe('--root /run/test-root exec web true');
-    await expect(probe()).resolves.toBe('exec web true');
+    await expect(probe('/run/test-root')).resolves.toBe('--root /run/test-root exec -- web true');
+    await expect(probe()).resolves.toBe('exec -- web true');
+    await expect(probe('/run/test-root', ['--systemd-cgroup', '--debug'])).resolves.toBe(
+      '--systemd-cgroup --debug --root /run/test-root exec -- web true',
+    );
   });
 
   it('kills the whole process group when its signal aborts, and settles once it has ended', async () => {

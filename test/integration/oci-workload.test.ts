@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type OciRun, type Run, type RunHandle, ociWorkload } from '../../src/index.js';
-import { type OciFixture, createOciFixture } from '../support/oci-bundle.js';
+import { type FixtureBundleOptions, type OciFixture, createOciFixture } from '../support/oci-bundle.js';
 import { debugLines } from '../support/debug-lines.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -73,9 +73,9 @@ function newId(): string {
   return `test-${process.pid}-${++ids}`;
 }
 
-async function workloadOf(args: readonly string[], id = newId(), extra?: Record<string, unknown>) {
+async function workloadOf(args: readonly string[], id = newId(), options?: FixtureBundleOptions) {
   return ociWorkload({
-    bundle: await fixture.bundle(args, extra),
+    bundle: await fixture.bundle(args, options),
     id,
     root: fixture.root,
     stdio: ['ignore', 'pipe', 'inherit'],

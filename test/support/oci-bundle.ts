@@ -1,19 +1,25 @@
 /**
  * Real OCI bundles for the container tests: a busybox-static root filesystem in a temp dir, shared by
- * every bundle of a test file (read-only, as `runc spec` makes it), and a `config.json` made by
- * `runc spec` and patched to run here (no terminal; no cgroup limits, path or namespace: the machine
- * may be on cgroup v1) with the test's `process.args`. Each file gets its own runc state root, so its
- * `runc list` only ever shows its own containers.
+ * every bundle of a test file (read-only, `ociBundle`'s default), and each bundle's `config.json`
+ * written by `ociBundle`. Each file gets its own runc state root, so its `runc list` only ever shows
+ * its own containers.
  */
 import { execFile } from 'node:child_process';
-import { busyboxTemplate, writeBundle } from '../../src/demo/bundle.js';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
+import { busyboxRootfs } from '../../src/demo/bundle.js';
+import { type OciBundleOptions, ociBundle } from '../../src/index.js';
 
 const exec = promisify(execFile);
+
+/** The options of a fixture's bundle: `ociBundle`'s but its root filesystem, and OCI hooks, which it does not write. */
+export interface FixtureBundleOptions extends Omit<OciBundleOptions, 'rootfs' | 'args'> {
+  /** The config's `hooks` (`createRuntime`, …), added to what `ociBundle` wrote. */
+  readonly hooks?: Record<string, unknown>;
+}
 
 /** A temp dir with a busybox root filesystem, bundles over it, and a runc state root. */
 export interface OciFixture {
@@ -21,11 +27,10 @@ export interface OciFixture {
   readonly dir: string;
   /** The runc state root (`--root`) of this fixture's containers. */
   readonly root: string;
-  /**
-   * Makes a new bundle whose container runs `args` (e.g. `['sh', '-c', 'echo ready; exec sleep 60']`),
-   * with `extra` top-level `config.json` entries (such as `hooks`).
-   */
-  bundle(args: readonly string[], extra?: Record<string, unknown>): Promise<string>;
+  /** The busybox root filesystem every bundle of the fixture runs. */
+  readonly rootfs: string;
+  /** Makes a new bundle whose container runs `args` (e.g. `['sh', '-c', 'echo ready; exec sleep 60']`). */
+  bundle(args: readonly string[], options?: FixtureBundleOptions): Promise<string>;
   /** `runc list` of this fixture's root: the ids of the containers that exist. */
   containers(): Promise<string[]>;
   /** Fails the test if any container exists (after force-deleting it, so the next test starts clean). */
@@ -36,11 +41,11 @@ export interface OciFixture {
   remove(): Promise<void>;
 }
 
-/** Builds the root filesystem and the patched `runc spec` template under a new temp dir. */
+/** Builds the root filesystem under a new temp dir. */
 export async function createOciFixture(): Promise<OciFixture> {
   const dir = await mkdtemp(join(tmpdir(), 'restart-manager-oci-test-'));
   const root = join(dir, 'runc-root');
-  const template = await busyboxTemplate(dir);
+  const rootfs = await busyboxRootfs(dir);
   let bundles = 0;
 
   async function containers(): Promise<string[]> {
@@ -55,10 +60,21 @@ export async function createOciFixture(): Promise<OciFixture> {
     return left;
   }
 
+  async function bundle(args: readonly string[], { hooks, ...options }: FixtureBundleOptions = {}): Promise<string> {
+    const made = await ociBundle(join(dir, `bundle-${++bundles}`), { ...options, rootfs, args });
+    if (hooks !== undefined) {
+      const file = join(made, 'config.json');
+      const config = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+      await writeFile(file, JSON.stringify({ ...config, hooks }));
+    }
+    return made;
+  }
+
   return {
     dir,
     root,
-    bundle: (args, extra = {}) => writeBundle(join(dir, `bundle-${++bundles}`), template, args, extra),
+    rootfs,
+    bundle,
     containers,
     deleteAll,
     async expectNoContainers() {

@@ -19,8 +19,16 @@ describe('ociWorkload options', () => {
   it.each([
     ['web', { ...good }],
     ['an id with every allowed character', { ...good, id: 'a-B_9.c+d' }],
+    ['an id with a dash inside', { ...good, id: 'web-1' }],
     ['runtime and root', { ...good, runtime: 'crun', root: '/run/crun-test' }],
-    ['undefined optional options', { ...good, runtime: undefined, root: undefined, stdio: undefined }],
+    ['global flags for the runtime', { ...good, runtimeArgs: ['--systemd-cgroup', '--debug'] }],
+    ['a global flag with its value', { ...good, runtimeArgs: ['--criu', '/usr/sbin/criu'] }],
+    ['flags that only begin like the refused ones', { ...good, runtimeArgs: ['--rootless=true', '--log-level=debug'] }],
+    ['no global flags', { ...good, runtimeArgs: [] }],
+    [
+      'undefined optional options',
+      { ...good, runtime: undefined, root: undefined, runtimeArgs: undefined, stdio: undefined },
+    ],
   ])('accepts %s', (_name, options) => {
     const workload = ociWorkload(options);
     expect(typeof workload.start).toBe('function');
@@ -36,8 +44,11 @@ describe('ociWorkload options', () => {
     [
       { ...good, id: '' },
       RangeError,
-      "Expected `id` to be a container id (letters, digits, '_', '+', '-' and '.'; not '.' or '..'), got ''",
+      "Expected `id` to be a container id (letters, digits, '_', '+', '-' and '.'; not beginning with '-'; not '.' or '..'), got ''",
     ],
+    [{ ...good, id: '-rf' }, RangeError, "got '-rf'"],
+    [{ ...good, id: '-' }, RangeError, "got '-'"],
+    [{ ...good, id: '--root=/tmp' }, RangeError, "got '--root=/tmp'"],
     [{ ...good, id: 'a/b' }, RangeError, "got 'a/b'"],
     [{ ...good, id: '../x' }, RangeError, "got '../x'"],
     [{ ...good, id: '.' }, RangeError, "got '.'"],
@@ -48,6 +59,63 @@ describe('ociWorkload options', () => {
     [{ ...good, runtime: null }, TypeError, 'Expected `runtime` to be a non-empty string, got null'],
     [{ ...good, root: '' }, TypeError, "Expected `root` to be a non-empty string, got ''"],
     [{ ...good, root: 3 }, TypeError, 'Expected `root` to be a non-empty string, got 3'],
+    [
+      { ...good, runtimeArgs: '--debug' },
+      TypeError,
+      "Expected `runtimeArgs` to be an array of non-empty strings, got '--debug'",
+    ],
+    [
+      { ...good, runtimeArgs: ['--debug', ''] },
+      TypeError,
+      "Expected `runtimeArgs` to be an array of non-empty strings, got [ '--debug', '' ]",
+    ],
+    [
+      { ...good, runtimeArgs: ['run'] },
+      RangeError,
+      "Expected `runtimeArgs[0]` to be a global flag (beginning with '-'), got 'run'",
+    ],
+    [
+      { ...good, runtimeArgs: ['--debug', '--'] },
+      RangeError,
+      "Expected `runtimeArgs[1]` to be a flag, not the end of the flags, got '--'",
+    ],
+    [
+      { ...good, runtimeArgs: ['--debug\0'] },
+      RangeError,
+      "Expected `runtimeArgs[0]` to hold no NUL byte, got '--debug\\x00'",
+    ],
+    [
+      { ...good, runtimeArgs: ['--debug', '--root', '/run/x'] },
+      RangeError,
+      "Expected `runtimeArgs[1]` not to set --root (use the `root` option), got '--root'",
+    ],
+    [
+      { ...good, runtimeArgs: ['--root=/run/x'] },
+      RangeError,
+      "Expected `runtimeArgs[0]` not to set --root (use the `root` option), got '--root=/run/x'",
+    ],
+    [
+      { ...good, runtimeArgs: ['-root', '/run/x'] },
+      RangeError,
+      "not to set --root (use the `root` option), got '-root'",
+    ],
+    [
+      { ...good, runtimeArgs: ['--roo=/run/x'] },
+      RangeError,
+      "not to set --root (use the `root` option), got '--roo=/run/x'",
+    ],
+    [
+      { ...good, runtimeArgs: ['--log', '/tmp/log'] },
+      RangeError,
+      "Expected `runtimeArgs[0]` not to set --log (restart-manager reads the runtime's errors through it), got '--log'",
+    ],
+    [
+      { ...good, runtimeArgs: ['--log-format=text'] },
+      RangeError,
+      "Expected `runtimeArgs[0]` not to set --log-format (restart-manager reads the runtime's errors through it), got '--log-format=text'",
+    ],
+    [{ ...good, runtimeArgs: ['-log-format', 'text'] }, RangeError, 'not to set --log-format'],
+    [{ ...good, runtimeArgs: ['--log-f=text'] }, RangeError, 'not to set --log-format'],
   ])('refuses %j with a %O: %s', (options, type, message) => {
     const make = (): unknown => ociWorkload(options as OciWorkloadOptions);
     expect(make).toThrow(type);

@@ -82,7 +82,7 @@ describe('a run of the stand-in', () => {
     const run = await startWeb(await initRuntime());
     const lines = await debugLines('restart-manager:oci', () => run.stop(10_000));
     expect(await run.exit).toBe(143);
-    expect(kills()).toEqual(['--log-format json kill web SIGTERM']);
+    expect(kills()).toEqual(['--log-format json kill -- web SIGTERM']);
     expect(lines.some((line) => line.includes('container web: SIGTERM'))).toBe(true);
     await run.kill('SIGKILL');
     await run.stop(0);
@@ -93,7 +93,7 @@ describe('a run of the stand-in', () => {
     const run = await startWeb(await initRuntime());
     await run.kill('SIGKILL');
     expect(await run.exit).toBe(137);
-    expect(kills()).toEqual(['--log-format json kill --all web SIGKILL']);
+    expect(kills()).toEqual(['--log-format json kill --all -- web SIGKILL']);
   });
 
   it('is started with a pid file in a temp directory of its own, removed once it runs; a stale container is deleted first', async () => {

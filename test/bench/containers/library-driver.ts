@@ -34,7 +34,7 @@ export interface LibraryDriverOptions {
  */
 export async function libraryDriver(options: LibraryDriverOptions = {}): Promise<RestartableDriver> {
   const { dist: distDir = DIST, name = 'library' } = options;
-  const { runc } = requireTools('runc');
+  requireTools('runc');
   const dist = resolve(distDir, 'index.js');
   if (!existsSync(dist)) throw new Error(`${dist} is missing: npm run build`);
   const baseDir = await mkdtemp('/tmp/rml-');
@@ -62,7 +62,7 @@ export async function libraryDriver(options: LibraryDriverOptions = {}): Promise
     name,
     start: async (containers: readonly BenchContainer[], obsDir: string) => {
       if (loop !== undefined) throw new Error(`${name}: removeAll before starting another set`);
-      await makeBenchBundles(runc, rootfs, bundles, containers, obsDir);
+      await makeBenchBundles(rootfs, bundles, containers, obsDir);
       await daemon(
         'add',
         containers.map(({ id }) => id),

@@ -3,9 +3,10 @@
  * gets it as an imported image (no registry needed); runc gets OCI bundles pointing at it.
  */
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ociBundle } from '../../../src/index.js';
 import type { DockerCli } from './docker-cli.js';
 import type { BenchContainer } from './driver.js';
 
@@ -50,7 +51,6 @@ export interface BindMount {
 
 /** What an OCI bundle runs. */
 export interface BundleOptions {
-  runc: string;
   /** The bundle directory (created); `config.json` goes there. */
   bundleDir: string;
   /** An absolute rootfs path, shared read-only by every bundle. */
@@ -60,33 +60,13 @@ export interface BundleOptions {
   mounts?: readonly BindMount[];
 }
 
-interface OciSpec {
-  root: { path: string; readonly: boolean };
-  process: { terminal: boolean; args: string[] };
-  mounts: { destination: string; type: string; source: string; options: string[] }[];
-  linux: { resources?: unknown; cgroupsPath?: string; namespaces: { type: string }[] };
-}
-
-/**
- * Writes an OCI bundle with `runc spec`, patched to run here: this machine's cgroups are v1/hybrid and
- * the container runs outside any cgroup manager, so the spec's `linux.resources`, `linux.cgroupsPath`
- * and `cgroup` namespace go; no terminal (the container's stdio are the caller's).
- */
-export async function makeBundle(options: BundleOptions): Promise<string> {
-  await mkdir(options.bundleDir, { recursive: true });
-  await run(options.runc, ['spec', '--bundle', options.bundleDir]);
-  const path = join(options.bundleDir, 'config.json');
-  const spec = JSON.parse(await readFile(path, 'utf8')) as OciSpec;
-  spec.root = { path: options.rootfs, readonly: true };
-  spec.process.terminal = false;
-  spec.process.args = [...options.args];
-  delete spec.linux.resources;
-  delete spec.linux.cgroupsPath;
-  spec.linux.namespaces = spec.linux.namespaces.filter((namespace) => namespace.type !== 'cgroup');
-  for (const mount of options.mounts ?? [])
-    spec.mounts.push({ destination: mount.destination, type: 'bind', source: mount.source, options: ['rbind', 'rw'] });
-  await writeFile(path, JSON.stringify(spec, null, 2));
-  return options.bundleDir;
+/** Writes an OCI bundle with `ociBundle`: the rootfs read-only, each mount writable. */
+export function makeBundle(options: BundleOptions): Promise<string> {
+  return ociBundle(options.bundleDir, {
+    rootfs: options.rootfs,
+    args: options.args,
+    mounts: (options.mounts ?? []).map((mount) => ({ ...mount, readonly: false })),
+  });
 }
 
 /**
@@ -94,7 +74,6 @@ export async function makeBundle(options: BundleOptions): Promise<string> {
  * `bundlesDir/ID`, each running `sh -c SCRIPT` on `rootfs` with `obsDir` mounted at `/obs`.
  */
 export async function makeBenchBundles(
-  runc: string,
   rootfs: string,
   bundlesDir: string,
   containers: readonly BenchContainer[],
@@ -104,7 +83,6 @@ export async function makeBenchBundles(
   await Promise.all(
     containers.map(({ id, script }) =>
       makeBundle({
-        runc,
         bundleDir: join(bundlesDir, id),
         rootfs,
         args: ['sh', '-c', script],

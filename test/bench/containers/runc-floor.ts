@@ -32,7 +32,7 @@ export async function runcFloorDriver(): Promise<ContainerDriver> {
     start: async (containers: readonly BenchContainer[], obsDir: string) => {
       if (loop !== undefined) throw new Error('runc floor: removeAll before starting another set');
       const bundles = join(baseDir, 'bundles');
-      await makeBenchBundles(runc, rootfs, bundles, containers, obsDir);
+      await makeBenchBundles(rootfs, bundles, containers, obsDir);
       ({ loop } = await spawnLoop(LOOP, [runc, stateRoot, bundles, ...containers.map(({ id }) => id)]));
     },
     removeAll: async () => {
