@@ -1,0 +1,229 @@
+/**
+ * The {@link Supervisor}'s OpenTelemetry instruments (SPEC §17), recorded through the user's own
+ * `Meter`. The types come from `@opentelemetry/api`, an optional peer dependency, and are erased at
+ * build: nothing here imports it at run time, and the meter given is all that is ever called.
+ *
+ * @packageDocumentation
+ */
+import type { Attributes, Counter, Histogram, Meter, ObservableGauge, ObservableResult } from '@opentelemetry/api';
+import { show } from '../validate.js';
+import { CONTAINER_STATUSES, type ContainerStatus } from './state.js';
+
+/**
+ * The bounds of the restart delay histogram's buckets, in ms: each step of the default backoff
+ * (100 ms doubling to the 60 s cap) ends a bucket of its own, as does the restore delay (5 s), so
+ * that a percentile over them is a step, not a guess between two far bounds (the SDK's default
+ * bounds stop at 10 s).
+ */
+export const RESTART_DELAY_BUCKETS_MS: readonly number[] = Object.freeze([
+  0, 100, 200, 400, 800, 1_600, 3_200, 5_000, 6_400, 12_800, 25_600, 51_200, 60_000,
+]);
+
+const METER_METHODS = ['createCounter', 'createHistogram', 'createObservableGauge'] as const;
+
+/**
+ * Throws unless `value` looks like an OpenTelemetry `Meter`: an object with `createCounter`,
+ * `createHistogram` and `createObservableGauge`.
+ *
+ * @throws `TypeError` naming `name` and showing the value.
+ * @internal
+ */
+export function assertMeter(value: unknown, name = 'meter'): asserts value is Meter {
+  const isMeter =
+    typeof value === 'object' &&
+    value !== null &&
+    METER_METHODS.every((method) => typeof (value as Record<string, unknown>)[method] === 'function');
+  if (!isMeter) {
+    throw new TypeError(
+      `Expected \`${name}\` to be an OpenTelemetry Meter (an object with ${METER_METHODS.join(', ')}), got ${show(value)}`,
+    );
+  }
+}
+
+/** An instrument that records nothing: what stands for one the meter failed to create. */
+const NOT_RECORDED = Object.freeze({ add: () => undefined, record: () => undefined });
+
+interface RestartAttributes extends Attributes {
+  container: string;
+  reason: string;
+}
+interface ExitAttributes extends Attributes {
+  container: string;
+  exit_code: number;
+}
+interface HealthCheckAttributes extends Attributes {
+  container: string;
+  result: 'pass' | 'fail';
+}
+interface StatusAttributes extends Attributes {
+  status: ContainerStatus;
+}
+
+/**
+ * Records a {@link Supervisor}'s restarts, exits, restart delays, health checks and containers by
+ * status through an OpenTelemetry `Meter`:
+ *
+ * | instrument                      | kind             | unit          | attributes               |
+ * | ------------------------------- | ---------------- | ------------- | ------------------------ |
+ * | `restart_manager.restarts`      | counter          | `{restart}`   | `container`, `reason`    |
+ * | `restart_manager.exits`         | counter          | `{exit}`      | `container`, `exit_code` |
+ * | `restart_manager.restart_delay` | histogram        | `ms`          | none                     |
+ * | `restart_manager.containers`    | observable gauge | `{container}` | `status`                 |
+ * | `restart_manager.health_checks` | counter          | `{check}`     | `container`, `result`    |
+ *
+ * A meter that throws never breaks the caller: every failure is caught, the first one is reported
+ * to `onError` (an `Error` naming the instrument, the meter's error its `cause`), and recording
+ * goes on (a meter that failed once may work again).
+ *
+ * @example
+ * ```ts
+ * const metrics = new SupervisorMetrics(meter, () => models.map((model) => model.status), reportError);
+ * metrics.exited('web', 1);
+ * metrics.restarting('web', 'policy-on-failure', 100);
+ * metrics.close(); // when the supervisor closes
+ * ```
+ *
+ * @internal
+ */
+export class SupervisorMetrics {
+  readonly #restarts: Counter<RestartAttributes>;
+  readonly #exits: Counter<ExitAttributes>;
+  readonly #restartDelay: Histogram;
+  readonly #healthChecks: Counter<HealthCheckAttributes>;
+  readonly #containers: ObservableGauge<StatusAttributes> | undefined;
+  readonly #statuses: () => Iterable<ContainerStatus>;
+  readonly #onError: (error: Error) => void;
+  #reported = false;
+  #closed = false;
+
+  /**
+   * Creates the instruments on `meter`; the containers gauge calls `statuses` each time the meter's
+   * reader collects, until {@link SupervisorMetrics.close}.
+   *
+   * @param meter - The user's OpenTelemetry `Meter`.
+   * @param statuses - The status of every container, read when the gauge is collected.
+   * @param onError - Told the meter's first failure (creating, recording or collecting), once.
+   * @throws `TypeError` naming `meter` when it is not a `Meter`; nothing is created then.
+   */
+  constructor(meter: Meter, statuses: () => Iterable<ContainerStatus>, onError: (error: Error) => void) {
+    assertMeter(meter);
+    this.#statuses = statuses;
+    this.#onError = onError;
+    this.#restarts = this.#create('restart_manager.restarts', () =>
+      meter.createCounter<RestartAttributes>('restart_manager.restarts', {
+        description: 'Restarts scheduled, by container and by why they restart',
+        unit: '{restart}',
+      }),
+    );
+    this.#exits = this.#create('restart_manager.exits', () =>
+      meter.createCounter<ExitAttributes>('restart_manager.exits', {
+        description: 'Runs that ended, by container and exit code',
+        unit: '{exit}',
+      }),
+    );
+    this.#restartDelay = this.#create('restart_manager.restart_delay', () =>
+      meter.createHistogram('restart_manager.restart_delay', {
+        description: 'How long each scheduled restart waits before it starts the run',
+        unit: 'ms',
+        advice: { explicitBucketBoundaries: [...RESTART_DELAY_BUCKETS_MS] },
+      }),
+    );
+    this.#healthChecks = this.#create('restart_manager.health_checks', () =>
+      meter.createCounter<HealthCheckAttributes>('restart_manager.health_checks', {
+        description: 'Health check results, by container: pass or fail',
+        unit: '{check}',
+      }),
+    );
+    this.#containers = this.#guard('restart_manager.containers', () => {
+      const gauge = meter.createObservableGauge<StatusAttributes>('restart_manager.containers', {
+        description: 'Containers in each status',
+        unit: '{container}',
+      });
+      gauge.addCallback(this.#observe);
+      return gauge;
+    });
+  }
+
+  /** Records a scheduled restart: one more restart of `id` for `reason`, and its delay. */
+  restarting(id: string, reason: string, delayMs: number): void {
+    try {
+      this.#restarts.add(1, { container: id, reason });
+    } catch (error) {
+      this.#report('restart_manager.restarts', error);
+    }
+    try {
+      this.#restartDelay.record(delayMs);
+    } catch (error) {
+      this.#report('restart_manager.restart_delay', error);
+    }
+  }
+
+  /** Records a run of `id` that ended with `exitCode`. */
+  exited(id: string, exitCode: number): void {
+    try {
+      this.#exits.add(1, { container: id, exit_code: exitCode });
+    } catch (error) {
+      this.#report('restart_manager.exits', error);
+    }
+  }
+
+  /** Records one health check result of `id`. */
+  healthChecked(id: string, passed: boolean): void {
+    try {
+      this.#healthChecks.add(1, { container: id, result: passed ? 'pass' : 'fail' });
+    } catch (error) {
+      this.#report('restart_manager.health_checks', error);
+    }
+  }
+
+  /** Stops the containers gauge from reading the statuses (idempotent); the counters stay as they are. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const gauge = this.#containers;
+    if (gauge !== undefined) {
+      this.#guard('restart_manager.containers', () => {
+        gauge.removeCallback(this.#observe);
+      });
+    }
+  }
+
+  /** The gauge's callback: one point per status, 0 included, so that a status emptied shows 0. */
+  readonly #observe = (result: ObservableResult<StatusAttributes>): void => {
+    this.#guard('restart_manager.containers', () => {
+      const counts = Object.fromEntries(CONTAINER_STATUSES.map((status) => [status, 0])) as Record<
+        ContainerStatus,
+        number
+      >;
+      for (const status of this.#statuses()) counts[status] += 1;
+      for (const status of CONTAINER_STATUSES) result.observe(counts[status], { status });
+    });
+  };
+
+  /** Creates an instrument; one the meter failed to create records nothing. */
+  #create<T>(instrument: string, create: () => T): T | typeof NOT_RECORDED {
+    return this.#guard(instrument, create) ?? NOT_RECORDED;
+  }
+
+  /** Runs `step`; a throw is the meter's failure (or the statuses'), reported once. */
+  #guard<T>(instrument: string, step: () => T): T | undefined {
+    try {
+      return step();
+    } catch (error) {
+      this.#report(instrument, error);
+      return undefined;
+    }
+  }
+
+  /** Tells `onError` the first failure, the meter's error as the `cause`; drops the later ones. */
+  #report(instrument: string, error: unknown): void {
+    if (this.#reported) return;
+    this.#reported = true;
+    const message = error instanceof Error ? error.message : show(error);
+    this.#onError(
+      new Error(`Metrics: ${instrument} failed: ${message} (later failures of the meter are not reported)`, {
+        cause: error,
+      }),
+    );
+  }
+}
