@@ -3,7 +3,7 @@
  * required from CommonJS, type-checked with node16 and bundler resolution, and run as a bin.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +85,39 @@ describe('the packed package', () => {
     const result = await run(process.execPath, ['-e', script]);
     expect(result.stdout.trim()).toBe('function true');
     expect(result.stderr).toBe('');
+  });
+
+  it('installs without its optional peer @opentelemetry/api, and its metrics import nothing of it', async () => {
+    await expect(access(join(project, 'node_modules', '@opentelemetry', 'api'))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+    // The metrics module by its file (it is not an export), driven through a meter made by hand.
+    const script = `import 'restart-manager';
+      const { SupervisorMetrics } = await import('./node_modules/restart-manager/dist/supervisor/metrics.js');
+      const calls = [];
+      const instrument = (name) => ({
+        add: (value, attributes) => calls.push([name, value, attributes]),
+        record: (value) => calls.push([name, value]),
+        addCallback: (callback) => callback({ observe: (value, attributes) => calls.push([name, value, attributes]) }),
+        removeCallback: () => calls.push([name, 'removed']),
+      });
+      const meter = { createCounter: instrument, createHistogram: instrument, createObservableGauge: instrument };
+      const metrics = new SupervisorMetrics(meter, () => ['running'], (error) => console.error(error));
+      metrics.restarting('web', 'policy-always', 100);
+      metrics.close();
+      console.log(JSON.stringify(calls));`;
+    const result = await run(process.execPath, ['--input-type=module', '-e', script]);
+    expect(result.stderr).toBe('');
+    expect(JSON.parse(result.stdout)).toEqual([
+      ['restart_manager.containers', 0, { status: 'created' }],
+      ['restart_manager.containers', 1, { status: 'running' }],
+      ['restart_manager.containers', 0, { status: 'restarting' }],
+      ['restart_manager.containers', 0, { status: 'exited' }],
+      ['restart_manager.containers', 0, { status: 'removing' }],
+      ['restart_manager.restarts', 1, { container: 'web', reason: 'policy-always' }],
+      ['restart_manager.restart_delay', 100],
+      ['restart_manager.containers', 'removed'],
+    ]);
   });
 
   it.each(['node16', 'bundler'])(

@@ -14,6 +14,8 @@ import { CONTAINER_STATUSES, type ContainerStatus } from './state.js';
  * (100 ms doubling to the 60 s cap) ends a bucket of its own, as does the restore delay (5 s), so
  * that a percentile over them is a step, not a guess between two far bounds (the SDK's default
  * bounds stop at 10 s).
+ *
+ * @internal
  */
 export const RESTART_DELAY_BUCKETS_MS: readonly number[] = Object.freeze([
   0, 100, 200, 400, 800, 1_600, 3_200, 5_000, 6_400, 12_800, 25_600, 51_200, 60_000,
