@@ -1,11 +1,11 @@
 /**
  * The {@link Supervisor}'s OpenTelemetry instruments (SPEC §17), recorded through the user's own
- * `Meter`. The types come from `@opentelemetry/api`, an optional peer dependency, and are erased at
- * build: nothing here imports it at run time, and the meter given is all that is ever called.
+ * `Meter` of `@opentelemetry/api`, an optional peer dependency: nothing here imports it, at run time
+ * or in the declarations (a consumer without it still type-checks with `skipLibCheck: false`), and
+ * the meter given is all that is ever called. {@link SupervisorMeter} is the part of a `Meter` used.
  *
  * @packageDocumentation
  */
-import type { Attributes, Counter, Histogram, Meter, ObservableGauge, ObservableResult } from '@opentelemetry/api';
 import { show } from '../validate.js';
 import { CONTAINER_STATUSES, type ContainerStatus } from './state.js';
 
@@ -21,6 +21,52 @@ export const RESTART_DELAY_BUCKETS_MS: readonly number[] = Object.freeze([
   0, 100, 200, 400, 800, 1_600, 3_200, 5_000, 6_400, 12_800, 25_600, 51_200, 60_000,
 ]);
 
+/** The attributes of a point, as the supervisor gives them. */
+type PointAttributes = Readonly<Record<string, string | number>>;
+
+/** What an instrument is created with (OpenTelemetry's `MetricOptions`, the fields given). */
+interface InstrumentOptions {
+  readonly description: string;
+  readonly unit: string;
+  readonly advice?: { readonly explicitBucketBoundaries: number[] };
+}
+
+/** What an observable instrument's callback is given to report its points. */
+interface ObservationResult {
+  observe(value: number, attributes?: PointAttributes): void;
+}
+
+/**
+ * The part of an OpenTelemetry `Meter` that a {@link Supervisor} calls: every `Meter` of
+ * `@opentelemetry/api` 1.3 and later is one (`provider.getMeter(name)`, `metrics.getMeter(name)`).
+ * Written out here so that the package's types never name `@opentelemetry/api`, which its users
+ * may not have installed.
+ *
+ * @example
+ * ```ts
+ * import { metrics } from '@opentelemetry/api';
+ * const meter: SupervisorMeter = metrics.getMeter('restart-manager');
+ * ```
+ */
+export interface SupervisorMeter {
+  createCounter(name: string, options?: InstrumentOptions): { add(value: number, attributes?: PointAttributes): void };
+  createHistogram(
+    name: string,
+    options?: InstrumentOptions,
+  ): { record(value: number, attributes?: PointAttributes): void };
+  createObservableGauge(
+    name: string,
+    options?: InstrumentOptions,
+  ): {
+    addCallback(callback: (result: ObservationResult) => void): void;
+    removeCallback(callback: (result: ObservationResult) => void): void;
+  };
+}
+
+type Counter = ReturnType<SupervisorMeter['createCounter']>;
+type Histogram = ReturnType<SupervisorMeter['createHistogram']>;
+type ObservableGauge = ReturnType<SupervisorMeter['createObservableGauge']>;
+
 const METER_METHODS = ['createCounter', 'createHistogram', 'createObservableGauge'] as const;
 
 /**
@@ -30,7 +76,7 @@ const METER_METHODS = ['createCounter', 'createHistogram', 'createObservableGaug
  * @throws `TypeError` naming `name` and showing the value.
  * @internal
  */
-export function assertMeter(value: unknown, name = 'meter'): asserts value is Meter {
+export function assertMeter(value: unknown, name = 'meter'): asserts value is SupervisorMeter {
   const isMeter =
     typeof value === 'object' &&
     value !== null &&
@@ -44,22 +90,6 @@ export function assertMeter(value: unknown, name = 'meter'): asserts value is Me
 
 /** An instrument that records nothing: what stands for one the meter failed to create. */
 const NOT_RECORDED = Object.freeze({ add: () => undefined, record: () => undefined });
-
-interface RestartAttributes extends Attributes {
-  container: string;
-  reason: string;
-}
-interface ExitAttributes extends Attributes {
-  container: string;
-  exit_code: number;
-}
-interface HealthCheckAttributes extends Attributes {
-  container: string;
-  result: 'pass' | 'fail';
-}
-interface StatusAttributes extends Attributes {
-  status: ContainerStatus;
-}
 
 /**
  * Records a {@link Supervisor}'s restarts, exits, restart delays, health checks and containers by
@@ -88,11 +118,11 @@ interface StatusAttributes extends Attributes {
  * @internal
  */
 export class SupervisorMetrics {
-  readonly #restarts: Counter<RestartAttributes>;
-  readonly #exits: Counter<ExitAttributes>;
+  readonly #restarts: Counter;
+  readonly #exits: Counter;
   readonly #restartDelay: Histogram;
-  readonly #healthChecks: Counter<HealthCheckAttributes>;
-  readonly #containers: ObservableGauge<StatusAttributes> | undefined;
+  readonly #healthChecks: Counter;
+  readonly #containers: ObservableGauge | undefined;
   readonly #statuses: () => Iterable<ContainerStatus>;
   readonly #onError: (error: Error) => void;
   #reported = false;
@@ -102,23 +132,23 @@ export class SupervisorMetrics {
    * Creates the instruments on `meter`; the containers gauge calls `statuses` each time the meter's
    * reader collects, until {@link SupervisorMetrics.close}.
    *
-   * @param meter - The user's OpenTelemetry `Meter`.
+   * @param meter - The user's OpenTelemetry `Meter` (see {@link SupervisorMeter}).
    * @param statuses - The status of every container, read when the gauge is collected.
    * @param onError - Told the meter's first failure (creating, recording or collecting), once.
    * @throws `TypeError` naming `meter` when it is not a `Meter`; nothing is created then.
    */
-  constructor(meter: Meter, statuses: () => Iterable<ContainerStatus>, onError: (error: Error) => void) {
+  constructor(meter: SupervisorMeter, statuses: () => Iterable<ContainerStatus>, onError: (error: Error) => void) {
     assertMeter(meter);
     this.#statuses = statuses;
     this.#onError = onError;
     this.#restarts = this.#create('restart_manager.restarts', () =>
-      meter.createCounter<RestartAttributes>('restart_manager.restarts', {
+      meter.createCounter('restart_manager.restarts', {
         description: 'Restarts scheduled, by container and by why they restart',
         unit: '{restart}',
       }),
     );
     this.#exits = this.#create('restart_manager.exits', () =>
-      meter.createCounter<ExitAttributes>('restart_manager.exits', {
+      meter.createCounter('restart_manager.exits', {
         description: 'Runs that ended, by container and exit code',
         unit: '{exit}',
       }),
@@ -131,13 +161,13 @@ export class SupervisorMetrics {
       }),
     );
     this.#healthChecks = this.#create('restart_manager.health_checks', () =>
-      meter.createCounter<HealthCheckAttributes>('restart_manager.health_checks', {
+      meter.createCounter('restart_manager.health_checks', {
         description: 'Health check results, by container: pass or fail',
         unit: '{check}',
       }),
     );
     this.#containers = this.#guard('restart_manager.containers', () => {
-      const gauge = meter.createObservableGauge<StatusAttributes>('restart_manager.containers', {
+      const gauge = meter.createObservableGauge('restart_manager.containers', {
         description: 'Containers in each status',
         unit: '{container}',
       });
@@ -191,7 +221,7 @@ export class SupervisorMetrics {
   }
 
   /** The gauge's callback: one point per status, 0 included, so that a status emptied shows 0. */
-  readonly #observe = (result: ObservableResult<StatusAttributes>): void => {
+  readonly #observe = (result: ObservationResult): void => {
     this.#guard('restart_manager.containers', () => {
       const counts = Object.fromEntries(CONTAINER_STATUSES.map((status) => [status, 0])) as Record<
         ContainerStatus,

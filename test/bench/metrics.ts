@@ -16,6 +16,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { SupervisorMeter } from '../../src/supervisor/metrics.js';
 import { elapsedMs, medianOf, nowNs } from './measure.js';
 
 // The shipped code, typed by its source (the build strips the declarations of @internal names).
@@ -56,11 +57,11 @@ const CASES: readonly { method: string; call: (metrics: SupervisorMetrics, index
 ];
 
 /** A meter whose instruments record nothing. */
-const NOOP_METER = {
+const NOOP_METER: SupervisorMeter = {
   createCounter: () => ({ add: ignore }),
   createHistogram: () => ({ record: ignore }),
   createObservableGauge: () => ({ addCallback: ignore, removeCallback: ignore }),
-} as unknown as Meter;
+};
 
 function sdkMeter(): { meter: Meter; reader: PeriodicExportingMetricReader; provider: MeterProvider } {
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);

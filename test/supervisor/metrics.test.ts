@@ -3,7 +3,7 @@
  * (`MeterProvider`, a `PeriodicExportingMetricReader` flushed by hand, the in-memory exporter), and
  * meters that are not meters or that throw.
  */
-import type { Attributes, Meter, ObservableResult } from '@opentelemetry/api';
+import type { Attributes, Meter } from '@opentelemetry/api';
 import {
   AggregationTemporality,
   type DataPoint,
@@ -14,7 +14,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SupervisorMetrics } from '../../src/supervisor/metrics.js';
+import { type SupervisorMeter, SupervisorMetrics } from '../../src/supervisor/metrics.js';
 import type { ContainerStatus } from '../../src/supervisor/state.js';
 
 /** One instrument as the exporter got it. */
@@ -33,7 +33,10 @@ afterEach(async () => {
   await Promise.all(providers.splice(0).map((provider) => provider.shutdown()));
 });
 
-/** A real SDK meter, and what its exporter holds after a flush, by instrument name. */
+/**
+ * A real SDK meter, and what its exporter holds after a flush, by instrument name. Its `Meter` goes
+ * where a {@link SupervisorMeter} is asked for: this file type-checks only if it is one.
+ */
 function sdk(): { meter: Meter; read: () => Promise<Record<string, Exported>> } {
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
   // Exports only when flushed: no test waits for an interval.
@@ -293,7 +296,7 @@ describe('SupervisorMetrics, given a meter that is not one', () => {
     ],
   ])('refuses %s with a TypeError naming `meter`, and creates no instrument', (meter, shown) => {
     const onError = vi.fn();
-    expect(() => new SupervisorMetrics(meter as unknown as Meter, () => [], onError)).toThrow(
+    expect(() => new SupervisorMetrics(meter as unknown as SupervisorMeter, () => [], onError)).toThrow(
       new TypeError(expected(shown)),
     );
     expect(created).toEqual([]);
@@ -427,17 +430,17 @@ describe('SupervisorMetrics, given a meter that throws', () => {
   });
 
   it('reports an observe that throws at a collection', () => {
-    let collect: ((result: ObservableResult) => void) | undefined;
-    const meter = {
+    let collect: Parameters<ReturnType<SupervisorMeter['createObservableGauge']>['addCallback']>[0] | undefined;
+    const meter: SupervisorMeter = {
       createCounter: () => ({ add: () => undefined }),
       createHistogram: () => ({ record: () => undefined }),
       createObservableGauge: () => ({
-        addCallback: (callback: (result: ObservableResult) => void) => (collect = callback),
+        addCallback: (callback) => (collect = callback),
         removeCallback: () => undefined,
       }),
     };
     const onError = vi.fn();
-    new SupervisorMetrics(meter as unknown as Meter, () => ['running'], onError);
+    new SupervisorMetrics(meter, () => ['running'], onError);
     const closed = new Error('closed');
     collect?.({
       observe: () => {
