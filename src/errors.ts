@@ -66,7 +66,8 @@ export type ContainerErrorCode =
   | 'ERR_CONTAINER_STOP_FAILED'
   | 'ERR_CONTAINER_KILL_FAILED'
   | 'ERR_SUPERVISOR_CLOSED'
-  | 'ERR_STATE_FILE';
+  | 'ERR_STATE_FILE'
+  | 'ERR_DEPENDENCY_CYCLE';
 
 /**
  * An error from a {@link Supervisor} call about one container: a bad or unknown id, a call that does

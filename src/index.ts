@@ -68,7 +68,14 @@ export {
   type ContainerInfo,
   type ContainerStatus,
   type ContainerRestartOptions,
+  type DependencyOptions,
+  type DependencyCondition,
+  type GroupSpec,
+  type GroupStrategy,
+  type RunWatchOptions,
+  type RestoreFactory,
 } from './supervisor/supervisor.js';
+export type { SupervisorMeter } from './supervisor/metrics.js';
 export {
   CONTAINER_STATUSES,
   CONTAINER_PHASES,

@@ -121,7 +121,7 @@ const BACKOFF_KEYS = new Set([...Object.keys(DEFAULT_MANAGER_OPTIONS.backoff), '
 /** The fields a list of delays replaces. */
 const GROWTH_KEYS = ['initialMs', 'multiplier', 'maxMs'] as const;
 
-/** Resolved options, with what a step needs precomputed. @internal */
+/** Resolved options, with what a step needs precomputed (not exported from the package). */
 export interface ManagerConfig extends ResolvedRestartManagerOptions {
   /** The first rule's action for each listed exit code. */
   readonly actions: ReadonlyMap<number, ExitCodeAction> | undefined;

@@ -19,7 +19,7 @@ export interface RestartDecision {
   readonly reason: DecisionReason;
 }
 
-/** A manager's bookkeeping: its count, its backoff, and the restarts within its rate-limit window. @internal */
+/** A manager's bookkeeping: its count, its backoff, and the restarts within its rate-limit window. */
 export interface RestartState extends BackoffState {
   /** Consecutive failed exits (`'isulad'` profile) or restarts (`'docker'` profile). */
   readonly failureCount: number;
@@ -27,7 +27,7 @@ export interface RestartState extends BackoffState {
   readonly restartTimesMs: readonly number[];
 }
 
-/** The exit a step decides on, its arguments checked. @internal */
+/** The exit a step decides on, its arguments checked. */
 export interface ExitToDecide {
   readonly exitCode: number;
   readonly hasBeenManuallyStopped: boolean;
@@ -36,7 +36,7 @@ export interface ExitToDecide {
 
 /**
  * What a step may read, and reads only when it needs it: the clock for a restart under a rate
- * limit, a random number for a restart with jitter. Each may throw (a reading that is garbage). @internal
+ * limit, a random number for a restart with jitter. Each may throw (a reading that is garbage).
  */
 export interface Readings {
   nowMs(config: ManagerConfig): number;

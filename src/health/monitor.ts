@@ -52,7 +52,6 @@ async function callProbe(probe: HealthProbe, signal: AbortSignal): Promise<unkno
  * static function with the monitor as its argument, which saves two closures per monitor. With the
  * compact {@link HealthLog}, a running monitor takes under 1 KB (see test/bench/health.ts).
  *
- * @internal
  */
 export class HealthMonitor {
   /** The check this monitor runs. */
@@ -72,11 +71,21 @@ export class HealthMonitor {
   /** Whether the running probe started within the start period (its failure then does not count). */
   #probeInStartPeriod = false;
   #probeStartMs = 0;
+  readonly #onResult: ((passed: boolean) => void) | undefined;
 
-  constructor(check: ResolvedHealthCheck, clock: WallClock, listener: HealthListener) {
+  /**
+   * @param onResult - Called with each probe's result, a pass or a failure (for metrics); it must not throw.
+   */
+  constructor(
+    check: ResolvedHealthCheck,
+    clock: WallClock,
+    listener: HealthListener,
+    onResult?: (passed: boolean) => void,
+  ) {
     this.check = check;
     this.#clock = clock;
     this.#listener = listener;
+    this.#onResult = onResult;
   }
 
   /** The status, the failing streak and the log (`'starting'`, 0 and empty before the first run). */
@@ -164,6 +173,7 @@ export class HealthMonitor {
 
   #record(passed: boolean, output: string): void {
     this.#log.add(this.#probeStartMs, this.#clock.now(), passed, output);
+    this.#onResult?.(passed);
     const previous = this.#status;
     if (passed) {
       this.#failingStreak = 0;

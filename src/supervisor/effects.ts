@@ -17,12 +17,30 @@ import type { Run, Workload } from '../workload.js';
 import { emitSafely, type SupervisorEvents } from './events.js';
 import type { EventEmitter } from 'node:events';
 import { GcQueue } from './gc.js';
-import type { CallId, Effect, Happening, Model, Move, Outcome, Readings, TimerName } from './lifecycle/model.js';
-import { type World, settled, step, stray } from './lifecycle/table.js';
+import type {
+  CallId,
+  Effect,
+  Emitted,
+  Happening,
+  Model,
+  Move,
+  Outcome,
+  Readings,
+  TimerName,
+} from './lifecycle/model.js';
+import { type World, groupRestarted, takenDown } from './lifecycle/graph.js';
+import { Neighbours } from './neighbours.js';
+import { settled, step, stray } from './lifecycle/table.js';
 import { snapshotOf } from './lifecycle/view.js';
 import { Arrivals } from './arrivals.js';
 import { RunPort } from './run-port.js';
 import type { StateStore } from './store.js';
+
+/** What hears every event emitted, and every probe's result. */
+export interface Observer {
+  emitted(id: string, emitted: Emitted): void;
+  probed(id: string, passed: boolean): void;
+}
 
 /** What the interpreter needs of its owner. */
 export interface Ports {
@@ -32,7 +50,8 @@ export interface Ports {
   readonly clock: { now(): number };
   readonly wallClock: WallClock;
   readonly random: () => number;
-  readonly world: World;
+  /** Told of every event emitted and every health check's result (the metrics). */
+  readonly observer?: Observer | undefined;
   /** How long the stop of a run nobody owns may take. */
   readonly stopTimeoutMs: number;
 }
@@ -64,6 +83,7 @@ export class Interpreter {
   readonly #runs: RunPort;
   readonly #gc: GcQueue;
   readonly #arrivals: Arrivals;
+  readonly #neighbours = new Neighbours();
   /** State writes not yet settled, for a close. */
   readonly #unsettled = new Set<Promise<unknown>>();
   #nextCall = 0;
@@ -85,6 +105,17 @@ export class Interpreter {
         report(id, { type: 'collected', run, attempts });
       },
     });
+  }
+
+  /** What the table reads of the other containers. */
+  readonly #world: World = {
+    get: (id) => this.#models.get(id),
+    dependentsOf: (id) => this.#neighbours.dependentsOf(id),
+  };
+
+  /** What the table reads of the containers, for a check before a call (a cycle, a dependent). */
+  get world(): World {
+    return this.#world;
   }
 
   /** The lifecycle state of container `id`. */
@@ -124,7 +155,7 @@ export class Interpreter {
       written: Promise.resolve(),
     };
     this.#resources.set(id, resources);
-    this.#commit(id, settled(move, this.#ports.world));
+    this.#commit(id, settled(move, this.#world, this.now()));
   }
 
   /** The clocks' readings now. */
@@ -157,7 +188,7 @@ export class Interpreter {
       return;
     }
     const event = { ...happening, ...this.readings(model, happening) };
-    this.#commit(id, step(model, event, this.#ports.world));
+    this.#commit(id, step(model, event, this.#world));
   }
 
   /** Hears at once every run report a long burst deferred (before a close, so that a late run is stopped). */
@@ -172,6 +203,7 @@ export class Interpreter {
 
   #commit(id: string, move: Move<Run>): void {
     const { state } = move;
+    this.#neighbours.follow(id, this.#models.get(id), state.phase.name === 'removed' ? undefined : state);
     this.#models.set(id, state);
     for (const effect of move.effects) this.#carry(id, effect);
     if (state.phase.name === 'removed' && this.#models.get(id) === state) {
@@ -192,6 +224,7 @@ export class Interpreter {
         this.#forget(id, resources, effect.call);
         break;
       case 'emit':
+        this.#ports.observer?.emitted(id, effect);
         emitSafely(this.#ports.emitter, effect.event, { id, ...effect.payload });
         break;
       case 'settle':
@@ -209,7 +242,7 @@ export class Interpreter {
         this.#runs.start(id, resources.workload, resources.controller.signal, effect.generation);
         break;
       case 'watch':
-        this.#runs.watch(id, effect.run, effect.notify);
+        this.#runs.watch(id, effect.run);
         break;
       case 'stop-run':
         this.#runs.stop(id, effect.run, effect.timeoutMs, resources.written);
@@ -257,11 +290,51 @@ export class Interpreter {
         resources.probed = undefined;
         resources.monitor?.stop();
         break;
+      case 'announce':
+        this.#announce(id, model);
+        break;
+      case 'start-dependency':
+        this.#startDependency(id, effect.dependency);
+        break;
+      case 'group-restarted':
+        this.#groupRestarted(id, model);
+        break;
       case 'sample-memory':
       case 'unsample':
-      case 'announce':
         break;
     }
+  }
+
+  /** Tells the containers that follow `id` that it changed. */
+  #announce(id: string, model: Model<Run>): void {
+    const group = model.group?.members.filter((member) => member !== id) ?? [];
+    if (group.length === 0 && !this.#neighbours.hasDependents(id)) return;
+    for (const other of new Set([...this.#neighbours.dependentsOf(id), ...group]))
+      this.feed(other, { type: 'neighbour', id });
+  }
+
+  /** Starts a dependency by hand, for a start that needs it; a failure fails that start. */
+  #startDependency(id: string, dependency: string): void {
+    if (this.#models.get(dependency) === undefined) return;
+    const [call, done] = this.newCall(dependency);
+    this.feed(dependency, { type: 'start', call });
+    done.catch((error: unknown) => {
+      this.feed(id, { type: 'dependency-failed', dependency, error });
+    });
+  }
+
+  /** A member of a group restarts: its budget counts it; the strategy takes others down, or the group gives up. */
+  #groupRestarted(id: string, model: Model<Run>): void {
+    const { group } = model;
+    if (group === undefined) return;
+    const counted = groupRestarted(group, this.#neighbours.groupRestartsMs(group), this.now().nowMs);
+    this.#neighbours.setGroupRestartsMs(group, counted.timesMs);
+    if (!counted.exhausted) {
+      for (const member of takenDown(group, id)) this.feed(member, { type: 'group-restart', trigger: id });
+      return;
+    }
+    emitSafely(this.#ports.emitter, 'group-exhausted', { name: group.name, restarts: counted.timesMs.length });
+    for (const member of group.members) this.feed(member, { type: 'group-exhausted' });
   }
 
   #settle(call: CallId, outcome: Outcome): void {
@@ -345,9 +418,18 @@ export class Interpreter {
     resources.monitor =
       check === undefined
         ? undefined
-        : new HealthMonitor(check, this.#ports.wallClock, (info, unhealthy) => {
-            this.feed(id, { type: 'health', run: resources.probed, info, unhealthy });
-          });
+        : new HealthMonitor(
+            check,
+            this.#ports.wallClock,
+            (info, unhealthy) => {
+              this.feed(id, { type: 'health', run: resources.probed, info, unhealthy });
+            },
+            this.#ports.observer === undefined
+              ? undefined
+              : (passed) => {
+                  this.#ports.observer?.probed(id, passed);
+                },
+          );
     if (run !== undefined) {
       resources.probed = run;
       resources.monitor?.start();

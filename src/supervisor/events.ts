@@ -60,6 +60,8 @@ export interface SupervisorEvents {
    * `restart`, whether a restart is scheduled (after `delayMs`). Once per container and restore.
    */
   restore: [{ id: string; from: ContainerStatus; restart: boolean; delayMs: number }];
+  /** A group restarted more than `maxRestarts` times within `windowMs`: every member was stopped, and it gave up. */
+  'group-exhausted': [{ name: string; restarts: number }];
   /** The container went down for good by its own rules (not a manual stop, a shutdown or policy `no`), once. */
   exhausted: [{ id: string; reason: ExhaustedReason; exitCode: number; failureCount: number }];
   /** A pending restart was canceled (a manual stop or remove). */

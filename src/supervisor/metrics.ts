@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+import type { Observer } from './effects.js';
 import { show } from '../validate.js';
 import { CONTAINER_STATUSES, type ContainerStatus } from './state.js';
 
@@ -258,4 +259,17 @@ export class SupervisorMetrics {
       }),
     );
   }
+}
+
+/** What the interpreter tells `metrics` as it carries the moves out. */
+export function observerOf(metrics: SupervisorMetrics): Observer {
+  return {
+    emitted(id, { event, payload }) {
+      if (event === 'restarting') metrics.restarting(id, payload.reason, payload.delayMs);
+      else if (event === 'exit') metrics.exited(id, payload.exitCode);
+    },
+    probed(id, passed) {
+      metrics.healthChecked(id, passed);
+    },
+  };
 }

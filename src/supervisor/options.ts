@@ -6,6 +6,7 @@
 import { type ManagerConfig, type RestartManagerOptions, type WallClock, resolveManagerOptions } from '../options.js';
 import { assertBoolean, assertDuration, assertFunction, assertObject, show } from '../validate.js';
 import { FileStore } from './file-store.js';
+import { type SupervisorMeter, assertMeter } from './metrics.js';
 import type { StateStore } from './store.js';
 
 /** The options of a {@link Supervisor}: its own, and the restart options of all its containers. */
@@ -52,6 +53,13 @@ export interface SupervisorOptions extends RestartManagerOptions {
    */
   readonly liveRestore?: boolean | undefined;
   /**
+   * An OpenTelemetry `Meter` (from `@opentelemetry/api`, an optional peer dependency: nothing of it
+   * is imported) to record the supervisor's metrics with: restarts, exits, restart delays,
+   * containers by status, health checks (see docs/metrics.md). None: nothing is recorded.
+   * @defaultValue none
+   */
+  readonly meter?: SupervisorMeter | undefined;
+  /**
    * The wall clock of `startedAt`, `finishedAt` and the health log.
    * @defaultValue `{ now: Date.now }`
    */
@@ -68,7 +76,7 @@ export const DEFAULT_SUPERVISOR_OPTIONS = Object.freeze({
   wallClock: Object.freeze({ now: () => Date.now() }),
 });
 
-/** The supervisor's options, validated, with every default filled in. @internal */
+/** The supervisor's options, validated, with every default filled in (not exported from the package). */
 export interface SupervisorConfig {
   readonly store: StateStore | undefined;
   readonly stateDir: string | undefined;
@@ -78,6 +86,7 @@ export interface SupervisorConfig {
   readonly startTimeoutMs: number;
   readonly liveRestore: boolean;
   readonly wallClock: WallClock;
+  readonly meter: SupervisorMeter | undefined;
   /** The restart options every container starts from. */
   readonly manager: ManagerConfig;
 }
@@ -109,8 +118,10 @@ export function resolveSupervisorOptions(options: SupervisorOptions): Supervisor
     startTimeoutMs,
     liveRestore,
     wallClock,
+    meter,
     ...restartOptions
   } = options;
+  if (meter !== undefined) assertMeter(meter);
   const defaults = DEFAULT_SUPERVISOR_OPTIONS;
   const config = {
     store: resolveStore(stateDir, store),
@@ -121,6 +132,7 @@ export function resolveSupervisorOptions(options: SupervisorOptions): Supervisor
     startTimeoutMs: startTimeoutMs ?? defaults.startTimeoutMs,
     liveRestore: liveRestore ?? defaults.liveRestore,
     wallClock: wallClock ?? defaults.wallClock,
+    meter,
   };
   assertDuration(config.restoreDelayMs, 'restoreDelayMs', false);
   assertDuration(config.restoreJitterMs, 'restoreJitterMs', false);

@@ -89,12 +89,12 @@ export class RunPort {
   }
 
   /**
-   * Follows a run to its end: `exit`, or `lost` (its exit rejected, or is not an exit code); with
-   * `notify`, its notifications too, until it ends.
+   * Follows a run to its end: `exit`, or `lost` (its exit rejected, or is not an exit code); and its
+   * notifications, when it sends any, until it ends.
    */
-  watch(id: string, run: Run, notify: boolean): void {
+  watch(id: string, run: Run): void {
     const unsubscribe =
-      notify && typeof run.onNotify === 'function'
+      typeof run.onNotify === 'function'
         ? run.onNotify((notification) => {
             this.#report(id, { type: 'notify', run, notification });
           })
@@ -139,7 +139,7 @@ export class RunPort {
   }
 
   /** Sends `signal` to a run: `kill-done`, with the error if its `kill` failed. */
-  kill(id: string, call: CallId, run: Run, signal: NodeJS.Signals): void {
+  kill(id: string, call: CallId | undefined, run: Run, signal: NodeJS.Signals): void {
     attempt(() => run.kill?.(signal)).then(
       () => {
         this.#report(id, { type: 'kill-done', call, signal });

@@ -11,18 +11,19 @@ import { assertDuration, assertFunction, assertObject, show } from '../validate.
 import type { Workload } from '../workload.js';
 import { type ContainerRestartOptions, mergeContainerOptions } from './container-options.js';
 import type { Spec } from './lifecycle/create.js';
-import { NO_DEPENDENCIES } from './lifecycle/graph.js';
+import { type DependencyCondition, type World, checkDependsOn, parseDependsOn, parseGroup } from './lifecycle/graph.js';
+import { RUN_WATCH_KEYS, type RunWatchOptions, checkRunWatch, decodeRunWatch } from './run-watch.js';
 import type { RunWatch, Update } from './lifecycle/model.js';
 import type { ContainerState } from './state.js';
 
 /** What {@link Supervisor.add} takes. */
-export interface ContainerSpec {
+export interface ContainerSpec<Meta = unknown> extends RunWatchOptions {
   /** The restart policy. @defaultValue `'no'` */
   readonly policy?: RestartPolicyInput | undefined;
   /** What runs. */
   readonly workload: Workload;
   /** Any JSON the caller needs to rebuild the workload in {@link Supervisor.restore}. */
-  readonly meta?: unknown;
+  readonly meta?: Meta | undefined;
   /** This container's restart options, over the supervisor's. */
   readonly options?: ContainerRestartOptions | undefined;
   /**
@@ -30,29 +31,37 @@ export interface ContainerSpec {
    * unhealthy run is stopped and its exit decided as a failure.
    */
   readonly health?: HealthCheck | undefined;
+  /**
+   * The containers this one depends on (SPEC §16), by id: `condition` (`'started'`, `'healthy'` or
+   * `'completed'`) is what a start of this one waits for, and with `restart: true` this one is
+   * stopped and started again when that dependency restarts or goes down.
+   * @defaultValue none
+   */
+  readonly dependsOn?: Readonly<Record<string, DependencyOptions>> | undefined;
+}
+
+/** One dependency, as {@link ContainerSpec.dependsOn} takes it. */
+export interface DependencyOptions {
+  /** What the dependent waits for. @defaultValue `'started'` */
+  readonly condition?: DependencyCondition | undefined;
+  /** Whether the dependent restarts with this dependency. @defaultValue `false` */
+  readonly restart?: boolean | undefined;
 }
 
 /** What {@link Supervisor.update} takes. */
-export interface ContainerUpdate {
+export interface ContainerUpdate extends RunWatchOptions {
   /** The new policy; takes effect at the next exit. */
   readonly policy?: RestartPolicyInput | undefined;
   /** The container's new restart options (replacing its old ones); take effect at the next exit. */
   readonly options?: ContainerRestartOptions | undefined;
   /** A new health check (`null`: none), checking the current run at once if there is one. */
   readonly health?: HealthCheck | null | undefined;
+  /** Its new dependencies (replacing the old ones; `{}`: none), checked as `add` checks them. */
+  readonly dependsOn?: Readonly<Record<string, DependencyOptions>> | undefined;
 }
 
 /** What a {@link Supervisor.restore} factory returns: a workload, or a workload with its health check. */
 export type RestoredContainer = Workload | { readonly workload: Workload; readonly health?: HealthCheck | undefined };
-
-/** No readiness, watchdog or memory limit. */
-const UNWATCHED: RunWatch = Object.freeze({
-  readiness: 'none',
-  watchdogMs: 0,
-  watchdogSignal: 'SIGABRT',
-  maxMemoryBytes: Infinity,
-  memoryCheckMs: 5_000,
-});
 
 function isWorkload(candidate: unknown): candidate is Workload {
   return typeof (candidate as Partial<Workload> | null)?.start === 'function';
@@ -63,7 +72,12 @@ function isWorkload(candidate: unknown): candidate is Workload {
  *
  * @throws {@link RestartPolicyError}; `TypeError`/`RangeError` naming a bad workload, meta or option.
  */
-export function checkSpec(spec: ContainerSpec, base: ManagerConfig): { workload: Workload; spec: Spec } {
+export function checkSpec(
+  id: string,
+  spec: ContainerSpec,
+  base: ManagerConfig,
+  world: Pick<World, 'get'>,
+): { workload: Workload; spec: Spec } {
   const value: unknown = spec;
   assertObject(value, 'spec');
   const policy = normalizeRestartPolicy(spec.policy ?? 'no');
@@ -79,14 +93,21 @@ export function checkSpec(spec: ContainerSpec, base: ManagerConfig): { workload:
     config,
     meta: spec.meta,
     health,
-    watch: UNWATCHED,
-    dependsOn: NO_DEPENDENCIES,
+    watch: checkRunWatch(spec),
+    dependsOn: checkDependsOn(spec.dependsOn, id, world),
+    group: undefined,
   };
   return { workload: spec.workload, spec: checked };
 }
 
 /** An update, checked; nothing changes if any part of it is bad. */
-export function checkUpdate(update: ContainerUpdate, base: ManagerConfig): Update {
+export function checkUpdate(
+  id: string,
+  update: ContainerUpdate,
+  base: ManagerConfig,
+  world: Pick<World, 'get'>,
+  watch: RunWatch,
+): Update {
   const value: unknown = update;
   assertObject(value, 'update');
   const policy = update.policy === undefined ? undefined : normalizeRestartPolicy(update.policy);
@@ -96,10 +117,14 @@ export function checkUpdate(update: ContainerUpdate, base: ManagerConfig): Updat
       : { own: update.options, config: mergeContainerOptions(base, update.options) };
   const check: ResolvedHealthCheck | undefined | null =
     update.health == null ? update.health : resolveHealthCheck(update.health);
+  const dependsOn = update.dependsOn === undefined ? undefined : checkDependsOn(update.dependsOn, id, world);
+  const watched = RUN_WATCH_KEYS.some((key) => update[key] !== undefined) ? checkRunWatch(update, watch) : undefined;
   return {
     ...(policy !== undefined && { policy }),
     ...(options !== undefined && { options }),
     ...(check !== undefined && { health: { check: check ?? undefined } }),
+    ...(dependsOn !== undefined && { dependsOn }),
+    ...(watched !== undefined && { watch: watched }),
   };
 }
 
@@ -124,8 +149,9 @@ export function specOf(state: ContainerState, base: ManagerConfig, health: Resol
     config: mergeContainerOptions(base, state.options),
     meta: state.meta,
     health,
-    watch: UNWATCHED,
-    dependsOn: NO_DEPENDENCIES,
+    watch: decodeRunWatch(state.watch),
+    dependsOn: parseDependsOn(state.dependsOn),
+    group: state.group === undefined ? undefined : parseGroup(state.group),
   };
 }
 

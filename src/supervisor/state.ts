@@ -8,6 +8,8 @@ import { type RestartPolicy, normalizeRestartPolicy } from '../policy.js';
 import { type ContainerRestartOptions, decodeContainerOptions } from './container-options.js';
 import type { RunHandle } from '../workload.js';
 import type { HealthInfo } from '../health/monitor.js';
+import type { DependsOn, Group } from './lifecycle/graph.js';
+import type { RunWatchOptions } from './run-watch.js';
 import { assertBoolean, assertCount, assertExitCode, assertObject, show } from '../validate.js';
 
 /** The states of a container. */
@@ -56,8 +58,8 @@ export function assertContainerId(id: unknown): asserts id is string {
   }
 }
 
-/** A container as {@link Supervisor.inspect} shows it. */
-export interface ContainerInfo {
+/** A container as {@link Supervisor.inspect} shows it; `Meta` is the type of its `meta`. */
+export interface ContainerInfo<Meta = unknown> {
   readonly id: string;
   readonly status: ContainerStatus;
   /**
@@ -85,7 +87,7 @@ export interface ContainerInfo {
   /** Its health check's status, failing streak and last results; `null` without a health check. */
   readonly health: HealthInfo | null;
   /** The JSON the caller gave with it (`add`'s `meta`), persisted with it. */
-  readonly meta: unknown;
+  readonly meta: Meta | undefined;
   /**
    * Whether its run is ready: from the start, or from its health check's first pass, or (with
    * `readiness: 'notify'`) once the run said `READY=1`; `false` while nothing runs.
@@ -112,6 +114,12 @@ export interface ContainerState extends Omit<
   readonly meta?: unknown;
   /** The last run's {@link Run.handle}, while it may be running. */
   readonly handle?: RunHandle | undefined;
+  /** What it watches on its runs, where that is not the defaults (readiness, watchdog, memory limit). */
+  readonly watch?: RunWatchOptions | undefined;
+  /** Its dependencies (SPEC §16). */
+  readonly dependsOn?: DependsOn | undefined;
+  /** The group it is a member of. */
+  readonly group?: Group | undefined;
 }
 
 function assertTimestamp(value: unknown, name: string): void {

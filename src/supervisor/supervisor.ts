@@ -8,36 +8,28 @@
  */
 import { EventEmitter } from 'node:events';
 import { constants } from 'node:os';
-import { setImmediate as nextTurn } from 'node:timers/promises';
-import createDebug from 'debug';
-import { drawRandom } from '../backoff.js';
 import { ContainerError } from '../errors.js';
 import { assertFunction, assertObject, assertOneOf, show } from '../validate.js';
 import type { Run } from '../workload.js';
 import { Interpreter } from './effects.js';
 import { type SupervisorEvents, emitSafely } from './events.js';
-import { added, restored } from './lifecycle/create.js';
+import { SupervisorMetrics, observerOf } from './metrics.js';
+import { added } from './lifecycle/create.js';
+import { type GroupSpec, parseGroup } from './lifecycle/graph.js';
 import type { CallId, Happening, Limits } from './lifecycle/model.js';
 import { infoOf } from './lifecycle/view.js';
 import { type SupervisorConfig, type SupervisorOptions, resolveSupervisorOptions } from './options.js';
-import {
-  type ContainerSpec,
-  type ContainerUpdate,
-  type RestoredContainer,
-  assertStopOptions,
-  checkRestored,
-  checkSpec,
-  checkUpdate,
-  specOf,
-} from './spec.js';
-import { type ContainerInfo, assertContainerId, validateContainerState } from './state.js';
-
-const log = createDebug('restart-manager:supervisor');
+import { type RestoreFactory, restoreAll } from './restoring.js';
+import { type ContainerSpec, type ContainerUpdate, assertStopOptions, checkSpec, checkUpdate } from './spec.js';
+import { type ContainerInfo, assertContainerId } from './state.js';
 
 export type { ContainerInfo, ContainerStatus } from './state.js';
 export type { ContainerRestartOptions } from './container-options.js';
 export type { ExhaustedReason, ExitReason, RestartReason, SupervisorEvents } from './events.js';
-export type { ContainerSpec, ContainerUpdate, RestoredContainer } from './spec.js';
+export type { ContainerSpec, ContainerUpdate, DependencyOptions, RestoredContainer } from './spec.js';
+export type { RestoreFactory } from './restoring.js';
+export type { DependencyCondition, GroupSpec, GroupStrategy } from './lifecycle/graph.js';
+export type { RunWatchOptions } from './run-watch.js';
 export { DEFAULT_SUPERVISOR_OPTIONS, type SupervisorOptions } from './options.js';
 
 /**
@@ -48,8 +40,6 @@ export { DEFAULT_SUPERVISOR_OPTIONS, type SupervisorOptions } from './options.js
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 const WAIT_CONDITIONS: readonly WaitCondition[] = ['not-running', 'next-exit', 'removed'];
-/** Yield to the event loop after this long of restoring without a break. */
-const RESTORE_SLICE_MS = 10;
 
 /**
  * Supervises containers: each has a workload, a restart policy and its restart bookkeeping, and is
@@ -67,10 +57,11 @@ const RESTORE_SLICE_MS = 10;
  * await supervisor.start('web');
  * ```
  */
-export class Supervisor extends EventEmitter<SupervisorEvents> {
+export class Supervisor<Meta = unknown> extends EventEmitter<SupervisorEvents> {
   readonly #config: SupervisorConfig;
   readonly #limits: Limits;
   readonly #interpreter: Interpreter;
+  readonly #metrics: SupervisorMetrics | undefined;
   #closed = false;
 
   /**
@@ -83,13 +74,25 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#config = config;
     const { startTimeoutMs, stopTimeoutMs, liveRestore } = config;
     this.#limits = Object.freeze({ startTimeoutMs, stopTimeoutMs, liveRestore });
+    const { meter } = config;
+    const metrics =
+      meter === undefined
+        ? undefined
+        : new SupervisorMetrics(
+            meter,
+            () => this.list().map((info) => info.status),
+            (error) => {
+              emitSafely(this, 'error', { id: undefined, error });
+            },
+          );
+    this.#metrics = metrics;
     this.#interpreter = new Interpreter({
+      observer: metrics === undefined ? undefined : observerOf(metrics),
       store: config.store,
       emitter: this,
       clock: config.manager.clock,
       wallClock: config.wallClock,
       random: config.manager.random,
-      world: { dependentsOf: () => [] },
       stopTimeoutMs,
     });
   }
@@ -100,10 +103,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * @throws {@link ContainerError} `ERR_INVALID_CONTAINER_ID` or `ERR_CONTAINER_EXISTS`;
    *   {@link RestartPolicyError}; `TypeError`/`RangeError` for a bad workload, meta or option.
    */
-  async add(id: string, spec: ContainerSpec): Promise<void> {
+  async add(id: string, spec: ContainerSpec<Meta>): Promise<void> {
     assertContainerId(id);
     this.#assertOpen(id);
-    const { workload, spec: checked } = checkSpec(spec, this.#config.manager);
+    const { workload, spec: checked } = checkSpec(id, spec, this.#config.manager, this.#interpreter.world);
     if (this.#interpreter.get(id) !== undefined) {
       throw new ContainerError('ERR_CONTAINER_EXISTS', id, `Container ${id} already exists`);
     }
@@ -177,8 +180,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * @throws {@link ContainerError} `ERR_NO_SUCH_CONTAINER`; {@link RestartPolicyError} (nothing changes).
    */
   async update(id: string, update: ContainerUpdate): Promise<void> {
-    assertContainerId(id);
-    const change = checkUpdate(update, this.#config.manager);
+    const change = checkUpdate(id, update, this.#config.manager, this.#interpreter.world, this.#model(id).watch);
     await this.#call(id, (call) => ({ type: 'update', call, update: change }));
   }
 
@@ -216,13 +218,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    *
    * @throws {@link ContainerError} `ERR_INVALID_CONTAINER_ID` or `ERR_NO_SUCH_CONTAINER`.
    */
-  inspect(id: string): ContainerInfo {
-    return infoOf(this.#model(id), this.#interpreter.healthOf(id));
+  inspect(id: string): ContainerInfo<Meta> {
+    return infoOf(this.#model(id), this.#interpreter.healthOf(id)) as ContainerInfo<Meta>;
   }
 
   /** Every container's {@link Supervisor.inspect} object, in the order they were added. */
-  list(): ContainerInfo[] {
-    return [...this.#interpreter.all()].map((model) => infoOf(model, this.#interpreter.healthOf(model.id)));
+  list(): ContainerInfo<Meta>[] {
+    return [...this.#interpreter.all()].map(
+      (model) => infoOf(model, this.#interpreter.healthOf(model.id)) as ContainerInfo<Meta>,
+    );
   }
 
   /**
@@ -235,59 +239,45 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * A manual stop is sticky: only `always` restarts such a container. A run that may have survived
    * the old daemon (a handle, and a workload that can `recover`) is looked for first: stopped, then
    * decided so (or, with `liveRestore`, re-adopted as running); one that cannot be stopped is
-   * garbage-collected, never started beside. Each container emits one `restore` event, no `exit`.
-   * A state that cannot be read is an `error` event naming it; the others are restored still.
-   * Resolves once every container is decided (or re-adopted), with the ids restored.
+   * garbage-collected, never started beside. Restarts wait for their dependencies, so they come
+   * back in dependency order. Each container emits one `restore` event, no `exit`. A state that
+   * cannot be read is an `error` event naming it; the others are restored still. Resolves once
+   * every container is decided (or re-adopted), with the ids restored.
    */
-  async restore(
-    factory: (id: string, meta: unknown) => RestoredContainer | Promise<RestoredContainer>,
-  ): Promise<string[]> {
+  async restore(factory: RestoreFactory<Meta>): Promise<string[]> {
     assertFunction(factory, 'factory');
     this.#assertOpen(undefined);
-    const { store, manager, restoreDelayMs, restoreJitterMs } = this.#config;
-    const restoredIds: string[] = [];
-    const settled: Promise<unknown>[] = [];
-    let sliceStartMs = performance.now();
-    for (const loaded of (await store?.load()) ?? []) {
-      const loadedId =
-        loaded instanceof Error ? (loaded as Partial<ContainerError>).id : (loaded as { id?: unknown }).id;
-      const name = typeof loadedId === 'string' ? loadedId : show(loadedId);
-      try {
-        if (loaded instanceof Error) throw loaded;
-        const state = validateContainerState(loaded, name, store?.locationOf?.(name));
-        if (this.#interpreter.get(state.id) !== undefined) {
-          throw new ContainerError('ERR_CONTAINER_EXISTS', state.id, `Container ${state.id} already exists`);
-        }
-        const { workload, health } = checkRestored(state.id, await factory(state.id, state.meta));
-        if (this.#closed || this.#interpreter.get(state.id) !== undefined) continue;
-        const jitterMs = restoreJitterMs === 0 ? 0 : Math.round(restoreJitterMs * drawRandom(manager.random));
-        log('restoring %s (%s), %d ms', state.id, state.status, restoreDelayMs + jitterMs);
-        const [call, done] = this.#interpreter.newCall(state.id);
-        const spec = specOf(state, manager, health);
-        const canRecover = typeof workload.recover === 'function';
-        const move = restored<Run>(
-          state,
-          spec,
-          this.#limits,
-          call,
-          canRecover,
-          restoreDelayMs + jitterMs,
-          this.#interpreter.now(),
-        );
-        this.#interpreter.create(move, workload);
-        settled.push(done);
-        restoredIds.push(state.id);
-      } catch (error) {
-        emitSafely(this, 'error', { id: name, error, file: store?.locationOf?.(name) });
-      }
-      // Thousands of containers: let the event loop breathe between slices.
-      if (performance.now() - sliceStartMs > RESTORE_SLICE_MS) {
-        await nextTurn();
-        sliceStartMs = performance.now();
+    return restoreAll(
+      this.#interpreter,
+      this.#config,
+      this.#limits,
+      factory as RestoreFactory<unknown>,
+      this,
+      () => this.#closed,
+    );
+  }
+
+  /**
+   * Makes containers a group that restarts together (SPEC §16, OTP's supervisor strategies): when a
+   * member's exit is going to be restarted, `one-for-all` stops every other running member (not a
+   * manual stop) and restarts them all, in `members` order, after its delay; `rest-for-one` does so
+   * for the members after it; `one-for-one` restarts it alone. With `maxRestarts` and `windowMs`, a
+   * group restarting more than `maxRestarts` times within `windowMs` stops every member and gives up
+   * (a `group-exhausted` event). Persisted with its members. Resolves once every member's state is.
+   *
+   * @throws `TypeError`/`RangeError` for a bad spec; {@link ContainerError} `ERR_NO_SUCH_CONTAINER`
+   *   for an unknown member, `ERR_CONTAINER_STATE` for a member of another group.
+   */
+  async group(name: string, spec: GroupSpec): Promise<void> {
+    const group = parseGroup(spec, name);
+    for (const member of group.members) {
+      const other = this.#model(member).group;
+      if (other !== undefined && other.name !== name) {
+        const message = `Cannot add container ${member} to group ${name}: it is a member of group ${other.name}`;
+        throw new ContainerError('ERR_CONTAINER_STATE', member, message);
       }
     }
-    await Promise.all(settled);
-    return restoredIds;
+    await Promise.all(group.members.map((member) => this.#call(member, (call) => ({ type: 'join', call, group }))));
   }
 
   /**
@@ -318,6 +308,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#interpreter.clearGc();
       for (const { id } of [...this.#interpreter.all()]) this.#interpreter.feed(id, { type: 'close' });
       await this.#interpreter.writesSettled();
+      this.#metrics?.close();
       await this.#config.store?.close?.();
     }
     await this.#interpreter.writesSettled();

@@ -6,6 +6,7 @@
  * @packageDocumentation
  */
 import { freshState } from '../../restart-step.js';
+import type { ContainerStatus } from '../state.js';
 import type { CallId, Effect, Model, Move, Update, Waiter } from './model.js';
 import { CLOSED, go, isIdle, leaveRun, reject, resolve, stateError, stopNow } from './moves.js';
 
@@ -22,9 +23,12 @@ function waiting<R>(s: Model<R>, waiter: Waiter<R>): Model<R> {
 }
 
 /** A start: by hand (a new manager: counts reset, the cancel lifted), or of a restart whose delay is over. */
-export function beginStart<R>(s: Model<R>, manual: boolean): Move<R> {
+export function beginStart<R>(
+  s: Model<R>,
+  manual: boolean,
+  shownAs: ContainerStatus = manual ? (s.phase.name === 'created' ? 'created' : 'exited') : 'restarting',
+): Move<R> {
   const generation = s.generation + 1;
-  const shownAs = manual ? (s.phase.name === 'created' ? 'created' : 'exited') : 'restarting';
   const phase = { name: 'starting', manual, shownAs } as const;
   const fresh = manual ? { restartCount: 0, restart: freshState(0), canceled: false } : {};
   return go(
@@ -120,6 +124,7 @@ export function update<R>(s: Model<R>, call: CallId, change: Update): Move<R> {
   if (change.policy !== undefined) t = { ...t, policy: change.policy };
   if (change.options !== undefined) t = { ...t, options: change.options.own, config: change.options.config };
   if (change.dependsOn !== undefined) t = { ...t, dependsOn: change.dependsOn };
+  if (change.watch !== undefined) t = { ...t, watch: change.watch };
   effects.push({ type: 'persist', calls: [call] });
   if (change.dependsOn !== undefined) effects.push({ type: 'announce' });
   return { state: t, effects };

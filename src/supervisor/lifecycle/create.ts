@@ -11,7 +11,7 @@ import { freshState } from '../../restart-step.js';
 import type { ContainerRestartOptions } from '../container-options.js';
 import type { ContainerState } from '../state.js';
 import { decideRestored, restoredAs } from './exits.js';
-import type { DependsOn } from './graph.js';
+import type { DependsOn, Group } from './graph.js';
 import type { CallId, Effect, Limits, Model, Move, Readings, RunWatch } from './model.js';
 
 /** What a container is made of, checked. */
@@ -23,6 +23,7 @@ export interface Spec {
   readonly health: ResolvedHealthCheck | undefined;
   readonly watch: RunWatch;
   readonly dependsOn: DependsOn;
+  readonly group: Group | undefined;
 }
 
 function model<R>(id: string, spec: Spec, limits: Limits, call: CallId, type: 'add' | 'restore'): Model<R> {
@@ -42,6 +43,7 @@ function model<R>(id: string, spec: Spec, limits: Limits, call: CallId, type: 'a
     ...spec,
     restart: freshState(0),
     canceled: false,
+    healthStatus: null,
     ready: false,
     statusText: null,
     memoryBytes: null,

@@ -69,7 +69,9 @@ export function decideExit<R>(s: Model<R>, exitCode: number, cause: StopCause | 
     }
     return { state: { ...t, restart, phase: { name: 'exited' } }, effects };
   }
-  return scheduleRestart({ ...t, restart }, delayMs, exitEvent, reason);
+  const move = scheduleRestart({ ...t, restart }, delayMs, exitEvent, reason);
+  // A member's own restart counts against its group's budget, and takes down what the strategy says.
+  return s.group === undefined ? move : { state: move.state, effects: [...move.effects, { type: 'group-restarted' }] };
 }
 
 /** A restart scheduled after `delayMs`, once the `restarting` state is durable (SPEC §8's order). */
@@ -79,7 +81,7 @@ export function scheduleRestart<R>(s: Model<R>, delayMs: number, reported: Effec
   const { exitCode } = s;
   const failureCount = s.restart.failureCount;
   return {
-    state: { ...s, generation, restartCount, phase: { name: 'restarting', waiting: false } },
+    state: { ...s, generation, restartCount, phase: { name: 'restarting' } },
     effects: [
       { type: 'persist' },
       reported,

@@ -17,7 +17,7 @@ import type { ContainerRestartOptions } from '../container-options.js';
 import type { SupervisorEvents } from '../events.js';
 import type { ContainerStatus, PhaseName } from '../state.js';
 import type { RestoredAs } from './exits.js';
-import type { DependsOn } from './graph.js';
+import type { DependsOn, Group } from './graph.js';
 
 /** Names a call in flight: its outcome is settled by a `settle` effect. */
 export type CallId = number;
@@ -33,7 +33,11 @@ export type StopCause =
   | 'dependency'
   | 'group'
   /** A manual start whose state could not be made durable: its run is stopped. */
-  | 'unpersisted';
+  | 'unpersisted'
+  /** A run started with `readiness: 'notify'` that did not say `READY=1` within the start timeout. */
+  | 'readiness'
+  /** Its group restarted too often and gave up. */
+  | 'group-exhausted';
 
 /** What a container watches on its runs besides its health (SPEC §17). */
 export interface RunWatch {
@@ -56,8 +60,8 @@ export interface PendingStop {
 /** Where a container is in its life, with the data that phase owns; `R` is a run. */
 export type Phase<R> = Readonly<
   | { name: 'created' | 'exited' | 'removed' }
-  /** A restart is due after its delay (or, `waiting`, once its dependencies' conditions hold). */
-  | { name: 'restarting'; waiting: boolean; cause?: StopCause | undefined }
+  /** A restart is due after its delay. */
+  | { name: 'restarting' }
   /**
    * A start in flight: the workload's `start`, then (`run`, with readiness) the run until it says
    * it is ready. `shownAs` is the status it shows; `stop` was asked for meanwhile.
@@ -115,6 +119,7 @@ export interface Update {
   readonly options?: { readonly own: ContainerRestartOptions | undefined; readonly config: ManagerConfig } | undefined;
   readonly health?: { readonly check: ResolvedHealthCheck | undefined } | undefined;
   readonly dependsOn?: DependsOn | undefined;
+  readonly watch?: RunWatch | undefined;
 }
 
 /** One container's lifecycle state. */
@@ -145,8 +150,12 @@ export interface Model<R> {
   readonly canceled: boolean;
   readonly meta: unknown;
   readonly health: ResolvedHealthCheck | undefined;
+  /** The health check's status as it last changed (`null` before any, or without a health check). */
+  readonly healthStatus: HealthInfo['status'] | null;
   readonly watch: RunWatch;
   readonly dependsOn: DependsOn;
+  /** The group the container is a member of. */
+  readonly group: Group | undefined;
   /** Whether the current run is ready (SPEC §17), its last `STATUS=`, its last memory sample. */
   readonly ready: boolean;
   readonly statusText: string | null;
@@ -192,7 +201,7 @@ export type Happening<R> = Readonly<
   | { type: 'stop-done'; run: R }
   | { type: 'stop-failed'; run: R; error: unknown }
   | { type: 'orphan-stopped'; error?: unknown }
-  | { type: 'kill-done'; call: CallId; signal: NodeJS.Signals; error?: unknown }
+  | { type: 'kill-done'; call: CallId | undefined; signal: NodeJS.Signals; error?: unknown }
   | { type: 'timer'; timer: TimerName; generation: number }
   | { type: 'collected'; run: R; attempts: number }
   | { type: 'gc-retry-failed'; attempts: number; error: unknown }
@@ -204,8 +213,16 @@ export type Happening<R> = Readonly<
   | { type: 'write-failed'; calls: readonly CallId[]; ack: Ack | undefined; error: unknown; file: string | undefined }
   | { type: 'forgotten'; call: CallId }
   | { type: 'forget-failed'; call: CallId; error: unknown }
-  | { type: 'dependencies'; met: boolean; failure?: string | undefined }
-  | { type: 'dependency-down'; dependency: string; forGood: boolean }
+  /** A container it depends on, or a member of its group, changed. */
+  | { type: 'neighbour'; id: string }
+  /** The start of a dependency that a start of this container asked for failed. */
+  | { type: 'dependency-failed'; dependency: string; error: unknown }
+  /** A member of its group is restarting: the strategy takes this one down too. */
+  | { type: 'group-restart'; trigger: string }
+  /** Its group restarted too often: it goes down for good. */
+  | { type: 'group-exhausted' }
+  /** It joins a group (`undefined`: it leaves it). */
+  | { type: 'join'; call: CallId; group: Group | undefined }
 >;
 
 /** What moves a container: what happened, and the readings taken as it arrived. */
@@ -248,12 +265,13 @@ export type Effect<R> = Readonly<
   /** Start a run; `manual` gives it a new start signal. Then `started` or `start-failed`. */
   | { type: 'start-run'; generation: number; manual: boolean }
   /** Follow a run to its end (`exit` or `lost`), and its notifications when it sends them. */
-  | { type: 'watch'; run: R; notify: boolean }
+  | { type: 'watch'; run: R }
   /** Stop a run (after the state asked for before it is durable): then `stop-done` or `stop-failed`. */
   | { type: 'stop-run'; run: R; timeoutMs: number }
   /** Stop a run that has no owner (late, or after a close): then `orphan-stopped`. */
   | { type: 'stop-orphan'; run: R; timeoutMs: number }
-  | { type: 'kill-run'; call: CallId; run: R; signal: NodeJS.Signals }
+  /** Send a signal to a run: for a `kill` call (then `kill-done`), or the watchdog's (no call). */
+  | { type: 'kill-run'; call: CallId | undefined; run: R; signal: NodeJS.Signals }
   /** Start a timer (`afterWrites`: it fires only once the writes asked for so far have settled). */
   | { type: 'timer'; timer: TimerName; generation: number; delayMs: number; afterWrites: boolean }
   | { type: 'clear-timer'; timer: TimerName }
@@ -270,6 +288,10 @@ export type Effect<R> = Readonly<
   | { type: 'unsample' }
   /** Tell the containers that depend on this one, and its group, that it changed. */
   | { type: 'announce' }
+  /** Start a dependency first (a manual start of this container asked for it). */
+  | { type: 'start-dependency'; dependency: string }
+  /** A restart of this member of a group: counted against the group's budget, and taking down what its strategy says. */
+  | { type: 'group-restarted' }
 >;
 
 /** One move: the next state and its effects. */

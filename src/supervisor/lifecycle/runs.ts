@@ -9,6 +9,9 @@
 import { decideExit, decideRestored } from './exits.js';
 import type { Effect, Event, Model, Move, Readings } from './model.js';
 import { go, leaveRun, reject, startFailed, stay, stopFailed, stopNow } from './moves.js';
+import { notReady } from './signals.js';
+import { followedExit } from './follow.js';
+import type { World } from './graph.js';
 
 type Of<R, T extends Event<R>['type']> = Extract<Event<R>, { type: T }>;
 
@@ -26,7 +29,7 @@ function orphan<R>(s: Model<R>, run: R): Move<R> {
 }
 
 /** A run is up: `running`, reported, persisted (a manual start settles once that is durable), checked. */
-export function runUp<R>(s: Model<R>, run: R, manual: boolean): Move<R> {
+export function runUp<R>(s: Model<R>, run: R, manual: boolean, saidReady = false): Move<R> {
   const call = manual && s.current?.type === 'start' ? [s.current.call] : undefined;
   const effects: Effect<R>[] = [
     { type: 'clear-timer', timer: 'start' },
@@ -35,7 +38,8 @@ export function runUp<R>(s: Model<R>, run: R, manual: boolean): Move<R> {
   ];
   if (s.health !== undefined) effects.push({ type: 'probe', run });
   if (s.watch.maxMemoryBytes !== Infinity) effects.push({ type: 'sample-memory', run, everyMs: s.watch.memoryCheckMs });
-  const ready = s.health === undefined;
+  // Ready from the start, or from the health check's first pass, or (readiness: 'notify') once it said so.
+  const ready = saidReady || (s.health === undefined && s.watch.readiness !== 'notify');
   if (ready) effects.push({ type: 'emit', event: 'ready', payload: {} });
   effects.push({ type: 'announce' });
   const patch = { phase: { name: 'running', run } as const, hasBeenManuallyStopped: false, ready };
@@ -49,7 +53,7 @@ export function started<R>(s: Model<R>, e: Of<R, 'started'>): Move<R> {
     return orphan(s, e.run);
   }
   const { run, pid, handle } = e;
-  const watch: Effect<R> = { type: 'watch', run, notify: s.watch.readiness === 'notify' || s.watch.watchdogMs > 0 };
+  const watch: Effect<R> = { type: 'watch', run };
   const t = { ...s, pid, handle, runStartedAtMs: e.nowMs, startedAtMs: e.wallMs, statusText: null };
   const { stop } = phase;
   if (stop !== undefined) {
@@ -76,6 +80,7 @@ export function startFailedMove<R>(
   exitCode: number,
   canceled: boolean,
   e: Readings,
+  runEnded = false,
 ): Move<R> {
   const { phase } = s;
   if (phase.name !== 'starting') return stay(s);
@@ -87,9 +92,11 @@ export function startFailedMove<R>(
   const call = manual && s.current?.type === 'start' ? s.current.call : undefined;
   const refused: Effect<R>[] = call === undefined ? [] : [reject(call, startFailed(s.id, error), true)];
   if (stop?.cause === 'shutdown') return go(s, { phase: { name: 'exited' } }, ...clear, ...refused);
-  // A manual start that failed exits with the start's code; a restart keeps the code that triggered it.
-  const code = manual ? exitCode : (s.exitCode ?? exitCode);
-  const t = { ...s, phase: { name: 'exited' } as const, exitCode: code, ...(manual && { finishedAtMs: e.wallMs }) };
+  // A manual start that failed exits with the start's code, as does a run that ended before it was
+  // ready; a restart that failed to start keeps the code that triggered it.
+  const own = manual || runEnded;
+  const code = own ? exitCode : (s.exitCode ?? exitCode);
+  const t = { ...s, phase: { name: 'exited' } as const, exitCode: code, ...(own && { finishedAtMs: e.wallMs }) };
   if (stop !== undefined && canceled) {
     const shown: Effect<R> = { type: 'emit', event: 'restart-canceled', payload: { exitCode: code } };
     return go(t, {}, ...clear, shown, PERSIST, ...refused);
@@ -111,15 +118,27 @@ export function startFailedEvent<R>(s: Model<R>, e: Of<R, 'start-failed'>): Move
 }
 
 /** A run this daemon did not end ended (or was stopped by it): its exit decided, or, at a restore, the container's. */
-export function exited<R>(s: Model<R>, e: Of<R, 'exit'>): Move<R> {
+export function exited<R>(s: Model<R>, e: Of<R, 'exit'>, world: World): Move<R> {
   const phase = owner(s, e.run);
   if (s.closed || phase === undefined) return stay(s);
   const { exitCode } = e;
   if (phase.name === 'collecting') return go(s, {}, { type: 'collect-now' });
+  if (phase.name === 'starting') {
+    return withAnnounce(
+      notReady(s, new Error(`The run exited with code ${exitCode} before it said READY=1`), exitCode, e),
+      [],
+    );
+  }
   if (phase.name === 'running') return withAnnounce(decideExit(s, exitCode, undefined, e), leaveRun());
   if (phase.name !== 'stopping') return stay(s);
   const { cause } = phase;
   if (cause === 'restore') return withAnnounce(restoreDecision(s, e), []);
+  if (cause === 'dependency' || cause === 'group' || cause === 'group-exhausted')
+    return followedExit(s, exitCode, cause, world, e);
+  if (cause === 'readiness') {
+    const error = new Error(`The run did not say READY=1 within ${s.limits.startTimeoutMs} ms`);
+    return withAnnounce(notReady(s, error, exitCode, e), []);
+  }
   if (cause === 'shutdown' || cause === 'unpersisted') {
     // The daemon took it down, not its user: reported, and (a shutdown) not persisted, so that a
     // restore brings it back as after a crash.
@@ -168,13 +187,13 @@ export function lostOrUnstoppable<R>(s: Model<R>, e: Of<R, 'lost' | 'stop-failed
     };
   }
   const phase = owner(t, e.run);
-  if (t.closed || phase === undefined || phase.name === 'collecting' || phase.name === 'starting') {
-    return { state: t, effects };
-  }
+  if (t.closed || phase === undefined || phase.name === 'collecting') return { state: t, effects };
   // While the daemon goes down, the run is left to the next one, which recovers it by its handle.
   if (phase.name === 'stopping' && phase.cause === 'shutdown') return go(t, { phase: { name: 'exited' } }, ...effects);
   const restore = phase.name === 'stopping' && phase.cause === 'restore';
-  return collect(t, e.run, e.error, restore, [...effects, ...(phase.name === 'running' ? leaveRun<R>() : [])]);
+  const leaving = phase.name === 'running' || phase.name === 'starting' ? leaveRun<R>() : [];
+  const timers: Effect<R>[] = phase.name === 'starting' ? [{ type: 'clear-timer', timer: 'start' }] : [];
+  return collect(t, e.run, e.error, restore, [...effects, ...leaving, ...timers]);
 }
 
 /** A run handed to the garbage collector. */
@@ -213,7 +232,7 @@ export function recovered<R>(s: Model<R>, e: Of<R, 'recovered'>): Move<R> {
   if (s.closed || s.phase.name !== 'recovering') return stay(s);
   const { run } = e;
   if (run === undefined) return withAnnounce(restoreDecision(s, e), []);
-  const watch: Effect<R> = { type: 'watch', run, notify: s.watch.readiness === 'notify' || s.watch.watchdogMs > 0 };
+  const watch: Effect<R> = { type: 'watch', run };
   const t = { ...s, pid: e.pid ?? s.pid, handle: e.handle ?? s.handle };
   // Re-adopted, unless it was being stopped by hand when the old daemon died: that stop is finished.
   if (!s.limits.liveRestore || s.hasBeenManuallyStopped) {
@@ -244,6 +263,7 @@ export function recoverFailed<R>(s: Model<R>, e: Of<R, 'recover-failed'>): Move<
 /** `health`: a status change of the health check, reported; an unhealthy run to stop is stopped. */
 export function health<R>(s: Model<R>, e: Of<R, 'health'>): Move<R> {
   const reported: Effect<R> = { type: 'emit', event: 'health', payload: e.info };
+  s = { ...s, healthStatus: e.info.status };
   const { phase } = s;
   const running = phase.name === 'running' && e.run !== undefined && phase.run === e.run;
   if (s.closed || !running) return go(s, {}, reported);

@@ -15,9 +15,30 @@
  *
  * @packageDocumentation
  */
-import { close, kill, remove, shutdown, start, stop, update, wait, type Killable, beginStart } from './calls.js';
-import type { Effect, Event, Model, Move, QueuedCall } from './model.js';
-import { CLOSED, go, noSuchContainer, reject, stay, leaveRun, resolve, killFailed } from './moves.js';
+import { close, kill, remove, shutdown, stop, update, wait, type Killable } from './calls.js';
+import {
+  dependencyFailed,
+  groupExhausted,
+  groupRestart,
+  neighbourChanged,
+  startWhenReady,
+  waitedTooLong,
+} from './follow.js';
+import type { World } from './graph.js';
+import type { Effect, Event, Model, Move, QueuedCall, Readings } from './model.js';
+import {
+  CLOSED,
+  go,
+  isIdle,
+  killFailed,
+  leaveRun,
+  noSuchContainer,
+  reject,
+  resolve,
+  stateError,
+  stay,
+  stopNow,
+} from './moves.js';
 import {
   collected,
   exited,
@@ -31,20 +52,17 @@ import {
   stopDone,
   writeFailed,
 } from './runs.js';
+import { notified, sampled, watchdogKill } from './signals.js';
 import { settleWaiters } from './waiters.js';
 
-/** What the table may read of the other containers (never change). */
-export interface World {
-  /** The ids of the containers that depend on `id`. */
-  dependentsOf(id: string): readonly string[];
-}
-
 /** Runs a call that waits for the calls before it, now that it is its turn. */
-function runCall<R extends Killable>(s: Model<R>, call: QueuedCall, world: World): Move<R> {
+function runCall<R extends Killable>(s: Model<R>, call: QueuedCall, world: World, e: Readings): Move<R> {
   const t = { ...s, current: call };
   switch (call.type) {
     case 'start':
-      return start(t, call.call);
+      return isIdle(s.phase)
+        ? startWhenReady(t, true, world, e)
+        : go(t, { current: undefined }, reject(call.call, stateError(s, 'start')));
     case 'stop':
       return stop(t, call.call, call.timeoutMs);
     case 'restart':
@@ -59,15 +77,15 @@ function runCall<R extends Killable>(s: Model<R>, call: QueuedCall, world: World
 }
 
 /** A call that waits its turn: run now, queued, or (a stop of a start still waiting for its workload) run at once. */
-function queue<R extends Killable>(s: Model<R>, call: QueuedCall, world: World): Move<R> {
+function queue<R extends Killable>(s: Model<R>, call: QueuedCall, world: World, e: Event<R>): Move<R> {
   if (s.closed) return go(s, {}, reject(call.call, CLOSED));
   const { current } = s;
-  if (current === undefined) return runCall(s, call, world);
+  if (current === undefined) return runCall(s, call, world, e);
   const stops = call.type === 'stop' || (call.type === 'remove' && call.force);
-  if (stops && current.type === 'start' && s.phase.name === 'starting') {
+  if (stops && current.type === 'start' && (s.phase.name === 'starting' || s.phase.name === 'waiting')) {
     const message = `Container ${s.id} failed to start: it was stopped`;
     const refused = reject<R>(current.call, { code: 'ERR_CONTAINER_START_FAILED', message });
-    const move = runCall({ ...s, current: undefined }, call, world);
+    const move = runCall({ ...s, current: undefined }, call, world, e);
     return { state: move.state, effects: [refused, ...move.effects] };
   }
   return go(s, { queue: [...s.queue, call] });
@@ -76,14 +94,14 @@ function queue<R extends Killable>(s: Model<R>, call: QueuedCall, world: World):
 function dispatch<R extends Killable>(s: Model<R>, e: Event<R>, world: World): Move<R> {
   switch (e.type) {
     case 'start':
-      return queue(s, { type: 'start', call: e.call }, world);
+      return queue(s, { type: 'start', call: e.call }, world, e);
     case 'stop':
     case 'restart':
-      return queue(s, { type: e.type, call: e.call, timeoutMs: e.timeoutMs }, world);
+      return queue(s, { type: e.type, call: e.call, timeoutMs: e.timeoutMs }, world, e);
     case 'update':
-      return queue(s, { type: 'update', call: e.call, update: e.update }, world);
+      return queue(s, { type: 'update', call: e.call, update: e.update }, world, e);
     case 'remove':
-      return queue(s, { type: 'remove', call: e.call, force: e.force }, world);
+      return queue(s, { type: 'remove', call: e.call, force: e.force }, world, e);
     case 'kill':
       return kill(s, e.call, e.signal);
     case 'wait':
@@ -97,7 +115,7 @@ function dispatch<R extends Killable>(s: Model<R>, e: Event<R>, world: World): M
     case 'start-failed':
       return startFailedEvent(s, e);
     case 'exit':
-      return exited(s, e);
+      return exited(s, e, world);
     case 'lost':
     case 'stop-failed':
       return lostOrUnstoppable(s, e);
@@ -109,9 +127,23 @@ function dispatch<R extends Killable>(s: Model<R>, e: Event<R>, world: World): M
       return go(s, { orphans: s.orphans - 1 }, ...reported);
     }
     case 'kill-done':
-      return go(s, {}, e.error === undefined ? resolve(e.call) : reject(e.call, killFailed(s.id, e.signal, e.error)));
+      return killDone(s, e);
+    case 'notify':
+      return notified(s, e);
+    case 'memory':
+      return sampled(s, e);
     case 'timer':
-      return timer(s, e);
+      return timer(s, e, world);
+    case 'neighbour':
+      return neighbourChanged(s, e, world);
+    case 'dependency-failed':
+      return dependencyFailed(s, e);
+    case 'group-restart':
+      return groupRestart(s);
+    case 'group-exhausted':
+      return groupExhausted(s);
+    case 'join':
+      return go(s, { group: e.group }, { type: 'persist', calls: [e.call] });
     case 'collected':
       return collected(s, e);
     case 'gc-retry-failed':
@@ -140,36 +172,53 @@ function dispatch<R extends Killable>(s: Model<R>, e: Event<R>, world: World): M
   }
 }
 
-/** A timer of the container fired: a restart due, a start that took too long, a stop that gave up waiting for one. */
-function timer<R extends Killable>(s: Model<R>, e: Extract<Event<R>, { type: 'timer' }>): Move<R> {
+/**
+ * A timer of the container fired: a restart due, a start that took too long (a run that did not say
+ * it is ready), a stop that gave up waiting for a start (or a watchdog's signal that did not end its
+ * run), a watchdog.
+ */
+function timer<R extends Killable>(s: Model<R>, e: Extract<Event<R>, { type: 'timer' }>, world: World): Move<R> {
   const { phase } = s;
   if (s.closed || e.generation !== s.generation) return stay(s);
   switch (e.timer) {
     case 'restart':
-      return phase.name === 'restarting' ? beginStart(s, false) : stay(s);
-    case 'start':
-      if (phase.name !== 'starting' || phase.run !== undefined) return stay(s);
-      return startFailedMove(
-        s,
-        new Error(`The workload did not start within ${s.limits.startTimeoutMs} ms`),
-        125,
-        false,
-        e,
-      );
+      return phase.name === 'restarting' ? startWhenReady(s, false, world, e) : stay(s);
+    case 'start': {
+      if (phase.name === 'waiting') return waitedTooLong(s, world, e);
+      if (phase.name !== 'starting') return stay(s);
+      if (phase.run !== undefined) return stopNow(s, phase.run, 'readiness', s.limits.stopTimeoutMs);
+      const error = new Error(`The workload did not start within ${s.limits.startTimeoutMs} ms`);
+      return startFailedMove(s, error, 125, false, e);
+    }
+    case 'watchdog':
+      return watchdogKill(s);
     case 'stop': {
+      if (phase.name === 'stopping') return go(s, {}, { type: 'stop-run', run: phase.run, timeoutMs: 0 });
       if (phase.name !== 'starting' || phase.stop === undefined || phase.run !== undefined) return stay(s);
       // The start did not answer within the stop's timeout: given up (a run that still arrives is stopped).
       const canceled = phase.manual
         ? []
         : [{ type: 'emit', event: 'restart-canceled', payload: { exitCode: s.exitCode ?? 255 } } as const];
       const clear = { type: 'clear-timer', timer: 'start' } as const;
-      return go(s, { phase: { name: 'exited' }, generation: s.generation + 1 }, clear, ...canceled, {
-        type: 'persist',
-      });
+      const given = { phase: { name: 'exited' } as const, generation: s.generation + 1 };
+      return go(s, given, clear, ...canceled, { type: 'persist' });
     }
-    default:
-      return stay(s);
   }
+}
+
+/** `kill-done`: a `kill` call settles; the watchdog's signal that could not be sent falls back to a stop. */
+function killDone<R extends Killable>(s: Model<R>, e: Extract<Event<R>, { type: 'kill-done' }>): Move<R> {
+  if (e.call !== undefined) {
+    return go(s, {}, e.error === undefined ? resolve(e.call) : reject(e.call, killFailed(s.id, e.signal, e.error)));
+  }
+  const { phase } = s;
+  if (e.error === undefined || phase.name !== 'stopping' || phase.cause !== 'watchdog') return stay(s);
+  return go(
+    s,
+    {},
+    { type: 'clear-timer', timer: 'stop' },
+    { type: 'stop-run', run: phase.run, timeoutMs: phase.timeoutMs },
+  );
 }
 
 /** The state is deleted: the container is gone; what was queued behind finds no container. */
@@ -217,12 +266,12 @@ function settles<R>(effects: readonly Effect<R>[], call: number): boolean {
  * carried out is done, the next queued call.
  */
 export function step<R extends Killable>(s: Model<R>, e: Event<R>, world: World): Move<R> {
-  return settled(dispatch(s, e, world), world);
+  return settled(dispatch(s, e, world), world, e);
 }
 
 /** A move with its waiters settled and, while the call being carried out is done, the next queued call run. */
-export function settled<R extends Killable>(first: Move<R>, world: World): Move<R> {
-  let move = settleWaiters(first);
+export function settled<R extends Killable>(first: Move<R>, world: World, e: Readings): Move<R> {
+  let move = settleWaiters(first, world, e);
   for (;;) {
     const t = move.state;
     const state = t.current !== undefined && settles(move.effects, t.current.call) ? { ...t, current: undefined } : t;
@@ -230,7 +279,7 @@ export function settled<R extends Killable>(first: Move<R>, world: World): Move<
     if (next === undefined || state.current !== undefined || state.closed || state.phase.name === 'removed') {
       return { state, effects: move.effects };
     }
-    const ran = settleWaiters(runCall({ ...state, queue: rest }, next, world));
+    const ran = settleWaiters(runCall({ ...state, queue: rest }, next, world, e), world, e);
     move = { state: ran.state, effects: [...move.effects, ...ran.effects] };
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { HealthInfo } from '../../health/monitor.js';
 import { encodeContainerOptions } from '../container-options.js';
+import { encodeRunWatch } from '../run-watch.js';
 import { type ContainerInfo, type ContainerState, type ContainerStatus, STATE_VERSION } from '../state.js';
 import type { Model } from './model.js';
 
@@ -64,12 +65,16 @@ export function infoOf(s: Model<unknown>, health: HealthInfo | null): ContainerI
 
 /** What is persisted of the container. */
 export function snapshotOf(s: Model<unknown>): ContainerState {
-  const { options, meta, handle } = s;
+  const { options, meta, handle, group } = s;
+  const watch = encodeRunWatch(s.watch);
   return {
     version: STATE_VERSION,
     ...recordOf(s),
     ...(options !== undefined && { options: encodeContainerOptions(options) as typeof options }),
     ...(meta !== undefined && { meta }),
     ...(handle !== undefined && { handle }),
+    ...(watch !== undefined && { watch }),
+    ...(Object.keys(s.dependsOn).length > 0 && { dependsOn: s.dependsOn }),
+    ...(group !== undefined && { group }),
   };
 }

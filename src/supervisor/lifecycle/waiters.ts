@@ -5,8 +5,10 @@
  *
  * @packageDocumentation
  */
-import { beginRemoval, beginStart, isDown } from './calls.js';
-import type { Effect, Model, Move, Waiter } from './model.js';
+import { beginRemoval, isDown } from './calls.js';
+import { startWhenReady } from './follow.js';
+import type { World } from './graph.js';
+import type { Effect, Model, Move, Readings, Waiter } from './model.js';
 import { CLOSED, andThen, isBusy, noSuchContainer, reject, resolve, stateError } from './moves.js';
 
 /** Whether a restore's look for a survivor, its stop and its decision are done. */
@@ -39,7 +41,7 @@ function waitOutcome<R>(
 }
 
 /** Settles every waiter whose point `move` reached; a stop with a second half goes on with it. */
-export function settleWaiters<R>(move: Move<R>): Move<R> {
+export function settleWaiters<R>(move: Move<R>, world: World, e: Readings): Move<R> {
   let s = move.state;
   if (s.waiters.length === 0) return move;
   const exitReported = move.effects.some((effect) => effect.type === 'emit' && effect.event === 'exit');
@@ -73,7 +75,7 @@ export function settleWaiters<R>(move: Move<R>): Move<R> {
           if (t.phase.name !== 'created' && t.phase.name !== 'exited') {
             return { state: { ...t, current: undefined }, effects: [reject(call, stateError(t, 'start'))] };
           }
-          return beginStart({ ...t, current: { type: 'start', call } }, true);
+          return startWhenReady({ ...t, current: { type: 'start', call } }, true, world, e);
         });
         return false;
       }
