@@ -3,7 +3,7 @@
  * controls; starts that can fail, wait at a gate, or never settle; and runs that can be recovered
  * by their handle after a (simulated) daemon restart.
  */
-import type { Run, RunHandle, Workload } from '../../src/index.js';
+import type { Run, RunHandle, RunNotification, Workload } from '../../src/index.js';
 
 /** How a held stop settles: the run ends (or not), and the stop resolves or rejects. */
 export interface StopOutcome {
@@ -44,6 +44,29 @@ export class FakeRun implements Run {
   end(code: number): void {
     this.ended = true;
     this.#resolve(code);
+  }
+
+  /** What the run said on its notify fd so far, and who listens. */
+  readonly #notifications: RunNotification[] = [];
+  readonly #listeners = new Set<(notification: RunNotification) => void>();
+
+  /** The run writes a notify line (SPEC §17). */
+  notify(notification: RunNotification): void {
+    this.#notifications.push(notification);
+    for (const listener of this.#listeners) listener(notification);
+  }
+
+  onNotify(listener: (notification: RunNotification) => void): () => void {
+    for (const notification of this.#notifications) listener(notification);
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** How many listen to its notifications. */
+  get notifyListeners(): number {
+    return this.#listeners.size;
   }
 
   /** The runtime loses track of the run. */

@@ -22,6 +22,7 @@ const EVENT_NAMES: (keyof SupervisorEvents)[] = [
   'health',
   'restore',
   'exhausted',
+  'group-exhausted',
   'error',
 ];
 

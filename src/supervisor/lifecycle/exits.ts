@@ -157,6 +157,7 @@ export function decideRestored<R>(
     return scheduleRestart(fresh, delayMs, restored(true, delayMs), 'restore');
   }
   const phase = as === 'created' ? ({ name: 'created' } as const) : ({ name: 'exited' } as const);
-  const effects: Effect<R>[] = as === 'ended-by-daemon' ? [{ type: 'persist' }] : [];
-  return { state: { ...t, phase }, effects: [...effects, restored(false, 0)] };
+  if (as !== 'ended-by-daemon') return { state: { ...t, phase }, effects: [restored(false, 0)] };
+  // Down for good with the old daemon (`no`, `on-reboot`, a manual stop): exited 255, as SPEC §14 says.
+  return { state: { ...ended(t, 255, e), phase }, effects: [{ type: 'persist' }, restored(false, 0)] };
 }

@@ -74,7 +74,11 @@ export function notified<R extends { readonly kill?: unknown }>(s: Model<R>, e: 
 
 /** A run started with `readiness: 'notify'` that ended, or did not say `READY=1` in time: its start failed. */
 export function notReady<R>(s: Model<R>, error: Error, exitCode: number, e: Event<R>): Move<R> {
-  const failed = startFailedMove(s, error, exitCode, false, e, true);
+  // A run stopped for its readiness was started by hand if the call being carried out is a start.
+  const { phase } = s;
+  const starting: Phase<R> =
+    phase.name === 'starting' ? phase : { name: 'starting', manual: s.current?.type === 'start', shownAs: 'restarting' };
+  const failed = startFailedMove({ ...s, phase: starting }, error, exitCode, false, e, true);
   return { state: { ...failed.state, pid: null, handle: undefined }, effects: [...leaveRun<R>(), ...failed.effects] };
 }
 
