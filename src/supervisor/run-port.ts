@@ -172,7 +172,9 @@ export class RunPort {
       this.#report(id, happening);
     };
     const failed = (error: unknown): void => {
-      answer({ type: 'recover-failed', error, run: survivorRun(workload, handle, pid, signal) });
+      // A handle the workload refuses (a TypeError) will be refused at every look: no GC retries it.
+      if (error instanceof TypeError) answer({ type: 'recover-refused', error });
+      else answer({ type: 'recover-failed', error, run: survivorRun(workload, handle, pid, signal) });
     };
     const timer = startTimer(() => {
       failed(new Error(`The workload did not answer recover within ${timeoutMs} ms`));
@@ -183,7 +185,8 @@ export class RunPort {
     signal.addEventListener('abort', onAbort, { once: true });
     attempt(() => workload.recover?.(handle, signal)).then((run: unknown) => {
       if (run !== undefined && !isRun(run)) {
-        failed(new TypeError(`Expected workload.recover() to return a Run or undefined, got ${show(run)}`));
+        const error = new TypeError(`Expected workload.recover() to return a Run or undefined, got ${show(run)}`);
+        answer({ type: 'recover-failed', error, run: survivorRun(workload, handle, pid, signal) });
         return;
       }
       answer({ type: 'recovered', run, pid: run?.pid ?? null, handle: run?.handle });

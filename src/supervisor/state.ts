@@ -122,6 +122,17 @@ export interface ContainerState extends Omit<
   readonly group?: Group | undefined;
 }
 
+/**
+ * A count read back: a non-negative integer, one past the safe integers (an older version's
+ * overflow) saturated to `Number.MAX_SAFE_INTEGER` rather than refused, so that no container is
+ * lost to a count that grew too large.
+ */
+function saturated(value: unknown, name: string): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value > Number.MAX_SAFE_INTEGER) return Number.MAX_SAFE_INTEGER;
+  assertCount(value, name);
+  return value;
+}
+
 function assertTimestamp(value: unknown, name: string): void {
   if (value !== null && (typeof value !== 'string' || Number.isNaN(Date.parse(value)))) {
     throw new TypeError(`Expected \`${name}\` to be an ISO date or null, got ${show(value)}`);
@@ -142,14 +153,14 @@ export function validateContainerState(state: unknown, id: string, file: string 
     if (!CONTAINER_STATUSES.includes(state.status as ContainerStatus)) {
       throw new TypeError(`Invalid status ${show(state.status)}`);
     }
-    assertCount(state.restartCount, 'restartCount');
-    assertCount(state.failureCount, 'failureCount');
+    const restartCount = saturated(state.restartCount, 'restartCount');
+    const failureCount = saturated(state.failureCount, 'failureCount');
     if (state.exitCode !== null) assertExitCode(state.exitCode);
     assertTimestamp(state.startedAt, 'startedAt');
     assertTimestamp(state.finishedAt, 'finishedAt');
     assertBoolean(state.hasBeenManuallyStopped, 'hasBeenManuallyStopped');
     if (state.pid !== null) assertCount(state.pid, 'pid');
-    return { ...(state as unknown as ContainerState), policy, options };
+    return { ...(state as unknown as ContainerState), policy, options, restartCount, failureCount };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     const where = file === undefined ? `state of container ${id}` : `state file ${file}`;

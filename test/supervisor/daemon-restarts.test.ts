@@ -206,3 +206,81 @@ describe('restore, on fake time', () => {
     expect(store.states.get('web')).toMatchObject({ status: 'running', pid: 77 });
   });
 });
+
+describe('what a restore does not loop on or lose', () => {
+  let store: MemoryStore;
+  const supervisors: Supervisor[] = [];
+  beforeEach(() => {
+    vi.useFakeTimers();
+    store = new MemoryStore();
+  });
+  afterEach(async () => {
+    for (const supervisor of supervisors.splice(0)) await supervisor.close();
+    expect(vi.getTimerCount()).toBe(0);
+    vi.useRealTimers();
+  });
+  const base: ContainerState = {
+    version: 1,
+    id: 'web',
+    status: 'running',
+    restartCount: 3,
+    failureCount: 1,
+    exitCode: null,
+    startedAt: STARTED_AT,
+    finishedAt: FINISHED_AT,
+    hasBeenManuallyStopped: false,
+    policy: { name: 'always', maximumRetryCount: 0 },
+    pid: 9,
+    handle: { pid: 'nine' },
+  };
+
+  it('a handle its workload refuses is given up, said by an error event: the container is exited and a manual start goes through', async () => {
+    await store.save('web', base);
+    const supervisor = new Supervisor({ store, restoreDelayMs: 1_000 });
+    supervisors.push(supervisor);
+    const events = record(supervisor);
+    const workload = new FakeWorkload();
+    const refusing: Workload = {
+      start: (signal) => workload.start(signal),
+      recover: () => {
+        throw new TypeError('Expected `handle` to be { pid, startTime }');
+      },
+    };
+    await supervisor.restore(() => refusing);
+    expect(supervisor.inspect('web')).toMatchObject({ status: 'exited', detail: 'exited', exitCode: 255, pid: null });
+    expect(payloadsOf(events, 'error')).toMatchObject([
+      { id: 'web', error: { message: 'Expected `handle` to be { pid, startTime }' } },
+    ]);
+    expect(payloadsOf(events, 'gc')).toEqual([]);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(workload.runs).toEqual([]);
+    await supervisor.start('web');
+    expect(supervisor.inspect('web').status).toBe('running');
+  });
+
+  it('a count past the safe integers (written by an older version) is saturated, not refused', async () => {
+    await store.save('web', { ...base, handle: undefined, restartCount: 2 ** 53, failureCount: 2 ** 53 + 2 });
+    const supervisor = new Supervisor({ store, restoreDelayMs: 0 });
+    supervisors.push(supervisor);
+    expect(await supervisor.restore(() => new FakeWorkload())).toEqual(['web']);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(supervisor.inspect('web')).toMatchObject({
+      status: 'running',
+      restartCount: Number.MAX_SAFE_INTEGER,
+      failureCount: Number.MAX_SAFE_INTEGER,
+    });
+  });
+
+  it('an exit at a shutdown says nothing of health (no `unhealthy: false`)', async () => {
+    const supervisor = new Supervisor({ store });
+    supervisors.push(supervisor);
+    const workload = new FakeWorkload();
+    await supervisor.add('web', { policy: 'always', workload });
+    await supervisor.start('web');
+    const events = record(supervisor);
+    await supervisor.shutdown();
+    expect(payloadsOf(events, 'exit')).toEqual([
+      { id: 'web', exitCode: 143, execDurationMs: 0, restart: false, delayMs: 0, reason: 'canceled' },
+    ]);
+  });
+});

@@ -207,6 +207,8 @@ export type Happening<R> = Readonly<
   | { type: 'gc-retry-failed'; attempts: number; error: unknown }
   | { type: 'recovered'; run: R | undefined; pid: number | null; handle: RunHandle | undefined }
   | { type: 'recover-failed'; error: unknown; run: R }
+  /** The workload refused the handle itself (a `TypeError`): no look will ever tell, so none is made again. */
+  | { type: 'recover-refused'; error: unknown }
   | { type: 'health'; run: R | undefined; info: HealthInfo; unhealthy: boolean }
   | { type: 'notify'; run: R; notification: RunNotification }
   | { type: 'memory'; run: R; bytes: number | undefined }

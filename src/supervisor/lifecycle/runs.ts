@@ -260,6 +260,25 @@ export function recoverFailed<R>(s: Model<R>, e: Of<R, 'recover-failed'>): Move<
   return collect(s, e.run, e.error, true);
 }
 
+/**
+ * `recover-refused`: the workload refused the persisted handle. Whether its run lives can never be
+ * told, so the container is left down (`exited` 255), said by an `error` event: a manual start is
+ * the user's call to make.
+ */
+export function recoverRefused<R>(s: Model<R>, e: Of<R, 'recover-refused'>): Move<R> {
+  if (s.closed || s.phase.name !== 'recovering') return stay(s);
+  const from = s.restoring?.from ?? 'running';
+  const patch = { phase: { name: 'exited' } as const, restoring: undefined, exitCode: 255, finishedAtMs: e.wallMs, pid: null, handle: undefined };
+  return go(
+    s,
+    patch,
+    { type: 'emit', event: 'error', payload: { error: e.error } },
+    { type: 'persist' },
+    { type: 'emit', event: 'restore', payload: { from, restart: false, delayMs: 0 } },
+    { type: 'announce' },
+  );
+}
+
 /** `health`: a status change of the health check, reported; an unhealthy run to stop is stopped. */
 export function health<R>(s: Model<R>, e: Of<R, 'health'>): Move<R> {
   const reported: Effect<R> = { type: 'emit', event: 'health', payload: e.info };

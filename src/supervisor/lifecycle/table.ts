@@ -45,6 +45,7 @@ import {
   health,
   lostOrUnstoppable,
   recoverFailed,
+  recoverRefused,
   recovered,
   startFailedEvent,
   startFailedMove,
@@ -156,6 +157,8 @@ function dispatch<R extends Killable>(s: Model<R>, e: Event<R>, world: World): M
       return recovered(s, e);
     case 'recover-failed':
       return recoverFailed(s, e);
+    case 'recover-refused':
+      return recoverRefused(s, e);
     case 'health':
       return health(s, e);
     case 'write-failed':
