@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+import { type ProbeDescription, describedProbe } from './described.js';
 import { assertDuration, assertFunction, assertNumber, assertObject, assertOneOf, show } from '../validate.js';
 
 /**
@@ -25,8 +26,11 @@ export type UnhealthyAction = 'none' | 'stop';
  * ```
  */
 export interface HealthCheck {
-  /** The check; see {@link HealthProbe}. */
-  readonly probe: HealthProbe;
+  /**
+   * The check: a function (see {@link HealthProbe}), or a ready-made probe described as JSON (see
+   * {@link ProbeDescription}), which persists with the container so that a restore rebuilds it.
+   */
+  readonly probe: HealthProbe | ProbeDescription;
   /**
    * The time from the end of one probe to the start of the next, in ms (> 0); also the delay
    * before the first probe when there is no start period.
@@ -62,11 +66,17 @@ export interface HealthCheck {
   readonly onUnhealthy?: UnhealthyAction | undefined;
 }
 
-/** A {@link HealthCheck} with every field present and validated, frozen. */
-export type ResolvedHealthCheck = { readonly [K in keyof HealthCheck]-?: Exclude<HealthCheck[K], undefined> };
+/** A {@link HealthCheck} with every field present and validated, frozen; a described probe keeps its description. */
+export type ResolvedHealthCheck = {
+  readonly [K in Exclude<keyof HealthCheck, 'probe'>]-?: Exclude<HealthCheck[K], undefined>;
+} & {
+  readonly probe: HealthProbe;
+  /** The probe's description when it was given as one (what persists with the container). */
+  readonly description: ProbeDescription | undefined;
+};
 
 /** The defaults of every optional {@link HealthCheck} field: Docker's. */
-export const DEFAULT_HEALTH_CHECK: Readonly<Omit<ResolvedHealthCheck, 'probe'>> = Object.freeze({
+export const DEFAULT_HEALTH_CHECK: Readonly<Omit<ResolvedHealthCheck, 'probe' | 'description'>> = Object.freeze({
   intervalMs: 30_000,
   timeoutMs: 30_000,
   retries: 3,
@@ -104,7 +114,9 @@ export function resolveHealthCheck(check: HealthCheck): ResolvedHealthCheck {
   for (const key of Object.keys(input)) {
     if (!KEYS.has(key)) throw new TypeError(`Unknown option \`health.${key}\`, got ${show(input[key])}`);
   }
-  const { probe } = input;
+  const { probe: given } = input;
+  const described = typeof given === 'object' && given !== null ? describedProbe(given, 'health.probe') : undefined;
+  const probe = described?.probe ?? given;
   assertFunction(probe, 'health.probe');
   const intervalMs = input.intervalMs ?? DEFAULT_HEALTH_CHECK.intervalMs;
   assertPositive(intervalMs, 'health.intervalMs', 'a positive finite number', isPositiveFinite);
@@ -120,6 +132,7 @@ export function resolveHealthCheck(check: HealthCheck): ResolvedHealthCheck {
   assertOneOf(onUnhealthy, 'health.onUnhealthy', ACTIONS);
   return Object.freeze({
     probe: probe as HealthProbe,
+    description: described?.description,
     intervalMs,
     timeoutMs,
     retries,

@@ -41,7 +41,7 @@ function watch(check: HealthCheck): { monitor: HealthMonitor; becomes: (status: 
   const counted: HealthProbe = async (signal) => {
     running++;
     try {
-      return await check.probe(signal);
+      return await (check.probe as HealthProbe)(signal);
     } finally {
       running--;
     }
