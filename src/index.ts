@@ -66,7 +66,7 @@ export {
   type ContainerState,
   type PhaseName,
 } from './supervisor/state.js';
-export type { StateStore } from './supervisor/store.js';
+export type { StateStore } from './store/store.js';
 export {
   DEFAULT_HEALTH_CHECK,
   type HealthCheck,

@@ -14,8 +14,8 @@ import type { Workload } from '../workload.js';
 import { processWorkload } from '../workloads/process.js';
 import type { HealthCheck } from '../health/options.js';
 import { commandProbe } from '../health/probes.js';
-import { FileStore, stateFileOf } from '../supervisor/file-store.js';
-import type { StateStore } from '../supervisor/store.js';
+import { FileStore, stateFileOf } from '../store/file-store.js';
+import type { StateStore } from '../store/store.js';
 import { type CliHealthCheck, type RunCommand, USAGE, UsageError, parseCommandLine } from './args.js';
 
 /** Where the CLI writes. */

@@ -24,7 +24,7 @@ import { type Container, IsoTime, type StartOutcome, infoOf, newContainer, snaps
 import { type ContainerRestartOptions, mergeContainerOptions } from './container-options.js';
 import { decideExit } from './decide.js';
 import { type SupervisorEvents, emitSafely } from './events.js';
-import { stateFileOf } from './file-store.js';
+import { stateFileOf } from '../store/file-store.js';
 import { GcQueue } from './gc.js';
 import { type Effect, type LifecycleEvent, type Move, added, transition } from './lifecycle.js';
 import { type SupervisorConfig, type SupervisorOptions, resolveSupervisorOptions } from './options.js';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { FileStore } from '../../src/supervisor/file-store.js';
+import { FileStore } from '../../src/store/file-store.js';
 import { type DaemonOutput, StartedGroups, runDaemonAndKill } from '../support/processes.js';
 import { waitFor } from '../support/wait-for.js';
 

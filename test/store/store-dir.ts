@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import type { ContainerState } from '../../src/index.js';
-import { FileStore } from '../../src/supervisor/file-store.js';
+import { FileStore } from '../../src/store/file-store.js';
 import { fsSpy } from './fs-spy.js';
 
 /** The current test's directory, and a store of it (or of `stateDir`) that is idle before it goes. */

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { constants, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ContainerError } from '../errors.js';
-import type { ContainerState } from './state.js';
+import type { ContainerState } from '../supervisor/state.js';
 import { show } from '../validate.js';
 
 const SUFFIX = '.json';

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import type { ContainerState } from './state.js';
+import type { ContainerState } from '../supervisor/state.js';
 
 /**
  * A place that keeps each container's state durably. Calls for one container may overlap (a newer

@@ -22,7 +22,7 @@ import { join, resolve } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import createDebug from 'debug';
 import { decodeSegment, encodeFrame, segmentName, segmentSequenceOf } from './journal.js';
-import type { ContainerState } from './state.js';
+import type { ContainerState } from '../supervisor/state.js';
 import {
   appendToSegment,
   idOfStateFile,
