@@ -21,6 +21,7 @@ import { access, mkdir, readFile, readdir, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import createDebug from 'debug';
+import { ContainerError } from '../errors.js';
 import { decodeSegment, encodeFrame, segmentName, segmentSequenceOf } from './journal.js';
 import type { ContainerState } from '../supervisor/state.js';
 import {
@@ -130,10 +131,17 @@ export class FileStore implements StateStore {
   #predecessor: FileStore | undefined;
   #sequence = 0;
   #ready: Promise<void> | undefined;
+  /** Set by {@link FileStore.close}: no more calls, no more background writes. */
+  #closing: Promise<void> | undefined;
 
   constructor(dir: string) {
     this.dir = dir;
     this.#predecessor = busyStores.get(resolve(dir));
+  }
+
+  /** The path of container `id`'s state file. */
+  locationOf(id: string): string {
+    return stateFileOf(this.dir, id);
   }
 
   /** Durably writes `state` as container `id`'s. */
@@ -174,14 +182,41 @@ export class FileStore implements StateStore {
   }
 
   /**
+   * Lets the directory go: every write queued so far settles (written or failed), the background
+   * writes stop once the step under way is done (journal segments left are the next store's to
+   * read), and nothing of the store stays open. Idempotent.
+   *
+   * @example
+   * ```ts
+   * await store.close(); // a new FileStore of the directory may take it now
+   * ```
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    await this.idle();
+    // A load may be reading still.
+    await this.#exclusive(() => Promise.resolve());
+  }
+
+  #closedError(id: string): ContainerError {
+    return new ContainerError('ERR_STATE_STORE_CLOSED', id, `The state store of ${this.dir} is closed`);
+  }
+
+  /**
    * Reads every container's newest state back: the state files, overridden by the journal's newer
    * states, in file name order. It removes temp files a crash left behind; a state file that cannot
    * be read or parsed, or whose id is not its name, is an `ERR_STATE_FILE` error naming it. The
    * files are read in runs of a few ms, with the event loop free between them.
    *
-   * @throws If the directory cannot be made or listed, or a journal segment cannot be read.
+   * @throws If the directory cannot be made or listed, or a journal segment cannot be read;
+   * `ERR_STATE_STORE_CLOSED` after {@link FileStore.close}.
    */
   async load(): Promise<(ContainerState | Error)[]> {
+    if (this.#closing !== undefined) throw this.#closedError('');
     await this.flush();
     const loaded = await this.#exclusive(() => this.#read());
     // States read from segments a crash left behind go to their files in the background.
@@ -218,6 +253,7 @@ export class FileStore implements StateStore {
   }
 
   #enqueue(id: string, text: string | undefined): Promise<void> {
+    if (this.#closing !== undefined) return Promise.reject(this.#closedError(id));
     return new Promise<void>((resolve, reject) => {
       const pending = this.#pending.get(id);
       if (pending === undefined) this.#pending.set(id, { text, settle: [{ resolve, reject }] });
@@ -443,7 +479,7 @@ export class FileStore implements StateStore {
   }
 
   #hasBackgroundWork(): boolean {
-    if (this.#stalled || this.#handedOver || this.#segments.length === 0) return false;
+    if (this.#stalled || this.#handedOver || this.#closing !== undefined || this.#segments.length === 0) return false;
     for (const entry of this.#journaled.values()) if (!entry.failed) return true;
     return this.#retirable().length > 0;
   }
