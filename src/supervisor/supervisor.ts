@@ -24,7 +24,6 @@ import { type Container, IsoTime, type StartOutcome, infoOf, newContainer, snaps
 import { type ContainerRestartOptions, mergeContainerOptions } from './container-options.js';
 import { decideExit } from './decide.js';
 import { type SupervisorEvents, emitSafely } from './events.js';
-import { stateFileOf } from '../store/file-store.js';
 import { GcQueue } from './gc.js';
 import { type Effect, type LifecycleEvent, type Move, added, transition } from './lifecycle.js';
 import { type SupervisorConfig, type SupervisorOptions, resolveSupervisorOptions } from './options.js';
@@ -164,6 +163,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #drainTurn: NodeJS.Immediate | undefined;
   #burst = { startMs: 0, lastMs: -Infinity, items: 0 };
   #closed = false;
+  /** The store's `close()`, called once by {@link Supervisor.close}. */
+  #storeClosed: Promise<void> | undefined;
 
   /**
    * @param options - See {@link SupervisorOptions}.
@@ -474,6 +475,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       }
     }
     await Promise.allSettled([...this.#unsettled]);
+    // Once every write has settled, the store lets its directory (or connection) go, once.
+    this.#storeClosed ??= this.#config.store?.close?.();
+    await this.#storeClosed;
   }
 
   async #start(container: Container): Promise<void> {
@@ -890,7 +894,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   #fileOf(id: string): string | undefined {
-    return this.#config.stateDir === undefined ? undefined : stateFileOf(this.#config.stateDir, id);
+    return this.#config.store?.locationOf?.(id);
   }
 
   #get(id: string): Container {
