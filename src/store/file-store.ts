@@ -88,9 +88,10 @@ interface Segment {
   bytes: number;
 }
 
+/** Settles every caller of the batch's writes; a write settled has none left (a flush then skips it). */
 function settle(batch: Batch, error: unknown): void {
   for (const [, { settle: callers }] of batch) {
-    for (const { resolve, reject } of callers) {
+    for (const { resolve, reject } of callers.splice(0)) {
       if (error === undefined) resolve();
       else reject(error);
     }
@@ -158,7 +159,10 @@ export class FileStore implements StateStore {
   async flush(): Promise<void> {
     // One more caller of every write pending or being written: cheaper than keeping every write's
     // promise, which a storm of thousands would pay for on each save.
-    const writes = [...this.#inFlight, ...this.#pending].map(([, pending]) => pending);
+    // A write of the batch in flight may have settled already (its callers ran before the batch ended).
+    const writes = [...this.#inFlight, ...this.#pending]
+      .map(([, pending]) => pending)
+      .filter((pending) => pending.settle.length > 0);
     await Promise.all(
       writes.map(
         (pending) =>

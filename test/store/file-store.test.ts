@@ -160,6 +160,15 @@ describe('FileStore.load', () => {
   });
 });
 
+describe('FileStore.load right after a save', () => {
+  it('does not wait again for the write that resolved (it waited forever)', async () => {
+    const store = new FileStore(dir);
+    await store.save('web', state({ id: 'web' }));
+    expect(await store.load()).toEqual([{ id: 'web' }]);
+    await store.close();
+  });
+});
+
 describe('FileStore.load of a file that is not a state', () => {
   it.each([
     ['not JSON', '{"version": 1,', SyntaxError, (cause: Error) => cause.message],
