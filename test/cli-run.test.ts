@@ -389,6 +389,42 @@ describe('runCli: real child processes', () => {
     }
   });
 
+  it('with --state-dir, a second CLI of the same name is refused (125, starting nothing); one of another name runs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'restart-manager-cli-'));
+    const first = scripted((n) => scriptedRun(n));
+    let firstStarted!: () => void;
+    const started = new Promise<void>((resolve) => (firstStarted = resolve));
+    const running = cli(['run', '--state-dir', dir, '--name', 'web', '--', 'x'], {
+      workload: first.workload,
+      onStderr: (line) => {
+        if (line.includes('started pid')) firstStarted();
+      },
+    });
+    try {
+      await started;
+      const twin = scripted((n) => scriptedRun(n));
+      const refused = await cli(['run', '--state-dir', dir, '--name', 'web', '--', 'x'], { workload: twin.workload });
+      expect(refused).toMatchObject({ code: 125 });
+      expect(refused.err).toEqual([
+        'restart-manager[web]: policy no: x',
+        `restart-manager: The state of web in ${dir} is locked by process ${process.pid}`,
+      ]);
+      expect(twin.starts).toBe(0);
+
+      const other = scripted((n) => scriptedRun(n));
+      const { code } = await cli(['run', '--state-dir', dir, '--name', 'db', '--', 'x'], {
+        workload: other.workload,
+        onStderr: exitOnStart(other.runs, [4]),
+      });
+      expect(code).toBe(4);
+    } finally {
+      first.runs[0]?.exitWith(0);
+      expect((await running).code).toBe(0);
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(first.starts).toBe(1);
+  });
+
   it('exits 125 when the state directory cannot be made, starting nothing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'restart-manager-cli-'));
     const file = join(dir, 'not-a-dir');

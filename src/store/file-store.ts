@@ -15,13 +15,18 @@
  * `load` reads the state files and lays the journal's newer states over them. A store that finds
  * segments in its directory (a crash left them) reads them first, before it writes anything.
  *
+ * One store at a time holds a directory (./dir-lock.ts), from its first call to its `close()`: a
+ * second one, in this process or another, is refused with `ERR_STATE_DIR_LOCKED`.
+ *
  * @packageDocumentation
  */
 import { access, mkdir, readFile, readdir, unlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import createDebug from 'debug';
 import { ContainerError } from '../errors.js';
+import { show } from '../validate.js';
+import { type DirLock, lockDirectory } from './dir-lock.js';
 import { decodeSegment, encodeFrame, segmentName, segmentSequenceOf } from './journal.js';
 import type { ContainerState } from '../supervisor/state.js';
 import {
@@ -37,8 +42,6 @@ import {
   writeStateFile,
 } from './state-dir.js';
 import type { StateStore } from './store.js';
-
-export { stateFileOf } from './state-dir.js';
 
 const log = createDebug('restart-manager:state');
 
@@ -56,12 +59,16 @@ export const CHECKPOINT_SLICE = 32;
 /** How long `load` reads files synchronously before it lets the event loop run. */
 const READ_SLICE_MS = 5;
 
-/**
- * The store whose worker is running, by directory. A store opened on a directory that another one
- * in this process is still writing (a supervisor closed, and a new one restoring) takes over: the
- * older one stops its background writes, which could land after the new store's newer ones.
- */
-const busyStores = new Map<string, FileStore>();
+/** What a {@link FileStore} is made with. */
+export interface FileStoreOptions {
+  /**
+   * Locks only this name in the directory rather than the whole directory: stores with different
+   * names share it (the CLI locks by container name, each CLI keeping one container's state there),
+   * and no store can take the whole directory while one of them holds its name.
+   * @defaultValue the whole directory is locked
+   */
+  readonly lockName?: string | undefined;
+}
 
 interface Pending {
   /** The serialised state, or `undefined` to delete the file. */
@@ -125,19 +132,27 @@ export class FileStore implements StateStore {
   #working = false;
   readonly #idle: (() => void)[] = [];
   /** The end of the queue of steps that touch the directory: one runs at a time. */
-  #lock: Promise<void> = Promise.resolve();
-  /** A newer store took the directory over: no more background writes. */
-  #handedOver = false;
-  /** The store that was writing the directory when this one was made, until it has handed over. */
-  #predecessor: FileStore | undefined;
+  #queueTail: Promise<void> = Promise.resolve();
+  readonly #lockName: string | undefined;
+  /** The directory's lock, from the first step on that found the directory. */
+  #dirLock: DirLock | undefined;
   #sequence = 0;
   #ready: Promise<void> | undefined;
   /** Set by {@link FileStore.close}: no more calls, no more background writes. */
   #closing: Promise<void> | undefined;
 
-  constructor(dir: string) {
+  /**
+   * Makes a store of `dir`; the directory is made (0700) and locked at its first call.
+   *
+   * @throws `TypeError` when `options.lockName` is not a non-empty string.
+   */
+  constructor(dir: string, options: FileStoreOptions = {}) {
+    const { lockName } = options;
+    if (lockName !== undefined && (typeof lockName !== 'string' || lockName === '')) {
+      throw new TypeError(`Expected \`lockName\` to be a non-empty string, got ${show(lockName)}`);
+    }
     this.dir = dir;
-    this.#predecessor = busyStores.get(resolve(dir));
+    this.#lockName = lockName;
   }
 
   /** The path of container `id`'s state file. */
@@ -204,6 +219,7 @@ export class FileStore implements StateStore {
     await this.idle();
     // A load may be reading still.
     await this.#exclusive(() => Promise.resolve());
+    await this.#dirLock?.release();
   }
 
   #closedError(id: string): ContainerError {
@@ -271,8 +287,8 @@ export class FileStore implements StateStore {
 
   /** Runs `step` once every step queued before it has finished. */
   #exclusive<T>(step: () => Promise<T>): Promise<T> {
-    const run = this.#lock.then(step);
-    this.#lock = run.then(
+    const run = this.#queueTail.then(step);
+    this.#queueTail = run.then(
       () => undefined,
       () => undefined,
     );
@@ -285,20 +301,12 @@ export class FileStore implements StateStore {
     void this.#work();
   }
 
-  /** Stops the background writes once the step under way is done; resolves then. */
-  #handOver(): Promise<void> {
-    this.#handedOver = true;
-    return this.#exclusive(() => Promise.resolve());
-  }
-
   /**
    * Writes batches as they come and, between them, the journal's states to their files, until
    * nothing is left to do. Batches and background steps take turns, so that neither waits for the
    * other to run dry. Neither step rejects: a batch settles its callers, a background step logs.
    */
   async #work(): Promise<void> {
-    const key = resolve(this.dir);
-    busyStores.set(key, this);
     // Let every write of this turn of the event loop join the first batch (a storm's exits may
     // reach the store at different depths of promise chains), and let the event loop run before
     // the batch is encoded. (This `setImmediate` is not the global one a fake clock replaces.)
@@ -317,7 +325,6 @@ export class FileStore implements StateStore {
         } else break;
       }
     } finally {
-      if (busyStores.get(key) === this) busyStores.delete(key);
       this.#working = false;
       for (const settleIdle of this.#idle.splice(0)) settleIdle();
     }
@@ -332,15 +339,12 @@ export class FileStore implements StateStore {
   }
 
   /**
-   * Makes the directory if it is missing (a new one holds nothing), else reads the segments found
-   * in it, once, after any other store still writing it has stopped.
+   * Makes the directory if it is missing (a new one holds nothing) and locks it, then reads the
+   * segments found in it, once.
    */
   async #prepare(): Promise<void> {
-    if (this.#predecessor !== undefined) {
-      await this.#predecessor.#handOver();
-      this.#predecessor = undefined;
-    }
     const made = await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    this.#dirLock ??= await lockDirectory(this.dir, this.#lockName);
     if (made !== undefined) this.#forget();
     else if (!this.#adopted) await this.#adopt();
   }
@@ -483,7 +487,7 @@ export class FileStore implements StateStore {
   }
 
   #hasBackgroundWork(): boolean {
-    if (this.#stalled || this.#handedOver || this.#closing !== undefined || this.#segments.length === 0) return false;
+    if (this.#stalled || this.#closing !== undefined || this.#segments.length === 0) return false;
     for (const entry of this.#journaled.values()) if (!entry.failed) return true;
     return this.#retirable().length > 0;
   }

@@ -32,10 +32,9 @@ async function tempFiles(): Promise<string[]> {
 }
 
 describe('close', () => {
-  it('waits for the background step under way: no temp file and no descriptor is left open', async () => {
-    const store = storeOf();
-    await store.load();
+  it('waits for the background step under way: no temp file and no descriptor (nor the lock) is left open', async () => {
     const before = openDescriptors();
+    const store = storeOf();
     await Promise.all(IDS.map((id) => store.save(id, state(id, 1))));
     // The saves are durable in the journal; the first background slice writes temp files now.
     await untilTurn(() => openDescriptors() > before);

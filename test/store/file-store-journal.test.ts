@@ -139,6 +139,7 @@ describe('a batch of at least JOURNAL_MIN_BATCH writes', () => {
     await store.save('gone', state('gone', 1));
     await Promise.all([...ids(100).map((id) => store.save(id, state(id, 1))), store.remove('gone')]);
     await store.idle();
+    await store.close();
     expect((await readdir(sandbox.dir)).includes('gone.json')).toBe(false);
     expect(await storeOf().load()).toHaveLength(100);
   });
@@ -310,20 +311,23 @@ describe('a crash while the files lag behind the journal', () => {
 });
 
 describe('two stores on one directory', () => {
-  it('a store made while another is still writing the files takes over: no older state lands after its own', async () => {
+  it('the second is refused until the first is closed, which ends the slice under way and writes nothing more; then its states win', async () => {
     const first = storeOf();
     const release = holdFileWrites();
     await saveAll(first, ids(300), 1);
     // The first store's background writes are held; a second store (a supervisor restoring after a
-    // close) rewrites the states the first would write last.
+    // close) is refused until the first one lets the directory go.
     const second = storeOf();
     const last = ids(300).slice(-JOURNAL_MIN_BATCH);
-    const saved = saveAll(second, last, 2);
+    await expect(saveAll(second, last, 2)).rejects.toMatchObject({ code: 'ERR_STATE_DIR_LOCKED' });
+    const closed = first.close();
     release();
-    await saved;
-    await Promise.all([first.idle(), second.idle()]);
+    await closed;
+    await saveAll(second, last, 2);
+    await second.idle();
     expect(await segments()).toEqual([]);
-    // The first store finished the slice under way when it handed over, and wrote nothing more.
+    // The first store finished the slice under way when it closed, and wrote nothing more; the
+    // second one wrote every state of the journal it took over.
     expect(fsSpy.fileSyncs).toBe(CHECKPOINT_SLICE + 300);
     const states = await Promise.all(ids(300).map((id) => fileState(id)));
     expect(states).toEqual(ids(300).map((id) => state(id, last.includes(id) ? 2 : 1)));

@@ -97,6 +97,7 @@ it(
         const text = await readFile(join(stateDir, `${state.id}.json`), 'utf8');
         expect(JSON.parse(text), `${state.id}.json, ${where}`).toEqual(state);
       }
+      await store.close();
     }
     // The daemons did run storms (not only restores), and kills did find the journal ahead of the files.
     expect(starts).toBeGreaterThan(COUNT);
