@@ -20,16 +20,18 @@
  *
  * @packageDocumentation
  */
-import { access, mkdir, readFile, readdir, unlink } from 'node:fs/promises';
+import { access, mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import createDebug from 'debug';
 import { ContainerError } from '../errors.js';
 import { show } from '../validate.js';
+import { readRegularFile } from './bounded-read.js';
 import { type DirLock, lockDirectory } from './dir-lock.js';
 import { decodeSegment, encodeFrame, segmentName, segmentSequenceOf } from './journal.js';
 import type { ContainerState } from '../supervisor/state.js';
 import {
+  MAX_STATE_FILE_BYTES,
   appendToSegment,
   idOfStateFile,
   isMissing,
@@ -52,8 +54,17 @@ const log = createDebug('restart-manager:state');
  * 8 writes on; below 64 the difference is a few tens of ms, which a storm of thousands does not see.)
  */
 export const JOURNAL_MIN_BATCH = 64;
-/** A segment that has reached this size takes no more batches: the next batch starts a new one. */
+/**
+ * A segment that has reached this size takes no more batches: the next batch starts a new one. A
+ * journaled batch takes pending writes until their JSON holds this many characters (the rest wait
+ * for the next batch), so that no segment grows past {@link SEGMENT_READ_MAX_BYTES}.
+ */
 export const SEGMENT_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * The largest journal segment that is read back: a segment of at most {@link SEGMENT_MAX_BYTES} and
+ * one more batch, of at most as many characters and one state more, each up to 3 bytes of UTF-8.
+ */
+export const SEGMENT_READ_MAX_BYTES = 5 * SEGMENT_MAX_BYTES;
 /** How many states one background step writes from the journal to their files. */
 export const CHECKPOINT_SLICE = 32;
 /** How long `load` reads files synchronously before it lets the event loop run. */
@@ -93,6 +104,11 @@ interface Segment {
   readonly sequence: number;
   /** Its size: where the next frame goes. */
   bytes: number;
+}
+
+/** Orders file names by UTF-16 code unit, as `Array.prototype.sort` does by default. */
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Settles every caller of the batch's writes; a write settled has none left (a flush then skips it). */
@@ -160,9 +176,20 @@ export class FileStore implements StateStore {
     return stateFileOf(this.dir, id);
   }
 
-  /** Durably writes `state` as container `id`'s. */
+  /**
+   * Durably writes `state` as container `id`'s.
+   *
+   * @throws (rejects) `RangeError` when its JSON holds more than {@link MAX_STATE_FILE_BYTES}, which
+   * could not be read back; `ERR_STATE_DIR_LOCKED` when another store holds the directory.
+   */
   save(id: string, state: ContainerState): Promise<void> {
-    return this.#enqueue(id, JSON.stringify(state));
+    const text = JSON.stringify(state);
+    // A UTF-16 unit is at most 3 bytes of UTF-8: only a long text needs counting.
+    if (text.length * 3 > MAX_STATE_FILE_BYTES && Buffer.byteLength(text) > MAX_STATE_FILE_BYTES) {
+      const message = `The state of container ${id} is ${Buffer.byteLength(text)} bytes of JSON, more than the ${MAX_STATE_FILE_BYTES} a state file may hold`;
+      return Promise.reject(new RangeError(message));
+    }
+    return this.#enqueue(id, text);
   }
 
   /** Durably deletes container `id`'s state. */
@@ -229,11 +256,15 @@ export class FileStore implements StateStore {
   /**
    * Reads every container's newest state back: the state files, overridden by the journal's newer
    * states, in file name order. It removes temp files a crash left behind; a state file that cannot
-   * be read or parsed, or whose id is not its name, is an `ERR_STATE_FILE` error naming it. The
-   * files are read in runs of a few ms, with the event loop free between them.
+   * be read or parsed, whose id is not its name, that is not a regular file (a FIFO, a link to a
+   * device) or that holds more than {@link MAX_STATE_FILE_BYTES} is an `ERR_STATE_FILE` error naming
+   * it and why, in its place. The files are read in runs of a few ms, with the event loop free
+   * between them.
    *
-   * @throws If the directory cannot be made or listed, or a journal segment cannot be read;
-   * `ERR_STATE_STORE_CLOSED` after {@link FileStore.close}.
+   * @throws If the directory cannot be made or listed; `ERR_STATE_FILE` naming a journal segment
+   * that cannot be read, is not a regular file or holds more than {@link SEGMENT_READ_MAX_BYTES}
+   * (its states may be newer than the files: none is loaded without them); `ERR_STATE_STORE_CLOSED`
+   * after {@link FileStore.close}.
    */
   async load(): Promise<(ContainerState | Error)[]> {
     if (this.#closing !== undefined) throw this.#closedError('');
@@ -247,10 +278,11 @@ export class FileStore implements StateStore {
   async #read(): Promise<(ContainerState | Error)[]> {
     const { dir } = this;
     await this.#ensureDir();
-    const names = (await readdir(dir)).sort();
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => compareNames(a.name, b.name));
     const loaded: [name: string, entry: ContainerState | Error][] = [];
     let sliceStartMs = performance.now();
-    for (const name of names) {
+    for (const entry of entries) {
+      const { name } = entry;
       if (isTempFile(name)) {
         await unlink(join(dir, name)).catch(() => undefined);
         continue;
@@ -261,13 +293,13 @@ export class FileStore implements StateStore {
         await yieldToEventLoop();
         sliceStartMs = performance.now();
       }
-      loaded.push([name, readStateFile(dir, id)]);
+      loaded.push([name, readStateFile(dir, id, entry.isFile())]);
     }
     if (this.#journaled.size > 0) {
       for (const [id, { text }] of this.#journaled) {
         if (text !== undefined) loaded.push([`${id}.json`, parseStateFile(text, id, stateFileOf(dir, id))]);
       }
-      loaded.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      loaded.sort(([a], [b]) => compareNames(a, b));
     }
     return loaded.map(([, entry]) => entry);
   }
@@ -359,9 +391,10 @@ export class FileStore implements StateStore {
       const file = join(this.dir, segmentName(sequence));
       let bytes: Buffer;
       try {
-        bytes = await readFile(file);
+        bytes = await readRegularFile(file, SEGMENT_READ_MAX_BYTES);
       } catch (error) {
-        throw new Error(`Unreadable state journal ${file}: ${String(error)}`, { cause: error });
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new ContainerError('ERR_STATE_FILE', '', `Unreadable state journal ${file}: ${reason}`, { cause: error });
       }
       const { batches, validBytes } = decodeSegment(bytes);
       if (validBytes < bytes.length) log('%s: ignored a torn tail of %d bytes', file, bytes.length - validBytes);
@@ -403,8 +436,7 @@ export class FileStore implements StateStore {
       dirError = error;
     });
     const journal = this.#segments.length > 0 || this.#pending.size >= JOURNAL_MIN_BATCH;
-    const batch = [...this.#pending];
-    this.#pending.clear();
+    const batch = this.#takeBatch();
     if (dirError !== undefined) {
       settle(batch, dirError);
       return;
@@ -418,6 +450,21 @@ export class FileStore implements StateStore {
     } finally {
       this.#inFlight = [];
     }
+  }
+
+  /** Takes the pending writes, oldest first, up to {@link SEGMENT_MAX_BYTES} characters of JSON. */
+  #takeBatch(): Batch {
+    const batch: Batch = [];
+    let chars = 0;
+    for (const entry of this.#pending) {
+      if (chars >= SEGMENT_MAX_BYTES) break;
+      batch.push(entry);
+      // A frame's record: `["id",text],` (`null` for a removal).
+      chars += entry[0].length + (entry[1].text?.length ?? 4) + 6;
+    }
+    if (batch.length === this.#pending.size) this.#pending.clear();
+    else for (const [id] of batch) this.#pending.delete(id);
+    return batch;
   }
 
   /** Appends the batch to the journal as one frame: one fdatasync makes it all durable. */

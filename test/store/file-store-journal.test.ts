@@ -159,6 +159,27 @@ describe('a batch of at least JOURNAL_MIN_BATCH writes', () => {
     expect(await fileState('c0')).toEqual({ id: 'c0', n: 2 });
     expect(await segments()).toEqual([]);
   });
+
+  it(`takes writes up to ${SEGMENT_MAX_BYTES} characters of JSON: the rest are the next batch, in a new segment`, async () => {
+    // Six states of 1 000 020 characters, then 64 small ones, all pending at once: the fifth big one
+    // passes the bound, so the first batch is the first five.
+    const bigIds = ids(6, 'big');
+    const pad = 'x'.repeat(1_000_000);
+    const lines = await debugLines('restart-manager:state', async () => {
+      const store = storeOf();
+      await Promise.all([
+        ...bigIds.map((id) => store.save(id, { id, pad } as unknown as ContainerState)),
+        ...ids(JOURNAL_MIN_BATCH).map((id) => store.save(id, state(id, 1))),
+      ]);
+      await store.idle();
+    });
+    const journaled = lines.filter((line) => line.includes(' journaled '));
+    expect(journaled.map((line) => line.replace(/^\S+ restart-manager:state /, ''))).toEqual([
+      'journaled 5 states in segment 1',
+      `journaled ${1 + JOURNAL_MIN_BATCH} states in segment 2`,
+    ]);
+    expect(await fileState('big5')).toEqual({ id: 'big5', pad });
+  });
 });
 
 describe('flush', () => {
@@ -303,10 +324,14 @@ describe('a crash while the files lag behind the journal', () => {
     });
   });
 
-  it('a segment that cannot be read fails load with an error naming it', async () => {
+  it('a segment that cannot be read fails load with an ERR_STATE_FILE error naming it', async () => {
     await mkdir(join(sandbox.dir, '.journal.1'));
     const file = join(sandbox.dir, '.journal.1');
-    await expect(storeOf().load()).rejects.toThrow(`Unreadable state journal ${file}: Error: EISDIR`);
+    await expect(storeOf().load()).rejects.toMatchObject({
+      code: 'ERR_STATE_FILE',
+      id: '',
+      message: `Unreadable state journal ${file}: not a regular file but a directory`,
+    });
   });
 });
 
