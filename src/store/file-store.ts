@@ -264,12 +264,16 @@ export class FileStore implements StateStore {
    * @throws If the directory cannot be made or listed; `ERR_STATE_FILE` naming a journal segment
    * that cannot be read, is not a regular file or holds more than {@link SEGMENT_READ_MAX_BYTES}
    * (its states may be newer than the files: none is loaded without them); `ERR_STATE_STORE_CLOSED`
-   * after {@link FileStore.close}.
+   * after {@link FileStore.close}, or when it is closed while the load waits for earlier writes.
    */
   async load(): Promise<(ContainerState | Error)[]> {
     if (this.#closing !== undefined) throw this.#closedError('');
     await this.flush();
-    const loaded = await this.#exclusive(() => this.#read());
+    // A close called meanwhile lets the lock go once the steps queued before its own have run: a
+    // read queued after them would read (and remove temp files) in a directory another store holds.
+    const loaded = await this.#exclusive(() =>
+      this.#closing === undefined ? this.#read() : Promise.reject(this.#closedError('')),
+    );
     // States read from segments a crash left behind go to their files in the background.
     this.#wake();
     return loaded;

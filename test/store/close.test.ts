@@ -2,14 +2,18 @@
  * A file store's `close()`: every write queued before it settles, the background writes stop once
  * the step under way is done (no temp file and no file descriptor left open after it resolves, as
  * the 32 of a journal slice were when a supervisor closed), the journal left behind is the next
- * store's to read, and every call after it is refused with `ERR_STATE_STORE_CLOSED`.
+ * store's to read, and every call after it is refused with `ERR_STATE_STORE_CLOSED`, a load that was
+ * still waiting for earlier writes included.
  */
 import { readdirSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FileStore, JOURNAL_MIN_BATCH } from '../../src/store/file-store.js';
+import { holdFileWrites } from './fs-spy.js';
 import { state, useStoreDir } from './store-dir.js';
+
+vi.mock('node:fs/promises', async (importOriginal) => (await import('./fs-spy.js')).spyOnFs(await importOriginal()));
 
 const sandbox = useStoreDir('restart-manager-close-');
 const { storeOf } = sandbox;
@@ -78,6 +82,19 @@ describe('close', () => {
     await expect(store.load()).rejects.toMatchObject({ ...closed, id: '' });
     await expect(store.close()).resolves.toBeUndefined();
     expect(await readdir(sandbox.dir)).toEqual(['web.json']);
+  });
+
+  it('refuses a load still waiting for earlier writes (it would read once the lock is let go); the writes land', async () => {
+    const store = storeOf();
+    await store.load();
+    const release = holdFileWrites();
+    const saved = store.save('web', state('web', 1));
+    const loaded = store.load();
+    const closed = store.close();
+    release();
+    await expect(loaded).rejects.toMatchObject({ code: 'ERR_STATE_STORE_CLOSED', id: '' });
+    await Promise.all([saved, closed]);
+    expect(await storeOf().load()).toEqual([state('web', 1)]);
   });
 
   it('of a store that never touched its directory resolves, and makes nothing', async () => {
