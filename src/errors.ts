@@ -67,12 +67,15 @@ export type ContainerErrorCode =
   | 'ERR_CONTAINER_KILL_FAILED'
   | 'ERR_SUPERVISOR_CLOSED'
   | 'ERR_STATE_FILE'
-  | 'ERR_DEPENDENCY_CYCLE';
+  | 'ERR_DEPENDENCY_CYCLE'
+  | 'ERR_STATE_DIR_LOCKED'
+  | 'ERR_STATE_STORE_CLOSED';
 
 /**
  * An error from a {@link Supervisor} call about one container: a bad or unknown id, a call that does
  * not fit the container's state, a failed manual start, stop or kill (the workload's error is the `cause`),
- * a closed supervisor, or a state file that cannot be read.
+ * a closed supervisor, a state file that cannot be read, a state directory that another store holds
+ * (`ERR_STATE_DIR_LOCKED`, id `''`), or a state store used after its `close()`.
  */
 export class ContainerError extends Error {
   /** What went wrong, stable across versions. */

@@ -83,7 +83,8 @@ export {
   type ContainerState,
   type PhaseName,
 } from './supervisor/state.js';
-export type { StateStore } from './supervisor/store.js';
+export type { StateStore } from './store/store.js';
+export { MAX_STATE_FILE_BYTES } from './store/state-dir.js';
 export {
   DEFAULT_HEALTH_CHECK,
   type HealthCheck,

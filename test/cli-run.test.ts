@@ -7,13 +7,14 @@
  */
 import { fstatSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { useFakeClock } from './support/fake-clock.js';
 import { USAGE } from '../src/cli/args.js';
 import { runCli } from '../src/cli/run.js';
+import { FileStore } from '../src/store/file-store.js';
 import type { Run, Workload } from '../src/index.js';
 import { type ProcessRun, RUN_ID_ENV, processWorkload } from '../src/workloads/process.js';
 import { type CliTestOptions, cli } from './support/cli.js';
@@ -385,6 +386,76 @@ describe('runCli: real child processes', () => {
       ]);
       expect(JSON.parse(await readFile(join(dir, 'other.json'), 'utf8'))).toMatchObject({ status: 'running', pid: 88 });
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with --state-dir, a second CLI of the same name is refused (125, starting nothing); one of another name runs', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'restart-manager-cli-'));
+    const first = scripted((n) => scriptedRun(n));
+    let firstStarted!: () => void;
+    const started = new Promise<void>((resolve) => (firstStarted = resolve));
+    const running = cli(['run', '--state-dir', dir, '--name', 'web', '--', 'x'], {
+      workload: first.workload,
+      onStderr: (line) => {
+        if (line.includes('started pid')) firstStarted();
+      },
+    });
+    try {
+      await started;
+      const twin = scripted((n) => scriptedRun(n));
+      const refused = await cli(['run', '--state-dir', dir, '--name', 'web', '--', 'x'], { workload: twin.workload });
+      expect(refused).toMatchObject({ code: 125 });
+      expect(refused.err).toEqual([
+        'restart-manager[web]: policy no: x',
+        `restart-manager: The state of web in ${dir} is locked by process ${process.pid}`,
+      ]);
+      expect(twin.starts).toBe(0);
+
+      const other = scripted((n) => scriptedRun(n));
+      const { code } = await cli(['run', '--state-dir', dir, '--name', 'db', '--', 'x'], {
+        workload: other.workload,
+        onStderr: exitOnStart(other.runs, [4]),
+      });
+      expect(code).toBe(4);
+    } finally {
+      first.runs[0]?.exitWith(0);
+      expect((await running).code).toBe(0);
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(first.starts).toBe(1);
+  });
+
+  it('with --state-dir, is refused (125, starting nothing) while a store holds the whole directory; runs once it is closed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'restart-manager-cli-'));
+    // A Supervisor's `stateDir` on the directory the CLIs share.
+    const holder = new FileStore(dir);
+    try {
+      await holder.load();
+      const refused = scripted((n) => scriptedRun(n));
+      expect(
+        await cli(['run', '--state-dir', dir, '--name', 'web', '--', 'x'], { workload: refused.workload }),
+      ).toEqual({
+        code: 125,
+        out: [],
+        err: [
+          'restart-manager[web]: policy no: x',
+          `restart-manager: State directory ${dir} is locked by process ${process.pid}`,
+        ],
+      });
+      expect(refused.starts).toBe(0);
+      expect(await readdir(dir)).toEqual([]);
+
+      await holder.close();
+      const script = scripted((n) => scriptedRun(n));
+      const { code } = await cli(['run', '--state-dir', dir, '--name', 'web', '--', 'x'], {
+        workload: script.workload,
+        onStderr: exitOnStart(script.runs, [3]),
+      });
+      expect(code).toBe(3);
+      expect(await readdir(dir)).toEqual(['web.json']);
+    } finally {
+      await holder.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

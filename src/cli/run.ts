@@ -14,8 +14,8 @@ import type { Workload } from '../workload.js';
 import { processWorkload } from '../workloads/process.js';
 import type { HealthCheck } from '../health/options.js';
 import { commandProbe } from '../health/probes.js';
-import { FileStore, stateFileOf } from '../supervisor/file-store.js';
-import type { StateStore } from '../supervisor/store.js';
+import { FileStore } from '../store/file-store.js';
+import type { StateStore } from '../store/store.js';
 import { type CliHealthCheck, type RunCommand, USAGE, UsageError, parseCommandLine } from './args.js';
 
 /** Where the CLI writes. */
@@ -60,13 +60,17 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The state of container `name` alone, in `stateDir` (which may hold other containers' state). */
-function ownState(stateDir: string, name: string): StateStore {
-  const files = new FileStore(stateDir);
+/**
+ * The state of container `name` alone, in `files` (whose directory may hold other CLIs' containers:
+ * its lock is `name`'s). It has no `close`: the supervisors that use it in turn leave it open, and
+ * the CLI closes `files` at its end.
+ */
+function ownState(files: FileStore, name: string): StateStore {
   return {
     load: async () => (await files.load()).filter((entry) => (entry as { id?: unknown }).id === name),
     save: (id, state) => files.save(id, state),
     remove: (id) => files.remove(id),
+    locationOf: (id) => files.locationOf(id),
   };
 }
 
@@ -121,7 +125,10 @@ async function run(command: RunCommand, output: CliOutput, makeWorkload: Workloa
   const say = (line: string): void => {
     output.err(`restart-manager[${name}]: ${line}`);
   };
-  const store = command.stateDir === undefined ? undefined : ownState(command.stateDir, name);
+  // Two CLIs of one name on one state directory would run the container twice: the second is refused.
+  const files =
+    command.stateDir === undefined ? undefined : new FileStore(resolve(command.stateDir), { lockName: name });
+  const store = files === undefined ? undefined : ownState(files, name);
   const supervisor = new Supervisor({ store, stopTimeoutMs: command.stopTimeoutMs });
   let lastExitCode = 0;
   let finish!: (code: number) => void;
@@ -192,7 +199,7 @@ async function run(command: RunCommand, output: CliOutput, makeWorkload: Workloa
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const id = command.stateDir === undefined ? undefined : stateFileOf(resolve(command.stateDir), name);
+    const id = files?.locationOf(name);
     const workload = makeWorkload(command.command, command.args, id);
     say(`policy ${formatRestartPolicy(command.policy)}: ${[command.command, ...command.args].join(' ')}`);
     if (store !== undefined) await stopEarlierRun(store, command, name, workload, say);
@@ -218,6 +225,7 @@ async function run(command: RunCommand, output: CliOutput, makeWorkload: Workloa
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await supervisor.close();
+    await files?.close();
   }
 }
 

@@ -6,7 +6,14 @@
  */
 import { show } from '../validate.js';
 import type { HealthProbe } from './options.js';
-import { type OciExecProbeTarget, type TcpProbeTarget, commandProbe, httpProbe, ociExecProbe, tcpProbe } from './probes.js';
+import {
+  type OciExecProbeTarget,
+  type TcpProbeTarget,
+  commandProbe,
+  httpProbe,
+  ociExecProbe,
+  tcpProbe,
+} from './probes.js';
 
 /**
  * A ready-made probe as plain JSON: a command's exit status (`{ command: ['pg_isready'] }`), an HTTP
@@ -26,7 +33,10 @@ const SHAPES = ['command', 'http', 'tcp', 'ociExec'] as const;
  *
  * @throws `TypeError`/`RangeError` naming the bad field, as each probe's own checks do.
  */
-export function describedProbe(description: object, name: string): { probe: HealthProbe; description: ProbeDescription } {
+export function describedProbe(
+  description: object,
+  name: string,
+): { probe: HealthProbe; description: ProbeDescription } {
   const keys = Object.keys(description);
   const kind = SHAPES.find((shape) => keys.length === 1 && keys[0] === shape);
   if (kind === undefined) {
@@ -37,8 +47,14 @@ export function describedProbe(description: object, name: string): { probe: Heal
   const value = (description as Record<string, unknown>)[kind];
   switch (kind) {
     case 'command': {
-      if (!Array.isArray(value) || value.length === 0 || !value.every((part) => typeof part === 'string' && part !== '')) {
-        throw new TypeError(`Expected \`${name}.command\` to be a non-empty array of non-empty strings, got ${show(value)}`);
+      if (
+        !Array.isArray(value) ||
+        value.length === 0 ||
+        !value.every((part) => typeof part === 'string' && part !== '')
+      ) {
+        throw new TypeError(
+          `Expected \`${name}.command\` to be a non-empty array of non-empty strings, got ${show(value)}`,
+        );
       }
       const [command = '', ...args] = value as string[];
       return { probe: commandProbe(command, args), description: { command: [...(value as string[])] } };
@@ -49,6 +65,9 @@ export function describedProbe(description: object, name: string): { probe: Heal
     case 'tcp':
       return { probe: tcpProbe(value as TcpProbeTarget), description: { tcp: { ...(value as TcpProbeTarget) } } };
     case 'ociExec':
-      return { probe: ociExecProbe(value as OciExecProbeTarget), description: { ociExec: { ...(value as OciExecProbeTarget) } } };
+      return {
+        probe: ociExecProbe(value as OciExecProbeTarget),
+        description: { ociExec: { ...(value as OciExecProbeTarget) } },
+      };
   }
 }

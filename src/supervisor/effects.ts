@@ -34,7 +34,7 @@ import { settled, step, stray } from './lifecycle/table.js';
 import { snapshotOf } from './lifecycle/view.js';
 import { Arrivals } from './arrivals.js';
 import { RunPort } from './run-port.js';
-import type { StateStore } from './store.js';
+import type { StateStore } from '../store/store.js';
 
 /** What hears every event emitted, and every probe's result. */
 export interface Observer {

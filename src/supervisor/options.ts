@@ -5,9 +5,9 @@
  */
 import { type ManagerConfig, type RestartManagerOptions, type WallClock, resolveManagerOptions } from '../options.js';
 import { assertBoolean, assertDuration, assertFunction, assertObject, show } from '../validate.js';
-import { FileStore } from './file-store.js';
+import { FileStore } from '../store/file-store.js';
+import type { StateStore } from '../store/store.js';
 import { type SupervisorMeter, assertMeter } from './metrics.js';
-import type { StateStore } from './store.js';
 
 /** The options of a {@link Supervisor}: its own, and the restart options of all its containers. */
 export interface SupervisorOptions extends RestartManagerOptions {

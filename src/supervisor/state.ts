@@ -128,7 +128,8 @@ export interface ContainerState extends Omit<
  * lost to a count that grew too large.
  */
 function saturated(value: unknown, name: string): number {
-  if (typeof value === 'number' && Number.isInteger(value) && value > Number.MAX_SAFE_INTEGER) return Number.MAX_SAFE_INTEGER;
+  if (typeof value === 'number' && Number.isInteger(value) && value > Number.MAX_SAFE_INTEGER)
+    return Number.MAX_SAFE_INTEGER;
   assertCount(value, name);
   return value;
 }

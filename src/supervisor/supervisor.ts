@@ -63,6 +63,7 @@ export class Supervisor<Meta = unknown> extends EventEmitter<SupervisorEvents> {
   readonly #interpreter: Interpreter;
   readonly #metrics: SupervisorMetrics | undefined;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   /**
    * @param options - See {@link SupervisorOptions}.
@@ -301,17 +302,19 @@ export class Supervisor<Meta = unknown> extends EventEmitter<SupervisorEvents> {
    * later {@link Supervisor.restore} picks up from the persisted state). Idempotent.
    */
   async close(): Promise<void> {
-    if (!this.#closed) {
-      // What runs reported meanwhile is heard first: a late run among it must be stopped.
-      this.#interpreter.drain();
-      this.#closed = true;
-      this.#interpreter.clearGc();
-      for (const { id } of [...this.#interpreter.all()]) this.#interpreter.feed(id, { type: 'close' });
-      await this.#interpreter.writesSettled();
-      this.#metrics?.close();
-      await this.#config.store?.close?.();
-    }
+    this.#closing ??= this.#closeOnce();
+    await this.#closing;
+  }
+
+  async #closeOnce(): Promise<void> {
+    // What runs reported meanwhile is heard first: a late run among it must be stopped.
+    this.#interpreter.drain();
+    this.#closed = true;
+    this.#interpreter.clearGc();
+    for (const { id } of [...this.#interpreter.all()]) this.#interpreter.feed(id, { type: 'close' });
+    this.#metrics?.close();
     await this.#interpreter.writesSettled();
+    await this.#config.store?.close?.();
   }
 
   #model(id: string): NonNullable<ReturnType<Interpreter['get']>> {

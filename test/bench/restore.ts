@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Supervisor, type Workload } from '../../dist/index.js';
-import { FileStore } from '../../dist/supervisor/file-store.js';
+import { FileStore } from '../../dist/store/file-store.js';
 import { median } from './measure.js';
 
 const N = 10_000;

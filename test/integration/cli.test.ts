@@ -445,6 +445,36 @@ describe('the restart-manager bin: killed, then run again', () => {
   });
 });
 
+describe('the restart-manager bin: several on one --state-dir', () => {
+  it('a second bin of the same --name exits 125 naming the first one’s pid, starting nothing; one of another name runs', async () => {
+    const marker = `restart-manager-cli-twin-${process.pid}`;
+    const stateDir = join(dir, 'state');
+    const args = (name: string, policy: string, command: string[]): string[] => [
+      ...['run', '--restart', policy, '--name', name, '--state-dir', stateDir, '--'],
+      ...command,
+    ];
+    const first = launch(args('web', 'always', idle(marker)));
+    await waitForOutput(first, () => readyChildren(first) === 1, 'the first child ready');
+
+    const twin = await cli(args('web', 'always', idle(marker)));
+    expect(twin.code).toBe(125);
+    expect(twin.stderr.split('\n')).toEqual([
+      `restart-manager[web]: policy always: ${idle(marker).join(' ')}`,
+      `restart-manager: The state of web in ${stateDir} is locked by process ${first.pid}`,
+      '',
+    ]);
+    expect(twin.stdout).toBe('');
+
+    const other = await cli(args('db', 'no', nodeScript('process.exit(4)')));
+    expect(other.code).toBe(4);
+    expect((await readdir(stateDir)).sort()).toEqual(['db.json', 'web.json']);
+
+    process.kill(first.pid, 'SIGTERM');
+    expect((await first.result).code).toBe(0);
+    expect(startedPids(first.output.stderr)).toHaveLength(1);
+  });
+});
+
 describe('the restart-manager bin: health checks', () => {
   it('--exit-on-unhealthy stops a child whose check starts failing; always restarts it, healthy again', async () => {
     const file = join(dir, 'healthy');

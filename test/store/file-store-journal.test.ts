@@ -9,8 +9,8 @@ import { cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { ContainerState } from '../../src/index.js';
-import { CHECKPOINT_SLICE, FileStore, JOURNAL_MIN_BATCH, SEGMENT_MAX_BYTES } from '../../src/supervisor/file-store.js';
-import { encodeFrame } from '../../src/supervisor/journal.js';
+import { CHECKPOINT_SLICE, FileStore, JOURNAL_MIN_BATCH, SEGMENT_MAX_BYTES } from '../../src/store/file-store.js';
+import { encodeFrame } from '../../src/store/journal.js';
 import { debugLines } from '../support/debug-lines.js';
 import { fsSpy, holdFileWrites } from './fs-spy.js';
 import { state, useStoreDir } from './store-dir.js';
@@ -139,6 +139,7 @@ describe('a batch of at least JOURNAL_MIN_BATCH writes', () => {
     await store.save('gone', state('gone', 1));
     await Promise.all([...ids(100).map((id) => store.save(id, state(id, 1))), store.remove('gone')]);
     await store.idle();
+    await store.close();
     expect((await readdir(sandbox.dir)).includes('gone.json')).toBe(false);
     expect(await storeOf().load()).toHaveLength(100);
   });
@@ -157,6 +158,27 @@ describe('a batch of at least JOURNAL_MIN_BATCH writes', () => {
     await store.idle();
     expect(await fileState('c0')).toEqual({ id: 'c0', n: 2 });
     expect(await segments()).toEqual([]);
+  });
+
+  it(`takes writes up to ${SEGMENT_MAX_BYTES} characters of JSON: the rest are the next batch, in a new segment`, async () => {
+    // Six states of 1 000 020 characters, then 64 small ones, all pending at once: the fifth big one
+    // passes the bound, so the first batch is the first five.
+    const bigIds = ids(6, 'big');
+    const pad = 'x'.repeat(1_000_000);
+    const lines = await debugLines('restart-manager:state', async () => {
+      const store = storeOf();
+      await Promise.all([
+        ...bigIds.map((id) => store.save(id, { id, pad } as unknown as ContainerState)),
+        ...ids(JOURNAL_MIN_BATCH).map((id) => store.save(id, state(id, 1))),
+      ]);
+      await store.idle();
+    });
+    const journaled = lines.filter((line) => line.includes(' journaled '));
+    expect(journaled.map((line) => line.replace(/^\S+ restart-manager:state /, ''))).toEqual([
+      'journaled 5 states in segment 1',
+      `journaled ${1 + JOURNAL_MIN_BATCH} states in segment 2`,
+    ]);
+    expect(await fileState('big5')).toEqual({ id: 'big5', pad });
   });
 });
 
@@ -302,28 +324,35 @@ describe('a crash while the files lag behind the journal', () => {
     });
   });
 
-  it('a segment that cannot be read fails load with an error naming it', async () => {
+  it('a segment that cannot be read fails load with an ERR_STATE_FILE error naming it', async () => {
     await mkdir(join(sandbox.dir, '.journal.1'));
     const file = join(sandbox.dir, '.journal.1');
-    await expect(storeOf().load()).rejects.toThrow(`Unreadable state journal ${file}: Error: EISDIR`);
+    await expect(storeOf().load()).rejects.toMatchObject({
+      code: 'ERR_STATE_FILE',
+      id: '',
+      message: `Unreadable state journal ${file}: not a regular file but a directory`,
+    });
   });
 });
 
 describe('two stores on one directory', () => {
-  it('a store made while another is still writing the files takes over: no older state lands after its own', async () => {
+  it('the second is refused until the first is closed, which ends the slice under way and writes nothing more; then its states win', async () => {
     const first = storeOf();
     const release = holdFileWrites();
     await saveAll(first, ids(300), 1);
     // The first store's background writes are held; a second store (a supervisor restoring after a
-    // close) rewrites the states the first would write last.
+    // close) is refused until the first one lets the directory go.
     const second = storeOf();
     const last = ids(300).slice(-JOURNAL_MIN_BATCH);
-    const saved = saveAll(second, last, 2);
+    await expect(saveAll(second, last, 2)).rejects.toMatchObject({ code: 'ERR_STATE_DIR_LOCKED' });
+    const closed = first.close();
     release();
-    await saved;
-    await Promise.all([first.idle(), second.idle()]);
+    await closed;
+    await saveAll(second, last, 2);
+    await second.idle();
     expect(await segments()).toEqual([]);
-    // The first store finished the slice under way when it handed over, and wrote nothing more.
+    // The first store finished the slice under way when it closed, and wrote nothing more; the
+    // second one wrote every state of the journal it took over.
     expect(fsSpy.fileSyncs).toBe(CHECKPOINT_SLICE + 300);
     const states = await Promise.all(ids(300).map((id) => fileState(id)));
     expect(states).toEqual(ids(300).map((id) => state(id, last.includes(id) ? 2 : 1)));

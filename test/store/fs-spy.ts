@@ -111,9 +111,11 @@ function methodFor(kind: Kind, key: string | symbol, target: Record<string | sym
 export function spyOnFs(actual: FsPromises): FsPromises {
   return {
     ...actual,
-    readdir: (async (path: string) => {
-      const names = await actual.readdir(path);
-      return fsSpy.reverseReaddir ? names.sort().reverse() : names;
+    readdir: (async (path: string, options?: { withFileTypes?: boolean }) => {
+      const entries: (string | { name: string })[] = await actual.readdir(path, options as undefined);
+      if (!fsSpy.reverseReaddir) return entries;
+      const nameOf = (entry: string | { name: string }): string => (typeof entry === 'string' ? entry : entry.name);
+      return entries.sort((a, b) => (nameOf(a) < nameOf(b) ? 1 : -1));
     }) as FsPromises['readdir'],
     open: async (...args: Parameters<FsPromises['open']>) => {
       const kind = kindOf(args[1]);

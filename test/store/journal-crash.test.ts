@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { FileStore } from '../../src/supervisor/file-store.js';
+import { FileStore } from '../../src/store/file-store.js';
 import { type DaemonOutput, StartedGroups, runDaemonAndKill } from '../support/processes.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -97,6 +97,7 @@ it(
         const text = await readFile(join(stateDir, `${state.id}.json`), 'utf8');
         expect(JSON.parse(text), `${state.id}.json, ${where}`).toEqual(state);
       }
+      await store.close();
     }
     // The daemons did run storms (not only restores), and kills did find the journal ahead of the files.
     expect(starts).toBeGreaterThan(COUNT);

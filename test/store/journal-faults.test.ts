@@ -9,7 +9,7 @@
 import { cp, mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { FileStore, JOURNAL_MIN_BATCH } from '../../src/supervisor/file-store.js';
+import { FileStore, JOURNAL_MIN_BATCH } from '../../src/store/file-store.js';
 import { debugLines } from '../support/debug-lines.js';
 import { fsSpy, holdFileWrites } from './fs-spy.js';
 import { state, useStoreDir } from './store-dir.js';

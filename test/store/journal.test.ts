@@ -1,5 +1,5 @@
 /**
- * The journal's format (src/supervisor/journal.ts), byte for byte: a frame is a little-endian u32
+ * The journal's format (src/store/journal.ts), byte for byte: a frame is a little-endian u32
  * payload length, a little-endian u32 CRC-32 of the payload, then the payload, a JSON array of
  * `[id, state]` pairs with `null` for a removal; reading stops at the first frame that is cut
  * short, fails its checksum or is not such an array. Segment names are `.journal.<n>`.
@@ -12,7 +12,7 @@ import {
   encodeFrame,
   segmentName,
   segmentSequenceOf,
-} from '../../src/supervisor/journal.js';
+} from '../../src/store/journal.js';
 
 /** A frame written out by hand: header then payload. */
 function frameOf(payload: string, checksum = crc32(Buffer.from(payload))): Buffer {

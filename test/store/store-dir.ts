@@ -1,17 +1,17 @@
 /**
  * The per-test directory of the journal tests: a fresh one before each test, with the fs spy reset
- * and fast file syncs; after it, every store made by `storeOf` idle before the directory (and a
- * `-crashed` copy of it) goes.
+ * and fast file syncs; after it, every store made by `storeOf` idle and closed before the directory
+ * (and a `-crashed` copy of it) goes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import type { ContainerState } from '../../src/index.js';
-import { FileStore } from '../../src/supervisor/file-store.js';
+import { FileStore } from '../../src/store/file-store.js';
 import { fsSpy } from './fs-spy.js';
 
-/** The current test's directory, and a store of it (or of `stateDir`) that is idle before it goes. */
+/** The current test's directory, and a store of it (or of `stateDir`) that is idle and closed before it goes. */
 export interface StoreDir {
   readonly dir: string;
   readonly storeOf: (stateDir?: string) => FileStore;
@@ -28,7 +28,12 @@ export function useStoreDir(prefix: string): StoreDir {
   });
   afterEach(async () => {
     fsSpy.reset();
-    await Promise.all(stores.splice(0).map((store) => store.idle()));
+    await Promise.all(
+      stores.splice(0).map(async (store) => {
+        await store.idle();
+        await store.close();
+      }),
+    );
     await rm(dir, { recursive: true, force: true });
     await rm(`${dir}-crashed`, { recursive: true, force: true });
   });

@@ -25,19 +25,19 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     weight: 6,
     arbitrary: fc
       .constantFrom('start', 'stop', 'restart', 'kill', 'remove', 'force-remove', 'wait', 'update')
-      .map((kind) => ({ kind }) as Command),
+      .map((kind) => ({ kind })),
   },
-  { weight: 1, arbitrary: fc.constantFrom('shutdown', 'close').map((kind) => ({ kind }) as Command) },
+  { weight: 1, arbitrary: fc.constantFrom('shutdown', 'close').map((kind) => ({ kind })) },
   {
     weight: 4,
     arbitrary: fc
       .constantFrom('release', 'fail-starts', 'good-starts', 'lose', 'stuck-stops', 'good-stops')
-      .map((kind) => ({ kind }) as Command),
+      .map((kind) => ({ kind })),
   },
-  { weight: 4, arbitrary: fc.constantFrom(0, 1, 143).map((code) => ({ kind: 'exit', code }) as Command) },
+  { weight: 4, arbitrary: fc.constantFrom(0, 1, 143).map((code) => ({ kind: 'exit', code })) },
   {
     weight: 4,
-    arbitrary: fc.constantFrom(0, 100, 1_000, 12_000, 70_000).map((ms) => ({ kind: 'advance', ms }) as Command),
+    arbitrary: fc.constantFrom(0, 100, 1_000, 12_000, 70_000).map((ms) => ({ kind: 'advance', ms })),
   },
 );
 

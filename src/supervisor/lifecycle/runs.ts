@@ -268,7 +268,14 @@ export function recoverFailed<R>(s: Model<R>, e: Of<R, 'recover-failed'>): Move<
 export function recoverRefused<R>(s: Model<R>, e: Of<R, 'recover-refused'>): Move<R> {
   if (s.closed || s.phase.name !== 'recovering') return stay(s);
   const from = s.restoring?.from ?? 'running';
-  const patch = { phase: { name: 'exited' } as const, restoring: undefined, exitCode: 255, finishedAtMs: e.wallMs, pid: null, handle: undefined };
+  const patch = {
+    phase: { name: 'exited' } as const,
+    restoring: undefined,
+    exitCode: 255,
+    finishedAtMs: e.wallMs,
+    pid: null,
+    handle: undefined,
+  };
   return go(
     s,
     patch,

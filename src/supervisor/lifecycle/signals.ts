@@ -77,7 +77,9 @@ export function notReady<R>(s: Model<R>, error: Error, exitCode: number, e: Even
   // A run stopped for its readiness was started by hand if the call being carried out is a start.
   const { phase } = s;
   const starting: Phase<R> =
-    phase.name === 'starting' ? phase : { name: 'starting', manual: s.current?.type === 'start', shownAs: 'restarting' };
+    phase.name === 'starting'
+      ? phase
+      : { name: 'starting', manual: s.current?.type === 'start', shownAs: 'restarting' };
   const failed = startFailedMove({ ...s, phase: starting }, error, exitCode, false, e, true);
   return { state: { ...failed.state, pid: null, handle: undefined }, effects: [...leaveRun<R>(), ...failed.effects] };
 }

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import type { ContainerState } from './state.js';
+import type { ContainerState } from '../supervisor/state.js';
 
 /**
  * A place that keeps each container's state durably. Calls for one container may overlap (a newer
@@ -31,8 +31,26 @@ export interface StateStore {
   save(id: string, state: ContainerState): Promise<void>;
   /** Forgets container `id`'s state; resolves once that is durable. */
   remove(id: string): Promise<void>;
-  /** Where container `id`'s state is kept (a file), for the `error` event of a write that failed. */
-  locationOf?(id: string): string | undefined;
-  /** Lets go of the store (its lock, its background work); the Supervisor calls it from its own `close()`. */
+  /**
+   * Lets the store go, once its owner (the {@link Supervisor}, from its own `close()`) will call
+   * nothing more: it waits for every write in flight and releases what the store holds (a lock, a
+   * connection). Optional: a store without it holds nothing that needs letting go.
+   *
+   * @example
+   * ```ts
+   * const store: StateStore = { load, save, remove, close: () => pool.end() };
+   * ```
+   */
   close?(): Promise<void>;
+  /**
+   * Where container `id`'s state is kept (a file's path, a row's key), for a person reading an
+   * `error` event: the Supervisor puts it in the event's `file`. Optional: without it, the event has
+   * no `file`.
+   *
+   * @example
+   * ```ts
+   * const store: StateStore = { load, save, remove, locationOf: (id) => `containers/${id}` };
+   * ```
+   */
+  locationOf?(id: string): string;
 }

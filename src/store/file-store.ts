@@ -15,15 +15,23 @@
  * `load` reads the state files and lays the journal's newer states over them. A store that finds
  * segments in its directory (a crash left them) reads them first, before it writes anything.
  *
+ * One store at a time holds a directory (./dir-lock.ts), from its first call to its `close()`: a
+ * second one, in this process or another, is refused with `ERR_STATE_DIR_LOCKED`.
+ *
  * @packageDocumentation
  */
-import { access, mkdir, readFile, readdir, unlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { access, mkdir, readdir, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import createDebug from 'debug';
+import { ContainerError } from '../errors.js';
+import { show } from '../validate.js';
+import { readRegularFile } from './bounded-read.js';
+import { type DirLock, lockDirectory } from './dir-lock.js';
 import { decodeSegment, encodeFrame, segmentName, segmentSequenceOf } from './journal.js';
-import type { ContainerState } from './state.js';
+import type { ContainerState } from '../supervisor/state.js';
 import {
+  MAX_STATE_FILE_BYTES,
   appendToSegment,
   idOfStateFile,
   isMissing,
@@ -37,8 +45,6 @@ import {
 } from './state-dir.js';
 import type { StateStore } from './store.js';
 
-export { stateFileOf } from './state-dir.js';
-
 const log = createDebug('restart-manager:state');
 
 /**
@@ -48,19 +54,32 @@ const log = createDebug('restart-manager:state');
  * 8 writes on; below 64 the difference is a few tens of ms, which a storm of thousands does not see.)
  */
 export const JOURNAL_MIN_BATCH = 64;
-/** A segment that has reached this size takes no more batches: the next batch starts a new one. */
+/**
+ * A segment that has reached this size takes no more batches: the next batch starts a new one. A
+ * journaled batch takes pending writes until their JSON holds this many characters (the rest wait
+ * for the next batch), so that no segment grows past {@link SEGMENT_READ_MAX_BYTES}.
+ */
 export const SEGMENT_MAX_BYTES = 4 * 1024 * 1024;
+/**
+ * The largest journal segment that is read back: a segment of at most {@link SEGMENT_MAX_BYTES} and
+ * one more batch, of at most as many characters and one state more, each up to 3 bytes of UTF-8.
+ */
+export const SEGMENT_READ_MAX_BYTES = 5 * SEGMENT_MAX_BYTES;
 /** How many states one background step writes from the journal to their files. */
 export const CHECKPOINT_SLICE = 32;
 /** How long `load` reads files synchronously before it lets the event loop run. */
 const READ_SLICE_MS = 5;
 
-/**
- * The store whose worker is running, by directory. A store opened on a directory that another one
- * in this process is still writing (a supervisor closed, and a new one restoring) takes over: the
- * older one stops its background writes, which could land after the new store's newer ones.
- */
-const busyStores = new Map<string, FileStore>();
+/** What a {@link FileStore} is made with. */
+export interface FileStoreOptions {
+  /**
+   * Locks only this name in the directory rather than the whole directory: stores with different
+   * names share it (the CLI locks by container name, each CLI keeping one container's state there),
+   * and no store can take the whole directory while one of them holds its name.
+   * @defaultValue the whole directory is locked
+   */
+  readonly lockName?: string | undefined;
+}
 
 interface Pending {
   /** The serialised state, or `undefined` to delete the file. */
@@ -87,9 +106,15 @@ interface Segment {
   bytes: number;
 }
 
+/** Orders file names by UTF-16 code unit, as `Array.prototype.sort` does by default. */
+function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Settles every caller of the batch's writes; a write settled has none left (a flush then skips it). */
 function settle(batch: Batch, error: unknown): void {
   for (const [, { settle: callers }] of batch) {
-    for (const { resolve, reject } of callers) {
+    for (const { resolve, reject } of callers.splice(0)) {
       if (error === undefined) resolve();
       else reject(error);
     }
@@ -123,22 +148,48 @@ export class FileStore implements StateStore {
   #working = false;
   readonly #idle: (() => void)[] = [];
   /** The end of the queue of steps that touch the directory: one runs at a time. */
-  #lock: Promise<void> = Promise.resolve();
-  /** A newer store took the directory over: no more background writes. */
-  #handedOver = false;
-  /** The store that was writing the directory when this one was made, until it has handed over. */
-  #predecessor: FileStore | undefined;
+  #queueTail: Promise<void> = Promise.resolve();
+  readonly #lockName: string | undefined;
+  /** The directory's lock, from the first step on that found the directory. */
+  #dirLock: DirLock | undefined;
   #sequence = 0;
   #ready: Promise<void> | undefined;
+  /** Set by {@link FileStore.close}: no more calls, no more background writes. */
+  #closing: Promise<void> | undefined;
 
-  constructor(dir: string) {
+  /**
+   * Makes a store of `dir`; the directory is made (0700) and locked at its first call.
+   *
+   * @throws `TypeError` when `options.lockName` is not a non-empty string.
+   */
+  constructor(dir: string, options: FileStoreOptions = {}) {
+    const { lockName } = options;
+    if (lockName !== undefined && (typeof lockName !== 'string' || lockName === '')) {
+      throw new TypeError(`Expected \`lockName\` to be a non-empty string, got ${show(lockName)}`);
+    }
     this.dir = dir;
-    this.#predecessor = busyStores.get(resolve(dir));
+    this.#lockName = lockName;
   }
 
-  /** Durably writes `state` as container `id`'s. */
+  /** The path of container `id`'s state file. */
+  locationOf(id: string): string {
+    return stateFileOf(this.dir, id);
+  }
+
+  /**
+   * Durably writes `state` as container `id`'s.
+   *
+   * @throws (rejects) `RangeError` when its JSON holds more than {@link MAX_STATE_FILE_BYTES}, which
+   * could not be read back; `ERR_STATE_DIR_LOCKED` when another store holds the directory.
+   */
   save(id: string, state: ContainerState): Promise<void> {
-    return this.#enqueue(id, JSON.stringify(state));
+    const text = JSON.stringify(state);
+    // A UTF-16 unit is at most 3 bytes of UTF-8: only a long text needs counting.
+    if (text.length * 3 > MAX_STATE_FILE_BYTES && Buffer.byteLength(text) > MAX_STATE_FILE_BYTES) {
+      const message = `The state of container ${id} is ${Buffer.byteLength(text)} bytes of JSON, more than the ${MAX_STATE_FILE_BYTES} a state file may hold`;
+      return Promise.reject(new RangeError(message));
+    }
+    return this.#enqueue(id, text);
   }
 
   /** Durably deletes container `id`'s state. */
@@ -146,16 +197,14 @@ export class FileStore implements StateStore {
     return this.#enqueue(id, undefined);
   }
 
-  /** The state file of container `id`. */
-  locationOf(id: string): string {
-    return stateFileOf(this.dir, id);
-  }
-
   /** Resolves once every write queued so far has settled (later writes do not delay it). */
   async flush(): Promise<void> {
     // One more caller of every write pending or being written: cheaper than keeping every write's
     // promise, which a storm of thousands would pay for on each save.
-    const writes = [...this.#inFlight, ...this.#pending].map(([, pending]) => pending);
+    // A write of the batch in flight may have settled already (its callers ran before the batch ended).
+    const writes = [...this.#inFlight, ...this.#pending]
+      .map(([, pending]) => pending)
+      .filter((pending) => pending.settle.length > 0);
     await Promise.all(
       writes.map(
         (pending) =>
@@ -179,16 +228,52 @@ export class FileStore implements StateStore {
   }
 
   /**
+   * Lets the directory go: every write queued so far settles (written or failed), the background
+   * writes stop once the step under way is done (journal segments left are the next store's to
+   * read), and nothing of the store stays open. Idempotent.
+   *
+   * @example
+   * ```ts
+   * await store.close(); // a new FileStore of the directory may take it now
+   * ```
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    await this.idle();
+    // A load may be reading still.
+    await this.#exclusive(() => Promise.resolve());
+    await this.#dirLock?.release();
+  }
+
+  #closedError(id: string): ContainerError {
+    return new ContainerError('ERR_STATE_STORE_CLOSED', id, `The state store of ${this.dir} is closed`);
+  }
+
+  /**
    * Reads every container's newest state back: the state files, overridden by the journal's newer
    * states, in file name order. It removes temp files a crash left behind; a state file that cannot
-   * be read or parsed, or whose id is not its name, is an `ERR_STATE_FILE` error naming it. The
-   * files are read in runs of a few ms, with the event loop free between them.
+   * be read or parsed, whose id is not its name, that is not a regular file (a FIFO, a link to a
+   * device) or that holds more than {@link MAX_STATE_FILE_BYTES} is an `ERR_STATE_FILE` error naming
+   * it and why, in its place. The files are read in runs of a few ms, with the event loop free
+   * between them.
    *
-   * @throws If the directory cannot be made or listed, or a journal segment cannot be read.
+   * @throws If the directory cannot be made or listed; `ERR_STATE_FILE` naming a journal segment
+   * that cannot be read, is not a regular file or holds more than {@link SEGMENT_READ_MAX_BYTES}
+   * (its states may be newer than the files: none is loaded without them); `ERR_STATE_STORE_CLOSED`
+   * after {@link FileStore.close}, or when it is closed while the load waits for earlier writes.
    */
   async load(): Promise<(ContainerState | Error)[]> {
+    if (this.#closing !== undefined) throw this.#closedError('');
     await this.flush();
-    const loaded = await this.#exclusive(() => this.#read());
+    // A close called meanwhile lets the lock go once the steps queued before its own have run: a
+    // read queued after them would read (and remove temp files) in a directory another store holds.
+    const loaded = await this.#exclusive(() =>
+      this.#closing === undefined ? this.#read() : Promise.reject(this.#closedError('')),
+    );
     // States read from segments a crash left behind go to their files in the background.
     this.#wake();
     return loaded;
@@ -197,10 +282,11 @@ export class FileStore implements StateStore {
   async #read(): Promise<(ContainerState | Error)[]> {
     const { dir } = this;
     await this.#ensureDir();
-    const names = (await readdir(dir)).sort();
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => compareNames(a.name, b.name));
     const loaded: [name: string, entry: ContainerState | Error][] = [];
     let sliceStartMs = performance.now();
-    for (const name of names) {
+    for (const entry of entries) {
+      const { name } = entry;
       if (isTempFile(name)) {
         await unlink(join(dir, name)).catch(() => undefined);
         continue;
@@ -211,18 +297,19 @@ export class FileStore implements StateStore {
         await yieldToEventLoop();
         sliceStartMs = performance.now();
       }
-      loaded.push([name, readStateFile(dir, id)]);
+      loaded.push([name, readStateFile(dir, id, entry.isFile())]);
     }
     if (this.#journaled.size > 0) {
       for (const [id, { text }] of this.#journaled) {
         if (text !== undefined) loaded.push([`${id}.json`, parseStateFile(text, id, stateFileOf(dir, id))]);
       }
-      loaded.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      loaded.sort(([a], [b]) => compareNames(a, b));
     }
     return loaded.map(([, entry]) => entry);
   }
 
   #enqueue(id: string, text: string | undefined): Promise<void> {
+    if (this.#closing !== undefined) return Promise.reject(this.#closedError(id));
     return new Promise<void>((resolve, reject) => {
       const pending = this.#pending.get(id);
       if (pending === undefined) this.#pending.set(id, { text, settle: [{ resolve, reject }] });
@@ -236,8 +323,8 @@ export class FileStore implements StateStore {
 
   /** Runs `step` once every step queued before it has finished. */
   #exclusive<T>(step: () => Promise<T>): Promise<T> {
-    const run = this.#lock.then(step);
-    this.#lock = run.then(
+    const run = this.#queueTail.then(step);
+    this.#queueTail = run.then(
       () => undefined,
       () => undefined,
     );
@@ -250,20 +337,12 @@ export class FileStore implements StateStore {
     void this.#work();
   }
 
-  /** Stops the background writes once the step under way is done; resolves then. */
-  #handOver(): Promise<void> {
-    this.#handedOver = true;
-    return this.#exclusive(() => Promise.resolve());
-  }
-
   /**
    * Writes batches as they come and, between them, the journal's states to their files, until
    * nothing is left to do. Batches and background steps take turns, so that neither waits for the
    * other to run dry. Neither step rejects: a batch settles its callers, a background step logs.
    */
   async #work(): Promise<void> {
-    const key = resolve(this.dir);
-    busyStores.set(key, this);
     // Let every write of this turn of the event loop join the first batch (a storm's exits may
     // reach the store at different depths of promise chains), and let the event loop run before
     // the batch is encoded. (This `setImmediate` is not the global one a fake clock replaces.)
@@ -282,7 +361,6 @@ export class FileStore implements StateStore {
         } else break;
       }
     } finally {
-      if (busyStores.get(key) === this) busyStores.delete(key);
       this.#working = false;
       for (const settleIdle of this.#idle.splice(0)) settleIdle();
     }
@@ -297,15 +375,12 @@ export class FileStore implements StateStore {
   }
 
   /**
-   * Makes the directory if it is missing (a new one holds nothing), else reads the segments found
-   * in it, once, after any other store still writing it has stopped.
+   * Makes the directory if it is missing (a new one holds nothing) and locks it, then reads the
+   * segments found in it, once.
    */
   async #prepare(): Promise<void> {
-    if (this.#predecessor !== undefined) {
-      await this.#predecessor.#handOver();
-      this.#predecessor = undefined;
-    }
     const made = await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    this.#dirLock ??= await lockDirectory(this.dir, this.#lockName);
     if (made !== undefined) this.#forget();
     else if (!this.#adopted) await this.#adopt();
   }
@@ -320,9 +395,10 @@ export class FileStore implements StateStore {
       const file = join(this.dir, segmentName(sequence));
       let bytes: Buffer;
       try {
-        bytes = await readFile(file);
+        bytes = await readRegularFile(file, SEGMENT_READ_MAX_BYTES);
       } catch (error) {
-        throw new Error(`Unreadable state journal ${file}: ${String(error)}`, { cause: error });
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new ContainerError('ERR_STATE_FILE', '', `Unreadable state journal ${file}: ${reason}`, { cause: error });
       }
       const { batches, validBytes } = decodeSegment(bytes);
       if (validBytes < bytes.length) log('%s: ignored a torn tail of %d bytes', file, bytes.length - validBytes);
@@ -364,8 +440,7 @@ export class FileStore implements StateStore {
       dirError = error;
     });
     const journal = this.#segments.length > 0 || this.#pending.size >= JOURNAL_MIN_BATCH;
-    const batch = [...this.#pending];
-    this.#pending.clear();
+    const batch = this.#takeBatch();
     if (dirError !== undefined) {
       settle(batch, dirError);
       return;
@@ -379,6 +454,21 @@ export class FileStore implements StateStore {
     } finally {
       this.#inFlight = [];
     }
+  }
+
+  /** Takes the pending writes, oldest first, up to {@link SEGMENT_MAX_BYTES} characters of JSON. */
+  #takeBatch(): Batch {
+    const batch: Batch = [];
+    let chars = 0;
+    for (const entry of this.#pending) {
+      if (chars >= SEGMENT_MAX_BYTES) break;
+      batch.push(entry);
+      // A frame's record: `["id",text],` (`null` for a removal).
+      chars += entry[0].length + (entry[1].text?.length ?? 4) + 6;
+    }
+    if (batch.length === this.#pending.size) this.#pending.clear();
+    else for (const [id] of batch) this.#pending.delete(id);
+    return batch;
   }
 
   /** Appends the batch to the journal as one frame: one fdatasync makes it all durable. */
@@ -448,7 +538,7 @@ export class FileStore implements StateStore {
   }
 
   #hasBackgroundWork(): boolean {
-    if (this.#stalled || this.#handedOver || this.#segments.length === 0) return false;
+    if (this.#stalled || this.#closing !== undefined || this.#segments.length === 0) return false;
     for (const entry of this.#journaled.values()) if (!entry.failed) return true;
     return this.#retirable().length > 0;
   }

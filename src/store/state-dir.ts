@@ -5,14 +5,26 @@
  *
  * @packageDocumentation
  */
-import { readFileSync } from 'node:fs';
 import { constants, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ContainerError } from '../errors.js';
-import type { ContainerState } from './state.js';
+import type { ContainerState } from '../supervisor/state.js';
 import { show } from '../validate.js';
+import { readRegularFileSync } from './bounded-read.js';
 
 const SUFFIX = '.json';
+
+/**
+ * The most bytes a container's state file may hold (its JSON, the container's `meta` included): the
+ * built-in store (`stateDir`) refuses to save a larger state (a `RangeError`), and does not read a
+ * larger file (an `ERR_STATE_FILE` error in its place).
+ *
+ * @example
+ * ```ts
+ * if (Buffer.byteLength(JSON.stringify(meta)) > MAX_STATE_FILE_BYTES / 2) throw new RangeError('meta too large');
+ * ```
+ */
+export const MAX_STATE_FILE_BYTES = 1024 * 1024;
 
 /** A journal segment opened to append to: never created, so a segment removed meanwhile is an `ENOENT`. */
 const APPEND = constants.O_WRONLY | constants.O_APPEND;
@@ -117,17 +129,18 @@ export function parseStateFile(text: string, id: string, file: string): Containe
 
 /**
  * Reads container `id`'s state file synchronously (a small file is read faster so than through the
- * thread pool; the caller keeps each run of reads short), or an `ERR_STATE_FILE` error naming it.
+ * thread pool; the caller keeps each run of reads short), or an `ERR_STATE_FILE` error naming it and
+ * why: it cannot be opened, it is not a regular file (a FIFO, a link to a device), or it holds more
+ * than {@link MAX_STATE_FILE_BYTES}. `isRegular` says that the directory listing found a regular file.
  */
-export function readStateFile(dir: string, id: string): ContainerState | Error {
+export function readStateFile(dir: string, id: string, isRegular: boolean): ContainerState | Error {
   const file = stateFileOf(dir, id);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFileSync(file, MAX_STATE_FILE_BYTES, isRegular).toString('utf8');
   } catch (error) {
-    return new ContainerError('ERR_STATE_FILE', id, `Unreadable state file ${file}: ${String(error)}`, {
-      cause: error,
-    });
+    const reason = error instanceof Error ? error.message : String(error);
+    return new ContainerError('ERR_STATE_FILE', id, `Unreadable state file ${file}: ${reason}`, { cause: error });
   }
   return parseStateFile(text, id, file);
 }
