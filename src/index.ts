@@ -94,6 +94,7 @@ export {
 } from './health/options.js';
 export type { HealthInfo, HealthStatus } from './health/monitor.js';
 export type { HealthLogEntry } from './health/log.js';
+export type { ProbeDescription } from './health/described.js';
 export {
   commandProbe,
   httpProbe,

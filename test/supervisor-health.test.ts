@@ -195,7 +195,40 @@ describe('configuring a health check', () => {
     expect(supervisor.inspect('web')).toMatchObject({ status: 'running', health: { status: 'healthy' } });
   });
 
+  it('a described probe persists with its container, and a restore whose factory gives a workload alone rebuilds it', async () => {
+    const store = new MemoryStore();
+    const first = new Supervisor({ store });
+    const described: HealthCheck = { probe: { tcp: { host: '127.0.0.1', port: 1 } }, intervalMs: 1_000, retries: 2 };
+    await first.add('web', { policy: 'always', workload: new FakeWorkload(), health: described });
+    expect(store.states.get('web')?.health).toEqual({
+      probe: { tcp: { host: '127.0.0.1', port: 1 } },
+      intervalMs: 1_000,
+      timeoutMs: 30_000,
+      retries: 2,
+      startPeriodMs: 0,
+      startIntervalMs: 5_000,
+      onUnhealthy: 'none',
+    });
+    await first.close();
+    supervisor = new Supervisor({ store, restoreDelayMs: 0 });
+    await supervisor.restore(() => new FakeWorkload());
+    expect(supervisor.inspect('web').health).toEqual({ status: 'starting', failingStreak: 0, log: [] });
+    // A function probe cannot persist: none is written.
+    await supervisor.update('web', { health: CHECK });
+    expect(store.states.get('web')).not.toHaveProperty('health');
+  });
+
   it.each([
+    [
+      { ...CHECK, probe: { curl: 'x' } },
+      TypeError,
+      "Expected `health.probe` to be a function or one of { command }, { http }, { tcp }, { ociExec }, got { curl: 'x' }",
+    ],
+    [
+      { ...CHECK, probe: { command: [] } },
+      TypeError,
+      'Expected `health.probe.command` to be a non-empty array of non-empty strings, got []',
+    ],
     [{ ...CHECK, intervalMs: 0 }, RangeError, 'Expected `health.intervalMs` to be a positive finite number, got 0'],
     [{ ...CHECK, probe: 'curl' }, TypeError, "Expected `health.probe` to be a function, got 'curl'"],
     [

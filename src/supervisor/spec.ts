@@ -148,7 +148,8 @@ export function specOf(state: ContainerState, base: ManagerConfig, health: Resol
     options: state.options,
     config: mergeContainerOptions(base, state.options),
     meta: state.meta,
-    health,
+    // The factory's health check, or the one persisted with the container (a described probe).
+    health: health ?? (state.health === undefined ? undefined : resolveHealthCheck(state.health)),
     watch: decodeRunWatch(state.watch),
     dependsOn: parseDependsOn(state.dependsOn),
     group: state.group === undefined ? undefined : parseGroup(state.group),

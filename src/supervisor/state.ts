@@ -8,6 +8,7 @@ import { type RestartPolicy, normalizeRestartPolicy } from '../policy.js';
 import { type ContainerRestartOptions, decodeContainerOptions } from './container-options.js';
 import type { RunHandle } from '../workload.js';
 import type { HealthInfo } from '../health/monitor.js';
+import type { HealthCheck } from '../health/options.js';
 import type { DependsOn, Group } from './lifecycle/graph.js';
 import type { RunWatchOptions } from './run-watch.js';
 import { assertBoolean, assertCount, assertExitCode, assertObject, show } from '../validate.js';
@@ -120,6 +121,8 @@ export interface ContainerState extends Omit<
   readonly dependsOn?: DependsOn | undefined;
   /** The group it is a member of. */
   readonly group?: Group | undefined;
+  /** Its health check, when its probe is a description (a function cannot persist). */
+  readonly health?: HealthCheck | undefined;
 }
 
 /**

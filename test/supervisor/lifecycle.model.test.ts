@@ -34,10 +34,10 @@ const command: fc.Arbitrary<Command> = fc.oneof(
       .constantFrom('release', 'fail-starts', 'good-starts', 'lose', 'stuck-stops', 'good-stops')
       .map((kind) => ({ kind })),
   },
-  { weight: 4, arbitrary: fc.constantFrom(0, 1, 143).map((code) => ({ kind: 'exit', code })) },
+  { weight: 4, arbitrary: fc.constantFrom(0, 1, 143).map((code) => ({ kind: 'exit' as const, code })) },
   {
     weight: 4,
-    arbitrary: fc.constantFrom(0, 100, 1_000, 12_000, 70_000).map((ms) => ({ kind: 'advance', ms })),
+    arbitrary: fc.constantFrom(0, 100, 1_000, 12_000, 70_000).map((ms) => ({ kind: 'advance' as const, ms })),
   },
 );
 

@@ -4,7 +4,9 @@
  *
  * @packageDocumentation
  */
+import type { ProbeDescription } from '../../health/described.js';
 import type { HealthInfo } from '../../health/monitor.js';
+import type { HealthCheck, ResolvedHealthCheck } from '../../health/options.js';
 import { encodeContainerOptions } from '../container-options.js';
 import { encodeRunWatch } from '../run-watch.js';
 import { type ContainerInfo, type ContainerState, type ContainerStatus, STATE_VERSION } from '../state.js';
@@ -63,6 +65,12 @@ export function infoOf(s: Model<unknown>, health: HealthInfo | null): ContainerI
   });
 }
 
+/** A health check whose probe is a description, as it persists. */
+function persistedHealth(check: ResolvedHealthCheck): HealthCheck {
+  const { probe: _probe, description, ...timing } = check;
+  return { ...timing, probe: description as ProbeDescription };
+}
+
 /** What is persisted of the container. */
 export function snapshotOf(s: Model<unknown>): ContainerState {
   const { options, meta, handle, group } = s;
@@ -76,5 +84,6 @@ export function snapshotOf(s: Model<unknown>): ContainerState {
     ...(watch !== undefined && { watch }),
     ...(Object.keys(s.dependsOn).length > 0 && { dependsOn: s.dependsOn }),
     ...(group !== undefined && { group }),
+    ...(s.health?.description !== undefined && { health: persistedHealth(s.health) }),
   };
 }
