@@ -22,7 +22,7 @@ export default defineConfig({
       'test/store/journal-crash.test.ts',
       'test/docs.test.ts',
       'test/package.test.ts',
-      'test/exits-by-itself.test.ts',
+      'test/supervisor/exits-by-itself.test.ts',
       'node_modules/**',
     ],
     environment: 'node',

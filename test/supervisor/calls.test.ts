@@ -3,11 +3,11 @@
  * `startTimeoutMs`, a pluggable `store` and an injected wall clock — through the public API, on fake time.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type ContainerState, type Run, Supervisor, type SupervisorOptions, type Workload } from '../src/index.js';
-import { FakeRun, FakeWorkload, hangingWorkload } from './support/fake-workload.js';
-import { rejection, expectCode, track } from './support/settle.js';
-import { MemoryStore } from './support/memory-store.js';
-import { payloadsOf, record } from './support/supervisor-helpers.js';
+import { type ContainerState, type Run, Supervisor, type SupervisorOptions, type Workload } from '../../src/index.js';
+import { FakeRun, FakeWorkload, hangingWorkload } from '../support/fake-workload.js';
+import { rejection, expectCode, track } from '../support/settle.js';
+import { MemoryStore } from '../support/memory-store.js';
+import { payloadsOf, record } from '../support/supervisor-helpers.js';
 
 let supervisor: Supervisor;
 const supervisors: Supervisor[] = [];

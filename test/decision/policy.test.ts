@@ -9,8 +9,8 @@ import {
   normalizeRestartPolicy,
   parseRestartPolicy,
   type RestartPolicy,
-} from '../src/index.js';
-import { NUM_RUNS, validPolicyArbitrary } from './arbitraries.js';
+} from '../../src/index.js';
+import { NUM_RUNS, validPolicyArbitrary } from '../arbitraries.js';
 
 function policyError(run: () => unknown): RestartPolicyError {
   try {

@@ -4,10 +4,10 @@
  */
 import { TimeoutError } from 'p-timeout';
 import { describe, expect, it, vi } from 'vitest';
-import { useFakeClock } from './support/fake-clock.js';
-import { RestartManager, isRestartCanceledError, restartInThread, type RestartOutcome } from '../src/index.js';
-import { debugLines } from './support/debug-lines.js';
-import { microtasks } from './support/wait-for.js';
+import { useFakeClock } from '../support/fake-clock.js';
+import { RestartManager, isRestartCanceledError, restartInThread, type RestartOutcome } from '../../src/index.js';
+import { debugLines } from '../support/debug-lines.js';
+import { microtasks } from '../support/wait-for.js';
 
 useFakeClock();
 

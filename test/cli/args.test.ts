@@ -1,7 +1,7 @@
 /** The CLI's command line (`parseCommandLine`): help, version, every option, where the command starts, and usage errors. */
 import { describe, expect, it } from 'vitest';
-import { USAGE, UsageError, parseCommandLine } from '../src/cli/args.js';
-import { RestartPolicyError } from '../src/index.js';
+import { USAGE, UsageError, parseCommandLine } from '../../src/cli/args.js';
+import { RestartPolicyError } from '../../src/index.js';
 
 describe('parseCommandLine', () => {
   it.each([[[]], [['--help']], [['-h']], [['help']], [['run', '--help']], [['run', '-h', '--', 'x']]])(

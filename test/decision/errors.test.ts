@@ -6,8 +6,8 @@ import {
   isContainerError,
   isRestartCanceledError,
   isRestartPolicyError,
-} from '../src/index.js';
-import { exitCodeOfStartError } from '../src/exit-code.js';
+} from '../../src/index.js';
+import { exitCodeOfStartError } from '../../src/exit-code.js';
 
 describe('errors', () => {
   it('carry a name, a stable code and a cause', () => {

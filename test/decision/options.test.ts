@@ -5,9 +5,9 @@ import {
   RestartManager,
   type RestartManagerOptions,
   type RestartPolicy,
-} from '../src/index.js';
-import { NUM_RUNS, validPolicyArbitrary } from './arbitraries.js';
-import { DockerModel, IsuladModel, type ModelExit } from './model.js';
+} from '../../src/index.js';
+import { NUM_RUNS, validPolicyArbitrary } from '../arbitraries.js';
+import { DockerModel, IsuladModel, type ModelExit } from './manager-model.js';
 
 const exitArbitrary: fc.Arbitrary<ModelExit> = fc.record({
   exitCode: fc.constantFrom(0, 1, 2, 129, 137, 255),

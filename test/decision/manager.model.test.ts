@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RestartManager, isRestartPolicyError, type RestartPolicy } from '../src/index.js';
-import { NUM_RUNS, validPolicyArbitrary } from './arbitraries.js';
-import { IsuladModel, type ModelExit } from './model.js';
+import { RestartManager, isRestartPolicyError, type RestartPolicy } from '../../src/index.js';
+import { NUM_RUNS, validPolicyArbitrary } from '../arbitraries.js';
+import { IsuladModel, type ModelExit } from './manager-model.js';
 
 type Command =
   | { kind: 'exit'; exit: ModelExit }

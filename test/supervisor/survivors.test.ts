@@ -5,10 +5,10 @@
  * Docker's observed delays after a restore (SPEC §13). Fake workloads and timers, state in memory.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type RestartProfile, type Run, Supervisor, type SupervisorOptions, type Workload } from '../src/index.js';
-import { type FakeRun, FakeWorkload } from './support/fake-workload.js';
-import { MemoryStore } from './support/memory-store.js';
-import { payloadsOf, record } from './support/supervisor-helpers.js';
+import { type RestartProfile, type Run, Supervisor, type SupervisorOptions, type Workload } from '../../src/index.js';
+import { type FakeRun, FakeWorkload } from '../support/fake-workload.js';
+import { MemoryStore } from '../support/memory-store.js';
+import { payloadsOf, record } from '../support/supervisor-helpers.js';
 
 const RESTORE_DELAY_MS = 1_000;
 let store: MemoryStore;

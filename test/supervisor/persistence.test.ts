@@ -17,12 +17,12 @@ import {
   type SupervisorEvents,
   type SupervisorOptions,
   type Workload,
-} from '../src/index.js';
-import { FakeWorkload } from './support/fake-workload.js';
-import { FINISHED_AT, STARTED_AT, errorsOf, stateOf, writeStateFile } from './support/supervisor-helpers.js';
-import { MemoryStore } from './support/memory-store.js';
-import { seededRandom, settleWithin, sleep } from './support/persist-workloads.js';
-import { waitFor } from './support/wait-for.js';
+} from '../../src/index.js';
+import { FakeWorkload } from '../support/fake-workload.js';
+import { FINISHED_AT, STARTED_AT, errorsOf, stateOf, writeStateFile } from '../support/supervisor-helpers.js';
+import { MemoryStore } from '../support/memory-store.js';
+import { seededRandom, settleWithin, sleep } from '../support/persist-workloads.js';
+import { waitFor } from '../support/wait-for.js';
 
 type Json = Record<string, unknown>;
 type ErrorEvent = SupervisorEvents['error'][0];

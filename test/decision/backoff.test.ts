@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MANAGER_OPTIONS, jitteredDelayMs, nextBackoffMs, type Backoff } from '../src/index.js';
+import { DEFAULT_MANAGER_OPTIONS, jitteredDelayMs, nextBackoffMs, type Backoff } from '../../src/index.js';
 
 /** The timeouts of `steps` consecutive exits of runs lasting `execDurationMs`. */
 function sequence(backoff: Backoff, steps: number, execDurationMs = 0): number[] {

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { useFakeClock } from './support/fake-clock.js';
+import { useFakeClock } from '../support/fake-clock.js';
 import {
   RestartManager,
   Supervisor,
@@ -20,8 +20,8 @@ import {
   processWorkload,
   restartInThread,
   shouldRestart,
-} from '../src/index.js';
-import { NUM_RUNS } from './arbitraries.js';
+} from '../../src/index.js';
+import { NUM_RUNS } from '../arbitraries.js';
 
 /** Any value, with a bias to the edges of numbers and to near-valid shapes. */
 const anyValue: fc.Arbitrary<unknown> = fc.oneof(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exitCodeOf } from '../src/index.js';
+import { exitCodeOf } from '../../src/index.js';
 
 describe('exitCodeOf', () => {
   it.each([

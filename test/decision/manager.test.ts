@@ -4,15 +4,15 @@
  * against a model over random sequences: model.test.ts.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { useFakeClock } from './support/fake-clock.js';
+import { useFakeClock } from '../support/fake-clock.js';
 import {
   RestartCanceledError,
   RestartManager,
   RestartPolicyError,
   isRestartCanceledError,
   type RestartManagerJSON,
-} from '../src/index.js';
-import { debugLines } from './support/debug-lines.js';
+} from '../../src/index.js';
+import { debugLines } from '../support/debug-lines.js';
 
 useFakeClock();
 

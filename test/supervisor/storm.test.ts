@@ -4,9 +4,9 @@
  * Real timers (the slices are time-based); containers in memory.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Supervisor } from '../src/index.js';
-import { FakeWorkload } from './support/fake-workload.js';
-import { waitFor } from './support/wait-for.js';
+import { Supervisor } from '../../src/index.js';
+import { FakeWorkload } from '../support/fake-workload.js';
+import { waitFor } from '../support/wait-for.js';
 
 const COUNT = 2_000;
 let supervisor: Supervisor | undefined;

@@ -4,10 +4,10 @@
  * Function probes on fake time.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type HealthCheck, Supervisor } from '../src/index.js';
-import { FakeWorkload } from './support/fake-workload.js';
-import { MemoryStore } from './support/memory-store.js';
-import { payloadsOf, record } from './support/supervisor-helpers.js';
+import { type HealthCheck, Supervisor } from '../../src/index.js';
+import { FakeWorkload } from '../support/fake-workload.js';
+import { MemoryStore } from '../support/memory-store.js';
+import { payloadsOf, record } from '../support/supervisor-helpers.js';
 
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');
 let supervisor: Supervisor;

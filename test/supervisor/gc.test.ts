@@ -4,9 +4,9 @@
  * (and added again under the same id).
  */
 import { describe, expect, it, vi } from 'vitest';
-import { useFakeClock } from './support/fake-clock.js';
-import { GC_BACKOFF, GcQueue } from '../src/supervisor/gc.js';
-import type { Run } from '../src/index.js';
+import { useFakeClock } from '../support/fake-clock.js';
+import { GC_BACKOFF, GcQueue } from '../../src/supervisor/gc.js';
+import type { Run } from '../../src/index.js';
 
 interface Report {
   kind: 'retry-failed' | 'collected';

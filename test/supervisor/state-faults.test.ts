@@ -7,8 +7,8 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Supervisor, type SupervisorEvents } from '../src/index.js';
-import { FakeWorkload } from './support/fake-workload.js';
+import { Supervisor, type SupervisorEvents } from '../../src/index.js';
+import { FakeWorkload } from '../support/fake-workload.js';
 
 const faults = vi.hoisted(() => ({ write: [] as string[], sync: [] as string[] }));
 

@@ -4,8 +4,8 @@
  * id is reported under. What the file store writes and reads is in test/store/.
  */
 import { describe, expect, it } from 'vitest';
-import { assertContainerId, validateContainerState } from '../src/supervisor/state.js';
-import { isContainerError } from '../src/index.js';
+import { assertContainerId, validateContainerState } from '../../src/supervisor/state.js';
+import { isContainerError } from '../../src/index.js';
 
 const FILE = '/var/lib/rm/web.json';
 const VALID = Object.freeze({

@@ -11,17 +11,17 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { useFakeClock } from './support/fake-clock.js';
-import { USAGE } from '../src/cli/args.js';
-import { runCli } from '../src/cli/run.js';
-import { FileStore } from '../src/store/file-store.js';
-import type { Run, Workload } from '../src/index.js';
-import { type ProcessRun, RUN_ID_ENV, processWorkload } from '../src/workloads/process.js';
-import { type CliTestOptions, cli } from './support/cli.js';
-import { writeStateFile } from './support/supervisor-helpers.js';
+import { useFakeClock } from '../support/fake-clock.js';
+import { USAGE } from '../../src/cli/args.js';
+import { runCli } from '../../src/cli/run.js';
+import { FileStore } from '../../src/store/file-store.js';
+import type { Run, Workload } from '../../src/index.js';
+import { type ProcessRun, RUN_ID_ENV, processWorkload } from '../../src/workloads/process.js';
+import { type CliTestOptions, cli } from '../support/cli.js';
+import { writeStateFile } from '../support/supervisor-helpers.js';
 
 const node = process.execPath;
-const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 /** A run the test ends by hand; a `stop` ends it with 143 unless `onStop` says otherwise. */
 interface ScriptedRun extends Run {

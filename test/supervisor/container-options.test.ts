@@ -3,8 +3,8 @@ import {
   decodeContainerOptions,
   encodeContainerOptions,
   mergeContainerOptions,
-} from '../src/supervisor/container-options.js';
-import { resolveManagerOptions } from '../src/options.js';
+} from '../../src/supervisor/container-options.js';
+import { resolveManagerOptions } from '../../src/options.js';
 
 const base = resolveManagerOptions({
   backoff: { initialMs: 50, maxMs: 5_000, jitter: 0.1 },

@@ -1,4 +1,4 @@
-import { type RestartPolicy, shouldRestart } from '../src/index.js';
+import { type RestartPolicy, shouldRestart } from '../../src/index.js';
 
 /** One exit fed to a manager and to the model. */
 export interface ModelExit {

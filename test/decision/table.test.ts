@@ -10,8 +10,8 @@ import {
   parseRestartPolicy,
   shouldRestart,
   type RestartPolicy,
-} from '../src/index.js';
-import { NUM_RUNS, exitCodeArbitrary, validPolicyArbitrary } from './arbitraries.js';
+} from '../../src/index.js';
+import { NUM_RUNS, exitCodeArbitrary, validPolicyArbitrary } from '../arbitraries.js';
 
 type Row = [policy: string, exitCode: number, manuallyStopped: boolean, failureCount: number, restart: boolean];
 

@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { useFakeClock } from './support/fake-clock.js';
-import { RestartPolicyError, Supervisor, isContainerError } from '../src/index.js';
-import { FakeWorkload } from './support/fake-workload.js';
-import { expectCode } from './support/settle.js';
-import { record } from './support/supervisor-helpers.js';
+import { useFakeClock } from '../support/fake-clock.js';
+import { RestartPolicyError, Supervisor, isContainerError } from '../../src/index.js';
+import { FakeWorkload } from '../support/fake-workload.js';
+import { expectCode } from '../support/settle.js';
+import { record } from '../support/supervisor-helpers.js';
 
 let supervisor: Supervisor;
 

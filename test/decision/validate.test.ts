@@ -13,7 +13,7 @@ import {
   assertObject,
   assertOneOf,
   show,
-} from '../src/validate.js';
+} from '../../src/validate.js';
 
 describe('show', () => {
   it.each([

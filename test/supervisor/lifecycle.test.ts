@@ -9,12 +9,12 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { useFakeClock } from './support/fake-clock.js';
-import { ContainerError, Supervisor, type Workload } from '../src/index.js';
-import { type FakeRun, FakeWorkload } from './support/fake-workload.js';
-import { type Tracked, rejection, expectCode, track } from './support/settle.js';
-import { errorsOf, payloadsOf, record, writeStateFile } from './support/supervisor-helpers.js';
-import { waitFor } from './support/wait-for.js';
+import { useFakeClock } from '../support/fake-clock.js';
+import { ContainerError, Supervisor, type Workload } from '../../src/index.js';
+import { type FakeRun, FakeWorkload } from '../support/fake-workload.js';
+import { type Tracked, rejection, expectCode, track } from '../support/settle.js';
+import { errorsOf, payloadsOf, record, writeStateFile } from '../support/supervisor-helpers.js';
+import { waitFor } from '../support/wait-for.js';
 
 describe('with fake timers, in memory', () => {
   let supervisor: Supervisor;
