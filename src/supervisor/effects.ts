@@ -7,7 +7,6 @@
  * @packageDocumentation
  */
 import { drawRandom } from '../backoff.js';
-import { ContainerError } from '../errors.js';
 import { HealthMonitor } from '../health/monitor.js';
 import type { ResolvedHealthCheck } from '../health/options.js';
 import type { WallClock } from '../options.js';
@@ -17,19 +16,11 @@ import type { Run, Workload } from '../workload.js';
 import { emitSafely, type SupervisorEvents } from './events.js';
 import type { EventEmitter } from 'node:events';
 import { GcQueue } from './gc.js';
-import type {
-  CallId,
-  Effect,
-  Emitted,
-  Happening,
-  Model,
-  Move,
-  Outcome,
-  Readings,
-  TimerName,
-} from './lifecycle/model.js';
-import { type World, groupRestarted, takenDown } from './lifecycle/graph.js';
+import type { CallId, Effect, Emitted, Happening, Model, Move, Readings, TimerName } from './lifecycle/model.js';
+import type { World } from './lifecycle/graph.js';
 import { Neighbours } from './neighbours.js';
+import { CallOutcomes } from './outcomes.js';
+import { Writes } from './writes.js';
 import { settled, step, stray } from './lifecycle/table.js';
 import { snapshotOf } from './lifecycle/view.js';
 import { Arrivals } from './arrivals.js';
@@ -68,25 +59,17 @@ interface Resources {
   written: Promise<void>;
 }
 
-interface Deferred {
-  readonly id: string;
-  readonly resolve: (value: number | null | undefined) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 /** Holds the containers' lifecycle states and carries out their moves. */
 export class Interpreter {
   readonly #models = new Map<string, Model<Run>>();
   readonly #resources = new Map<string, Resources>();
-  readonly #calls = new Map<CallId, Deferred>();
+  readonly #calls = new CallOutcomes();
+  readonly #writes: Writes;
   readonly #ports: Ports;
   readonly #runs: RunPort;
   readonly #gc: GcQueue;
   readonly #arrivals: Arrivals;
   readonly #neighbours = new Neighbours();
-  /** State writes not yet settled, for a close. */
-  readonly #unsettled = new Set<Promise<unknown>>();
-  #nextCall = 0;
 
   constructor(ports: Ports) {
     this.#ports = ports;
@@ -97,6 +80,14 @@ export class Interpreter {
       });
     };
     this.#runs = new RunPort(report);
+    this.#writes = new Writes(ports.store, {
+      settle: (call, outcome) => {
+        this.#calls.settle(call, outcome);
+      },
+      report: (id, happening) => {
+        this.feed(id, happening);
+      },
+    });
     this.#gc = new GcQueue({
       retryFailed: (id, attempts, error) => {
         report(id, { type: 'gc-retry-failed', attempts, error });
@@ -135,11 +126,7 @@ export class Interpreter {
 
   /** A new call's id and the promise its `settle` will settle. */
   newCall(id: string): [CallId, Promise<number | null | undefined>] {
-    const call = ++this.#nextCall;
-    const promise = new Promise<number | null | undefined>((resolve, reject) => {
-      this.#calls.set(call, { id, resolve, reject });
-    });
-    return [call, promise];
+    return this.#calls.open(id);
   }
 
   /** Makes a container from its first move (an add, a restore), with the workload it runs. */
@@ -197,8 +184,8 @@ export class Interpreter {
   }
 
   /** Resolves once every state write asked for so far has settled. */
-  async writesSettled(): Promise<void> {
-    await Promise.allSettled([...this.#unsettled]);
+  writesSettled(): Promise<void> {
+    return this.#writes.settled();
   }
 
   #commit(id: string, move: Move<Run>): void {
@@ -218,10 +205,10 @@ export class Interpreter {
     if (resources === undefined || model === undefined) return;
     switch (effect.type) {
       case 'persist':
-        this.#persist(id, resources, effect.calls ?? [], effect.ack);
+        resources.written = this.#writes.save(id, snapshotOf(model), effect.calls ?? [], effect.ack);
         break;
       case 'forget':
-        this.#forget(id, resources, effect.call);
+        resources.written = this.#writes.forget(id, effect.call);
         break;
       case 'emit':
         this.#ports.observer?.emitted(id, effect);
@@ -230,9 +217,9 @@ export class Interpreter {
       case 'settle':
         if (effect.afterWrites)
           void resources.written.then(() => {
-            this.#settle(effect.call, effect.outcome);
+            this.#calls.settle(effect.call, effect.outcome);
           });
-        else this.#settle(effect.call, effect.outcome);
+        else this.#calls.settle(effect.call, effect.outcome);
         break;
       case 'cancel':
         resources.controller.abort(new RestartCanceledError());
@@ -291,7 +278,7 @@ export class Interpreter {
         resources.monitor?.stop();
         break;
       case 'announce':
-        this.#announce(id, model);
+        for (const other of this.#neighbours.toTell(id, model)) this.feed(other, { type: 'neighbour', id });
         break;
       case 'start-dependency':
         this.#startDependency(id, effect.dependency);
@@ -303,14 +290,6 @@ export class Interpreter {
       case 'unsample':
         break;
     }
-  }
-
-  /** Tells the containers that follow `id` that it changed. */
-  #announce(id: string, model: Model<Run>): void {
-    const group = model.group?.members.filter((member) => member !== id) ?? [];
-    if (group.length === 0 && !this.#neighbours.hasDependents(id)) return;
-    for (const other of new Set([...this.#neighbours.dependentsOf(id), ...group]))
-      this.feed(other, { type: 'neighbour', id });
   }
 
   /** Starts a dependency by hand, for a start that needs it; a failure fails that start. */
@@ -325,65 +304,10 @@ export class Interpreter {
 
   /** A member of a group restarts: its budget counts it; the strategy takes others down, or the group gives up. */
   #groupRestarted(id: string, model: Model<Run>): void {
-    const { group } = model;
-    if (group === undefined) return;
-    const counted = groupRestarted(group, this.#neighbours.groupRestartsMs(group), this.now().nowMs);
-    this.#neighbours.setGroupRestartsMs(group, counted.timesMs);
-    if (!counted.exhausted) {
-      for (const member of takenDown(group, id)) this.feed(member, { type: 'group-restart', trigger: id });
-      return;
-    }
-    emitSafely(this.#ports.emitter, 'group-exhausted', { name: group.name, restarts: counted.timesMs.length });
-    for (const member of group.members) this.feed(member, { type: 'group-exhausted' });
-  }
-
-  #settle(call: CallId, outcome: Outcome): void {
-    const deferred = this.#calls.get(call);
-    if (deferred === undefined) return;
-    this.#calls.delete(call);
-    if (outcome.ok) {
-      deferred.resolve(outcome.value);
-      return;
-    }
-    const { error } = outcome;
-    if ('error' in error) deferred.reject(error.error);
-    else {
-      const options = error.cause === undefined ? undefined : { cause: error.cause };
-      deferred.reject(new ContainerError(error.code, deferred.id, error.message, options));
-    }
-  }
-
-  /** Saves the container's state as it is now; the calls settle with the write. */
-  #persist(id: string, resources: Resources, calls: readonly CallId[], ack: 'add' | 'start' | undefined): void {
-    const { store } = this.#ports;
-    const model = this.#models.get(id);
-    if (store === undefined || model === undefined) {
-      for (const call of calls) this.#settle(call, { ok: true });
-      return;
-    }
-    const write = this.#track(store.save(id, snapshotOf(model)));
-    resources.written = write.then(
-      () => {
-        for (const call of calls) this.#settle(call, { ok: true });
-      },
-      (error: unknown) => {
-        for (const call of calls) this.#settle(call, { ok: false, error: { error } });
-        this.feed(id, { type: 'write-failed', calls, ack, error, file: store.locationOf?.(id) });
-      },
-    );
-  }
-
-  #forget(id: string, resources: Resources, call: CallId): void {
-    const { store } = this.#ports;
-    const removed = store === undefined ? Promise.resolve() : this.#track(store.remove(id));
-    resources.written = removed.then(
-      () => {
-        this.feed(id, { type: 'forgotten', call });
-      },
-      (error: unknown) => {
-        this.feed(id, { type: 'forget-failed', call, error });
-      },
-    );
+    if (model.group === undefined) return;
+    const { feed, exhausted } = this.#neighbours.memberRestarted(model.group, id, this.now().nowMs);
+    if (exhausted !== undefined) emitSafely(this.#ports.emitter, 'group-exhausted', exhausted);
+    for (const [member, happening] of feed) this.feed(member, happening);
   }
 
   /** A timer of the container; with `afterWrites`, it fires once its delay is over and the writes so far have settled. */
@@ -434,16 +358,6 @@ export class Interpreter {
       resources.probed = run;
       resources.monitor?.start();
     }
-  }
-
-  /** Resolves with `write`, remembering it until it settles. */
-  #track(write: Promise<void>): Promise<void> {
-    this.#unsettled.add(write);
-    const forget = (): void => {
-      this.#unsettled.delete(write);
-    };
-    write.then(forget, forget);
-    return write;
   }
 
   /** Stops every GC retry (a close). */

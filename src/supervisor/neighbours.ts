@@ -5,8 +5,15 @@
  *
  * @packageDocumentation
  */
-import type { Group } from './lifecycle/graph.js';
-import type { Model } from './lifecycle/model.js';
+import { type Group, groupRestarted, takenDown } from './lifecycle/graph.js';
+import type { Happening, Model } from './lifecycle/model.js';
+
+/** What a member's restart means for its group: who is taken down with it, or that the group gives up. */
+export interface GroupReaction {
+  readonly feed: readonly [id: string, happening: Happening<never>][];
+  /** The group gave up, after this many restarts within its window. */
+  readonly exhausted?: { readonly name: string; readonly restarts: number } | undefined;
+}
 
 /** The dependents of each container and the recent restarts of each group. */
 export class Neighbours {
@@ -34,17 +41,22 @@ export class Neighbours {
     return dependents === undefined ? [] : [...dependents];
   }
 
-  /** Whether `id` has dependents (cheaper than listing them). */
-  hasDependents(id: string): boolean {
-    return this.#dependents.has(id);
+  /** The containers to tell that `id` (now `model`) changed: its dependents and the rest of its group. */
+  toTell(id: string, model: Model<unknown>): readonly string[] {
+    const group = model.group?.members.filter((member) => member !== id) ?? [];
+    if (group.length === 0 && !this.#dependents.has(id)) return [];
+    return [...new Set([...this.dependentsOf(id), ...group])];
   }
 
-  /** The restarts of `group` within its window so far. */
-  groupRestartsMs(group: Group): readonly number[] {
-    return this.#groupRestartsMs.get(group.name) ?? [];
-  }
-
-  setGroupRestartsMs(group: Group, timesMs: readonly number[]): void {
-    this.#groupRestartsMs.set(group.name, timesMs);
+  /** Member `id` of `group` restarts at `nowMs`: counted against the budget; what follows from it. */
+  memberRestarted(group: Group, id: string, nowMs: number): GroupReaction {
+    const counted = groupRestarted(group, this.#groupRestartsMs.get(group.name) ?? [], nowMs);
+    this.#groupRestartsMs.set(group.name, counted.timesMs);
+    if (!counted.exhausted)
+      return { feed: takenDown(group, id).map((member) => [member, { type: 'group-restart', trigger: id }]) };
+    return {
+      feed: group.members.map((member) => [member, { type: 'group-exhausted' }]),
+      exhausted: { name: group.name, restarts: counted.timesMs.length },
+    };
   }
 }
