@@ -4,7 +4,13 @@
  *
  * @packageDocumentation
  */
-import { type ManagerConfig, type RestartManagerOptions, resolveManagerOptions } from '../options.js';
+import {
+  type BackoffOptions,
+  DEFAULT_MANAGER_OPTIONS,
+  type ManagerConfig,
+  type RestartManagerOptions,
+  resolveManagerOptions,
+} from '../options.js';
 import { assertObject } from '../validate.js';
 
 /** The restart options a container may set for itself (and that persist with it). */
@@ -55,20 +61,37 @@ export function decodeContainerOptions(json: unknown): ContainerRestartOptions {
   return options;
 }
 
+/**
+ * A container's backoff over the supervisor's: its own list of delays, or its own growth (over the
+ * supervisor's growth, or the defaults' when the supervisor has a list), or the supervisor's shape.
+ */
+function mergeBackoff(base: ManagerConfig['backoff'], own: ContainerRestartOptions['backoff']): BackoffOptions {
+  const shared = { resetAfterMs: own?.resetAfterMs ?? base.resetAfterMs, jitter: own?.jitter ?? base.jitter };
+  if (own?.delaysMs !== undefined) return { ...own, ...shared };
+  const grows = own?.initialMs !== undefined || own?.multiplier !== undefined || own?.maxMs !== undefined;
+  if (!grows) return base.delaysMs === undefined ? { ...withoutList(base), ...shared } : { delaysMs: base.delaysMs, ...shared };
+  const growth = base.delaysMs === undefined ? base : DEFAULT_MANAGER_OPTIONS.backoff;
+  const initialMs = own?.initialMs ?? growth.initialMs;
+  return {
+    initialMs,
+    multiplier: own?.multiplier ?? growth.multiplier,
+    maxMs: own?.maxMs ?? Math.max(growth.maxMs, initialMs),
+    ...shared,
+  };
+}
+
+function withoutList(backoff: ManagerConfig['backoff']): BackoffOptions {
+  const { initialMs, multiplier, maxMs } = backoff;
+  return { initialMs, multiplier, maxMs };
+}
+
 /** The supervisor's options with a container's own over them, validated. @internal */
 export function mergeContainerOptions(base: ManagerConfig, own: ContainerRestartOptions | undefined): ManagerConfig {
   if (own === undefined) return base;
   assertContainerOptions(own);
-  const initialMs = own.backoff?.initialMs ?? base.backoff.initialMs;
   return resolveManagerOptions({
     profile: own.profile ?? base.profile,
-    backoff: {
-      initialMs,
-      multiplier: own.backoff?.multiplier ?? base.backoff.multiplier,
-      maxMs: own.backoff?.maxMs ?? Math.max(base.backoff.maxMs, initialMs),
-      resetAfterMs: own.backoff?.resetAfterMs ?? base.backoff.resetAfterMs,
-      jitter: own.backoff?.jitter ?? base.backoff.jitter,
-    },
+    backoff: mergeBackoff(base.backoff, own.backoff),
     random: base.random,
     rateLimit: own.rateLimit ?? base.rateLimit,
     exitCodeRules: own.exitCodeRules ?? base.exitCodeRules,
