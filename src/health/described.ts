@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { show } from '../validate.js';
-import type { HealthProbe } from './options.js';
+import type { HealthProbe } from './probe.js';
 import {
   type OciExecProbeTarget,
   type TcpProbeTarget,

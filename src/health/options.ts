@@ -4,14 +4,10 @@
  * @packageDocumentation
  */
 import { type ProbeDescription, describedProbe } from './described.js';
+import type { HealthProbe } from './probe.js';
 import { assertDuration, assertFunction, assertNumber, assertObject, assertOneOf, show } from '../validate.js';
 
-/**
- * One check of a container's health. It passes when it returns or resolves (a string it gives is
- * kept as its output), and fails when it throws, rejects, or outlasts `timeoutMs`; `signal` is then
- * aborted, and a probe that started work (a request, a process) should end it.
- */
-export type HealthProbe = (signal: AbortSignal) => unknown;
+export type { HealthProbe } from './probe.js';
 
 /** What happens when a container becomes unhealthy: `'none'` only reports it, `'stop'` also stops its run. */
 export type UnhealthyAction = 'none' | 'stop';

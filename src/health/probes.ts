@@ -9,7 +9,7 @@ import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { assertIntegerInRange, assertObject, show } from '../validate.js';
 import { assertOciId, checkRuntimeArgs } from '../workloads/oci-arguments.js';
-import type { HealthProbe } from './options.js';
+import type { HealthProbe } from './probe.js';
 import { OutputHead } from './output.js';
 import { runCommand } from './run-command.js';
 

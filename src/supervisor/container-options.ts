@@ -69,13 +69,14 @@ function mergeBackoff(base: ManagerConfig['backoff'], own: ContainerRestartOptio
   const shared = { resetAfterMs: own?.resetAfterMs ?? base.resetAfterMs, jitter: own?.jitter ?? base.jitter };
   if (own?.delaysMs !== undefined) return { ...own, ...shared };
   const grows = own?.initialMs !== undefined || own?.multiplier !== undefined || own?.maxMs !== undefined;
-  if (!grows) return base.delaysMs === undefined ? { ...withoutList(base), ...shared } : { delaysMs: base.delaysMs, ...shared };
+  if (!grows)
+    return base.delaysMs === undefined ? { ...withoutList(base), ...shared } : { delaysMs: base.delaysMs, ...shared };
   const growth = base.delaysMs === undefined ? base : DEFAULT_MANAGER_OPTIONS.backoff;
-  const initialMs = own?.initialMs ?? growth.initialMs;
+  const initialMs = own.initialMs ?? growth.initialMs;
   return {
     initialMs,
-    multiplier: own?.multiplier ?? growth.multiplier,
-    maxMs: own?.maxMs ?? Math.max(growth.maxMs, initialMs),
+    multiplier: own.multiplier ?? growth.multiplier,
+    maxMs: own.maxMs ?? Math.max(growth.maxMs, initialMs),
     ...shared,
   };
 }

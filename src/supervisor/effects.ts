@@ -22,7 +22,7 @@ import { Neighbours } from './neighbours.js';
 import { CallOutcomes } from './outcomes.js';
 import { Writes } from './writes.js';
 import { settled, step, stray } from './lifecycle/table.js';
-import { snapshotOf } from './lifecycle/view.js';
+import { isGone, snapshotOf } from './lifecycle/view.js';
 import { Arrivals } from './arrivals.js';
 import { RunPort } from './run-port.js';
 import type { StateStore } from '../store/store.js';
@@ -190,10 +190,10 @@ export class Interpreter {
 
   #commit(id: string, move: Move<Run>): void {
     const { state } = move;
-    this.#neighbours.follow(id, this.#models.get(id), state.phase.name === 'removed' ? undefined : state);
+    this.#neighbours.follow(id, this.#models.get(id), isGone(state) ? undefined : state);
     this.#models.set(id, state);
     for (const effect of move.effects) this.#carry(id, effect);
-    if (state.phase.name === 'removed' && this.#models.get(id) === state) {
+    if (isGone(state) && this.#models.get(id) === state) {
       this.#models.delete(id);
       this.#resources.delete(id);
     }

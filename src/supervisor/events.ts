@@ -7,7 +7,7 @@
 import type { EventEmitter } from 'node:events';
 import type { DecisionReason } from '../decision.js';
 import type { HealthInfo } from '../health/monitor.js';
-import type { ContainerStatus } from './state.js';
+import type { ContainerStatus } from './statuses.js';
 
 /**
  * Why a run's exit restarts or not: the rule that decided ({@link DecisionReason}), or what ended

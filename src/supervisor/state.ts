@@ -4,41 +4,17 @@
  * @packageDocumentation
  */
 import { ContainerError } from '../errors.js';
+import { CONTAINER_STATUSES, type ContainerStatus, type PhaseName } from './statuses.js';
 import { type RestartPolicy, normalizeRestartPolicy } from '../policy.js';
 import { type ContainerRestartOptions, decodeContainerOptions } from './container-options.js';
 import type { RunHandle } from '../workload.js';
 import type { HealthInfo } from '../health/monitor.js';
 import type { HealthCheck } from '../health/options.js';
-import type { DependsOn, Group } from './lifecycle/graph.js';
+import type { DependsOn, Group } from './lifecycle/following.js';
 import type { RunWatchOptions } from './run-watch.js';
 import { assertBoolean, assertCount, assertExitCode, assertObject, show } from '../validate.js';
 
-/** The states of a container. */
-export const CONTAINER_STATUSES = Object.freeze(['created', 'running', 'restarting', 'exited', 'removing'] as const);
-
-/** A container's state: `created` → `running` ⇄ `restarting` → `exited` (→ `running` on a manual start); `removing` at the end. */
-export type ContainerStatus = (typeof CONTAINER_STATUSES)[number];
-
-/**
- * The phases of a container's lifecycle, finer than its status (see {@link ContainerInfo.detail}):
- * `removed` lasts no longer than a call, and is never seen.
- */
-export const CONTAINER_PHASES = Object.freeze([
-  'created',
-  'waiting',
-  'starting',
-  'running',
-  'stopping',
-  'restarting',
-  'collecting',
-  'recovering',
-  'exited',
-  'removing',
-  'removed',
-] as const);
-
-/** A phase of a container's lifecycle (`lifecycle.ts` says what each owns and how it moves). */
-export type PhaseName = (typeof CONTAINER_PHASES)[number];
+export { CONTAINER_PHASES, CONTAINER_STATUSES, type ContainerStatus, type PhaseName } from './statuses.js';
 
 /** The version of the state file format. */
 export const STATE_VERSION = 1;

@@ -8,8 +8,8 @@
 import { tableDecision } from '../../decision.js';
 import { type RestartDecision, decideRestart, increment } from '../../restart-step.js';
 import type { ExhaustedReason, RestartReason } from '../events.js';
-import type { ContainerStatus } from '../state.js';
-import type { Effect, Model, Move, Readings, StopCause } from './model.js';
+import type { ContainerStatus } from '../statuses.js';
+import type { Effect, Model, Move, Readings, RestoredAs, StopCause } from './model.js';
 
 const CANCELED: RestartDecision = Object.freeze({ restart: false, delayMs: 0, reason: 'canceled' });
 const STICKY: RestartDecision = Object.freeze({ restart: false, delayMs: 0, reason: 'manually-stopped' });
@@ -117,9 +117,6 @@ function restartsFromRunning<R>(s: Model<R>): boolean {
   if (s.hasBeenManuallyStopped && name !== 'always') return false;
   return name === 'always' || name === 'unless-stopped' || name === 'on-failure';
 }
-
-/** How a persisted container's run stood when the old daemon went: the rule of SPEC §14 it falls under. */
-export type RestoredAs = 'created' | 'exited' | 'ended-by-daemon';
 
 /** Which rule a persisted status (and a handle, of a run that may have lived on) falls under. */
 export function restoredAs(status: ContainerStatus, hadRun: boolean): RestoredAs {

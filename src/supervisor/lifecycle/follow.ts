@@ -11,7 +11,7 @@ import { beginStart } from './calls.js';
 import { type World, conditionsOf, isDown, isGroupTurn } from './graph.js';
 import type { Effect, Event, Model, Move, Phase, Readings, StopCause } from './model.js';
 import { go, leaveRun, stay, stopNow } from './moves.js';
-import { startFailedMove } from './runs.js';
+import { startFailedMove } from './starts.js';
 
 type Of<R, T extends Event<R>['type']> = Extract<Event<R>, { type: T }>;
 

@@ -15,9 +15,8 @@ import type { RestartState } from '../../restart-step.js';
 import type { RunHandle, RunNotification } from '../../workload.js';
 import type { ContainerRestartOptions } from '../container-options.js';
 import type { SupervisorEvents } from '../events.js';
-import type { ContainerStatus, PhaseName } from '../state.js';
-import type { RestoredAs } from './exits.js';
-import type { DependsOn, Group } from './graph.js';
+import type { ContainerStatus, PhaseName } from '../statuses.js';
+import type { DependsOn, Group } from './following.js';
 
 /** Names a call in flight: its outcome is settled by a `settle` effect. */
 export type CallId = number;
@@ -171,6 +170,9 @@ export interface Model<R> {
   readonly restoring?:
     { readonly from: ContainerStatus; readonly as: RestoredAs; readonly delayMs: number } | undefined;
 }
+
+/** How a persisted container's run stood when the old daemon went: the rule of SPEC §14 it falls under. */
+export type RestoredAs = 'created' | 'exited' | 'ended-by-daemon';
 
 /** Clock and random readings, taken by the shell as an event arrives (a pure table reads no clock). */
 export interface Readings {

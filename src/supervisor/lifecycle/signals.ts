@@ -9,7 +9,7 @@
  */
 import type { Effect, Event, Model, Move, Phase } from './model.js';
 import { go, leaveRun, stay, stopNow } from './moves.js';
-import { runUp, startFailedMove } from './runs.js';
+import { runUp, startFailedMove } from './starts.js';
 
 type Of<R, T extends Event<R>['type']> = Extract<Event<R>, { type: T }>;
 

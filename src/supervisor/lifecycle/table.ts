@@ -48,12 +48,12 @@ import {
   recoverRefused,
   recovered,
   startFailedEvent,
-  startFailedMove,
   started,
   stopDone,
   writeFailed,
 } from './runs.js';
 import { notified, sampled, watchdogKill } from './signals.js';
+import { startFailedMove } from './starts.js';
 import { settleWaiters } from './waiters.js';
 
 /** Runs a call that waits for the calls before it, now that it is its turn. */

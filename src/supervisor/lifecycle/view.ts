@@ -12,6 +12,11 @@ import { encodeRunWatch } from '../run-watch.js';
 import { type ContainerInfo, type ContainerState, type ContainerStatus, STATE_VERSION } from '../state.js';
 import type { Model } from './model.js';
 
+/** Whether the container is gone (removed): its state is to be let go of. */
+export function isGone(s: Model<unknown>): boolean {
+  return s.phase.name === 'removed';
+}
+
 /** The SPEC's five statuses, as each phase shows. */
 export function statusOf({ phase }: Model<unknown>): ContainerStatus {
   switch (phase.name) {
