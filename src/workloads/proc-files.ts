@@ -20,14 +20,21 @@ export function isGone(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ESRCH' || code === 'ENODEV';
 }
 
-/** The bytes read from `fd` at offset 0 into `buffer`; `undefined` when its process or cgroup is gone. */
+/**
+ * The bytes read from `fd` (of `path`) at offset 0 into `buffer`; `undefined` when its process or
+ * cgroup is gone.
+ *
+ * @throws `Error` naming `path`, with Node's error as its `cause` and its `code`.
+ */
 function readAtStart(fd: number, buffer: Buffer, path: string): number | undefined {
   let length: number;
   try {
     length = readSync(fd, buffer, 0, buffer.length, 0);
   } catch (error) {
     if (isGone(error)) return undefined;
-    throw error;
+    // Node's error for a read names no path.
+    const { code, message } = error as NodeJS.ErrnoException;
+    throw Object.assign(new Error(`Cannot read ${path}: ${message}`, { cause: error }), { code });
   }
   if (length === buffer.length) throw new Error(`${path} is longer than the ${buffer.length} bytes expected`);
   // None of these files is ever empty: nothing to read is a process that is gone.
@@ -48,8 +55,8 @@ function openToRead(path: string): number | undefined {
  * Reads the small file `path` into `buffer` with one open, one read and one close: its length, or
  * `undefined` when its process or cgroup is gone.
  *
- * @throws Node's error, naming the path, for any other failure; `Error` naming it when it fills
- *   `buffer` (it may hold more).
+ * @throws An error naming the path, with Node's `code`, for any other failure; `Error` naming it when
+ *   it fills `buffer` (it may hold more).
  */
 export function readOnce(path: string, buffer: Buffer): number | undefined {
   const fd = openToRead(path);

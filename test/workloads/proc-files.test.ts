@@ -55,7 +55,12 @@ describe('readOnce', () => {
       const before = openFds();
       expect(() => readOnce(path, Buffer.alloc(16))).toThrow(`${path} is longer than the 16 bytes expected`);
       expect(openFds()).toBe(before);
-      expect(() => readOnce(dir, buffer)).toThrow(expect.objectContaining({ code: 'EISDIR' }));
+      expect(() => readOnce(dir, buffer)).toThrow(
+        expect.objectContaining({
+          code: 'EISDIR',
+          message: `Cannot read ${dir}: EISDIR: illegal operation on a directory, read`,
+        }),
+      );
       expect(openFds()).toBe(before);
     } finally {
       rmSync(dir, { recursive: true });
