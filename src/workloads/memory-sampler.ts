@@ -74,7 +74,7 @@ interface Interval {
  * that is gone (or has exited) is reported `undefined` once and never sampled again, even if a new
  * process takes its pid; an unexpected read failure is reported `undefined` too, with a process
  * warning (once while it repeats). Synchronous reads on the main thread: at 1 000 runs sampled every
- * second, about 1 % of a core on this project's test VM (docs/workloads.md).
+ * second, 1.6 % of a core on this project's test VM (docs/workloads.md).
  *
  * @example
  * ```ts

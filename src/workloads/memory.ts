@@ -9,7 +9,9 @@
  * costs the same for one group as for a thousand: {@link processGroupsMemoryBytes} reads many at once.
  * The resident set is `stat`'s, the kernel's fast count, which may trail the exact `VmRSS` of
  * `/proc/PID/status` by a few hundred KiB a process (216 KiB for an idle `sleep` on Linux 6.18 here);
- * `status` would cost a third more a process, and `statm` a second read.
+ * `status` would cost a third more a process, and `statm` a second read. To sample many runs again
+ * and again, `MemorySampler` (memory-sampler.ts) keeps what a scan learns, and the files it reads
+ * open, from one pass to the next.
  *
  * @packageDocumentation
  */

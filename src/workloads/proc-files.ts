@@ -3,8 +3,8 @@
  * whole with synchronous calls: each is a few hundred bytes made on the spot, which the thread pool
  * would only delay. A {@link KeptFile} keeps its descriptor open and re-reads it from offset 0 — such
  * a file is made anew at every read from its start — which saves the open and the close of each read
- * (on this project's test VM, a kept `stat` costs 9 µs of CPU a read, against 18 µs to open, read and
- * close it: docs/workloads.md), within a {@link FileBudget} of descriptors.
+ * (the path lookup, the inode of a `/proc/PID` entry made on the spot: docs/workloads.md has the
+ * measured difference), within a {@link FileBudget} of descriptors.
  *
  * @packageDocumentation
  */
