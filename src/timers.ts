@@ -11,20 +11,26 @@ class LongTimer<A> {
   #handle: NodeJS.Timeout;
   readonly #callback: (arg: A) => void;
   readonly #arg: A;
+  readonly #ref: boolean;
 
-  constructor(callback: (arg: A) => void, delayMs: number, arg: A) {
+  constructor(callback: (arg: A) => void, delayMs: number, arg: A, ref: boolean) {
     this.#callback = callback;
     this.#arg = arg;
+    this.#ref = ref;
     this.#remainingMs = delayMs - MAX_TIMER_MS;
-    this.#handle = setTimeout(this.#tick, MAX_TIMER_MS);
+    this.#handle = this.#slice(setTimeout(this.#tick, MAX_TIMER_MS));
+  }
+
+  #slice(handle: NodeJS.Timeout): NodeJS.Timeout {
+    return this.#ref ? handle : handle.unref();
   }
 
   readonly #tick = (): void => {
     if (this.#remainingMs > MAX_TIMER_MS) {
       this.#remainingMs -= MAX_TIMER_MS;
-      this.#handle = setTimeout(this.#tick, MAX_TIMER_MS);
+      this.#handle = this.#slice(setTimeout(this.#tick, MAX_TIMER_MS));
     } else {
-      this.#handle = setTimeout(this.#callback, this.#remainingMs, this.#arg);
+      this.#handle = this.#slice(setTimeout(this.#callback, this.#remainingMs, this.#arg));
     }
   };
 
@@ -36,11 +42,19 @@ class LongTimer<A> {
 /** A running timer, stopped with {@link stopTimer}. */
 export type TimerHandle = NodeJS.Timeout | LongTimer<never>;
 
-/** Calls `callback(arg)` once after `delayMs` (finite, ≥ 0), however long; `arg` saves a closure. */
-export function startTimer<A = undefined>(callback: (arg: A) => void, delayMs: number, arg?: A): TimerHandle {
-  return (
-    delayMs > MAX_TIMER_MS ? new LongTimer(callback, delayMs, arg as A) : setTimeout(callback, delayMs, arg as A)
-  ) as TimerHandle;
+/**
+ * Calls `callback(arg)` once after `delayMs` (finite, ≥ 0), however long; `arg` saves a closure.
+ * `ref: false` lets the process exit while the timer waits (`unref()`, on every slice of a long one).
+ */
+export function startTimer<A = undefined>(
+  callback: (arg: A) => void,
+  delayMs: number,
+  arg?: A,
+  ref = true,
+): TimerHandle {
+  if (delayMs > MAX_TIMER_MS) return new LongTimer(callback, delayMs, arg as A, ref) as unknown as TimerHandle;
+  const handle = setTimeout(callback, delayMs, arg as A);
+  return ref ? handle : handle.unref();
 }
 
 /** Stops a timer from {@link startTimer}; stopping a fired or stopped timer does nothing. */

@@ -9,25 +9,32 @@
  * costs the same for one group as for a thousand: {@link processGroupsMemoryBytes} reads many at once.
  * The resident set is `stat`'s, the kernel's fast count, which may trail the exact `VmRSS` of
  * `/proc/PID/status` by a few hundred KiB a process (216 KiB for an idle `sleep` on Linux 6.18 here);
- * `status` would cost a third more a process, and `statm` a second read.
+ * `status` would cost a third more a process, and `statm` a second read. To sample many runs again
+ * and again, `MemorySampler` (memory-sampler.ts) keeps what a scan learns, and the files it reads
+ * open, from one pass to the next.
  *
  * @packageDocumentation
  */
-import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { assertIntegerInRange, show } from '../validate.js';
+import { readOnce } from './proc-files.js';
 
 /** The largest pid Linux gives (`PID_MAX_LIMIT` on 64-bit). */
-const MAX_PID = 2 ** 22;
+export const MAX_PID = 2 ** 22;
 /**
  * Room for a whole file read here: a `/proc/PID/stat` line (52 numbers and a 16-byte name take about
  * 1 100 bytes), a `/proc/PID/cgroup` (a line per hierarchy), a cgroup's one number.
  */
-const READ_BYTES = 4096;
+export const READ_BYTES = 4096;
+/** Where the cgroup file systems are mounted. */
+export const CGROUP_ROOT = '/sys/fs/cgroup';
 /** The auxiliary vector's entry that holds the page size (`AT_PAGESZ`). */
 const AT_PAGESZ = 6;
-/** `stat`'s fields (counted from 1) for the process group and the resident pages. */
+/** `stat`'s fields (counted from 1): the process group, the session, the start time, the resident pages. */
 const GROUP_FIELD = 5;
+const SESSION_FIELD = 6;
+const START_TIME_FIELD = 22;
 const RSS_FIELD = 24;
 const SPACE = 0x20;
 const ZERO = 0x30;
@@ -41,14 +48,12 @@ export interface StatMemory {
   readonly state: string;
   /** Field 5. */
   readonly processGroup: number;
+  /** Field 6: the session, which holds the process group whole. */
+  readonly session: number;
+  /** Field 22, in clock ticks since boot: with the pid, which process this is (a pid is reused). */
+  readonly startTime: number;
   /** Field 24: the resident set, in pages (the kernel's fast count). */
   readonly rssPages: number;
-}
-
-/** Whether a read failed because its process or cgroup is gone (`ESRCH`: between the open and the read). */
-function isGone(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'ESRCH';
 }
 
 /** A process that `/proc` no longer shows is gone, unless there is no `/proc` at all to show it. */
@@ -87,12 +92,16 @@ export function parseStatMemory(bytes: Buffer, length: number, path: string): St
   }
   const stateStart = fieldStarts[0] ?? length;
   const state = stateStart < length && bytes[stateStart] !== SPACE ? String.fromCharCode(bytes[stateStart] ?? 0) : '';
-  const processGroup = numberAt(bytes, fieldStarts[GROUP_FIELD - 3] ?? length, length);
-  const rssPages = numberAt(bytes, fieldStarts[RSS_FIELD - 3] ?? length, length);
-  if (state === '' || !Number.isSafeInteger(processGroup) || !Number.isSafeInteger(rssPages)) {
+  const field = (n: number): number => numberAt(bytes, fieldStarts[n - 3] ?? length, length);
+  const processGroup = field(GROUP_FIELD);
+  const session = field(SESSION_FIELD);
+  const startTime = field(START_TIME_FIELD);
+  const rssPages = field(RSS_FIELD);
+  // A missing or malformed field is NaN, which no safe-integer check passes.
+  if (state === '' || !Number.isSafeInteger(processGroup + session + startTime + rssPages)) {
     throw new Error(`Unexpected content in ${path}: ${show(bytes.toString('latin1', 0, length))}`);
   }
-  return { state, processGroup, rssPages };
+  return { state, processGroup, session, startTime, rssPages };
 }
 
 /**
@@ -115,7 +124,7 @@ export function pageSizeFromAuxv(auxv: Buffer, wordBytes: 4 | 8, littleEndian: b
  *
  * @throws `Error` naming `/proc/self/auxv` when it cannot be read or holds no page size.
  */
-function pageBytes(): number {
+export function pageBytes(): number {
   const path = '/proc/self/auxv';
   const wordBytes = ARCHES_32_BIT.includes(process.arch) ? 4 : 8;
   const size = pageSizeFromAuxv(readFileSync(path), wordBytes, endianness() === 'LE');
@@ -123,39 +132,10 @@ function pageBytes(): number {
   return size;
 }
 
-/**
- * Reads the small file `path` into `buffer` with one open and one read (a `/proc` or cgroup file is
- * made whole at its first read); resolves its length, or `undefined` when its process or cgroup is
- * gone.
- *
- * @throws Node's error, naming the path, for any other failure; `Error` naming it when it fills
- *   `buffer` (it may hold more).
- */
-function readShort(path: string, buffer: Buffer): number | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    if (isGone(error)) return undefined;
-    throw error;
-  }
-  let length: number;
-  try {
-    length = readSync(fd, buffer, 0, buffer.length, 0);
-  } catch (error) {
-    if (isGone(error)) return undefined;
-    throw error;
-  } finally {
-    closeSync(fd);
-  }
-  if (length === buffer.length) throw new Error(`${path} is longer than the ${buffer.length} bytes expected`);
-  return length;
-}
-
 /** The `stat` of the process `/proc/NAME`, or `undefined` when it is gone. */
 function readStat(name: string, buffer: Buffer): StatMemory | undefined {
   const path = `/proc/${name}/stat`;
-  const length = readShort(path, buffer);
+  const length = readOnce(path, buffer);
   return length === undefined ? undefined : parseStatMemory(buffer, length, path);
 }
 
@@ -223,19 +203,36 @@ export function processGroupMemoryBytes(pid: number): number | undefined {
 /**
  * The file that holds the memory use of the cgroup `/proc/PID/cgroup` names, or `undefined` for a
  * process in the root cgroup (which has none of its own: the root's figure is the whole machine's).
- * cgroup v1 (and a hybrid host): the `memory` controller's line, under `/sys/fs/cgroup/memory`;
- * v2: the `0::` line, under `/sys/fs/cgroup`.
+ * cgroup v1 (and a hybrid host): the `memory` controller's line, under `ROOT/memory`; v2: the `0::`
+ * line, under `ROOT`.
+ *
+ * @param root - Where the cgroup file systems are mounted.
  */
-export function memoryCgroupFile(procCgroup: string): string | undefined {
+export function memoryCgroupFile(procCgroup: string, root = CGROUP_ROOT): string | undefined {
   const lines = procCgroup.split('\n').map((line) => /^(\d+):([^:]*):(.*)$/.exec(line));
   const v1 = lines.find((match) => match?.[2]?.split(',').includes('memory') === true);
   if (v1 !== undefined) {
     const path = v1?.[3] ?? '/';
-    return path === '/' ? undefined : `/sys/fs/cgroup/memory${path}/memory.usage_in_bytes`;
+    return path === '/' ? undefined : `${root}/memory${path}/memory.usage_in_bytes`;
   }
   const v2 = lines.find((match) => match?.[1] === '0' && match[2] === '');
   const path = v2?.[3] ?? '/';
-  return path === '/' ? undefined : `/sys/fs/cgroup${path}/memory.current`;
+  return path === '/' ? undefined : `${root}${path}/memory.current`;
+}
+
+/**
+ * Parses the one number of a cgroup memory file in `bytes[0, length)` (`memory.current`,
+ * `memory.usage_in_bytes`).
+ *
+ * @throws `Error` naming `path` when it is not a non-negative integer.
+ */
+export function parseCgroupBytes(bytes: Buffer, length: number, path: string): number {
+  const text = bytes.toString('latin1', 0, length).trim();
+  const value = Number(text);
+  if (text === '' || !Number.isSafeInteger(value) || value < 0) {
+    throw new Error(`Unexpected content in ${path}: ${show(text)}`);
+  }
+  return value;
 }
 
 /**
@@ -257,19 +254,13 @@ export function cgroupMemoryBytes(pid: number): number | undefined {
   assertIntegerInRange(pid, 'pid', 1, MAX_PID);
   const procPath = `/proc/${pid}/cgroup`;
   const buffer = Buffer.allocUnsafe(READ_BYTES);
-  const procLength = readShort(procPath, buffer);
+  const procLength = readOnce(procPath, buffer);
   if (procLength === undefined) {
     assertProcAvailable(procPath);
     return undefined;
   }
   const file = memoryCgroupFile(buffer.toString('utf8', 0, procLength));
   if (file === undefined) return undefined;
-  const length = readShort(file, buffer);
-  if (length === undefined) return undefined;
-  const text = buffer.toString('latin1', 0, length).trim();
-  const bytes = Number(text);
-  if (text === '' || !Number.isSafeInteger(bytes) || bytes < 0) {
-    throw new Error(`Unexpected content in ${file}: ${show(text)}`);
-  }
-  return bytes;
+  const length = readOnce(file, buffer);
+  return length === undefined ? undefined : parseCgroupBytes(buffer, length, file);
 }

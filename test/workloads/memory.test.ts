@@ -11,15 +11,19 @@ import {
   cgroupMemoryBytes,
   memoryCgroupFile,
   pageSizeFromAuxv,
+  parseCgroupBytes,
   parseStatMemory,
   processGroupMemoryBytes,
   processGroupsMemoryBytes,
 } from '../../src/workloads/memory.js';
 import { waitFor } from '../support/wait-for.js';
 
-/** A /proc/PID/stat line with `name` as field 2, state `state`, group (field 5) 4242 and 332 resident pages (field 24). */
+/**
+ * A /proc/PID/stat line with `name` as field 2, state `state`, group (field 5) 4242, session (field 6)
+ * 4240, start time (field 22) 987654 and 332 resident pages (field 24).
+ */
 function statLine(name: string, state = 'S'): string {
-  return `4243 (${name}) ${state} 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 2322432 332 18446744073709551615 0 0`;
+  return `4243 (${name}) ${state} 1 4242 4240 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 2322432 332 18446744073709551615 0 0`;
 }
 
 function parse(text: string): unknown {
@@ -34,15 +38,26 @@ describe('parseStatMemory', () => {
     ['x) S 1 2 (y', 'S'],
     [')', 'Z'],
     ['((', 'D'],
-  ])('reads state, process group and resident pages after the last parenthesis of a name like %j', (name, state) => {
-    expect(parse(statLine(name, state))).toEqual({ state, processGroup: 4242, rssPages: 332 });
-  });
+  ])(
+    'reads state, group, session, start time and resident pages after the last parenthesis of a name like %j',
+    (name, state) => {
+      expect(parse(statLine(name, state))).toEqual({
+        state,
+        processGroup: 4242,
+        session: 4240,
+        startTime: 987654,
+        rssPages: 332,
+      });
+    },
+  );
 
   it('reads the line in the first `length` bytes only', () => {
     const bytes = Buffer.from(`${statLine('sh')}\n(garbage)`, 'latin1');
     expect(parseStatMemory(bytes, statLine('sh').length, '/proc/4243/stat')).toEqual({
       state: 'S',
       processGroup: 4242,
+      session: 4240,
+      startTime: 987654,
       rssPages: 332,
     });
   });
@@ -54,7 +69,9 @@ describe('parseStatMemory', () => {
     '1 (x) S 1 2 3',
     statLine('x').replace(' 332 ', ' abc '),
     statLine('x').replace(' 332 ', ' -1 '),
-    statLine('x').replace('1 4242 4242', '1 pg 4242'),
+    statLine('x').replace('1 4242 4240', '1 pg 4240'),
+    statLine('x').replace('4242 4240', '4242 s'),
+    statLine('x').replace(' 987654 ', ' t '),
     statLine('x').replace(') S ', ')  '),
     statLine('x').split(' ').slice(0, 24).join(' '),
   ])('refuses %j, naming the file', (text) => {
@@ -186,6 +203,32 @@ describe('memoryCgroupFile', () => {
     ['nothing', '', undefined],
   ])('%s', (_name, text, expected) => {
     expect(memoryCgroupFile(text)).toBe(expected);
+  });
+
+  it.each([
+    [HYBRID, '/host/cgroup/memory/process_api/7149/web/memory.usage_in_bytes'],
+    ['0::/web\n', '/host/cgroup/web/memory.current'],
+    ['0::/\n', undefined],
+  ])('finds the file of %j under another mount point', (text, expected) => {
+    expect(memoryCgroupFile(text, '/host/cgroup')).toBe(expected);
+  });
+});
+
+describe('parseCgroupBytes', () => {
+  it.each([
+    ['67633152\n', 67_633_152],
+    ['0\n', 0],
+    ['458752', 458_752],
+  ])('reads %j', (text, expected) => {
+    const bytes = Buffer.from(`${text}garbage`, 'latin1');
+    expect(parseCgroupBytes(bytes, text.length, '/sys/fs/cgroup/web/memory.current')).toBe(expected);
+  });
+
+  it.each(['', '\n', 'max\n', '-1\n', '1.5\n', '99999999999999999999\n'])('refuses %j, naming the file', (text) => {
+    const bytes = Buffer.from(text, 'latin1');
+    expect(() => parseCgroupBytes(bytes, bytes.length, '/sys/fs/cgroup/web/memory.current')).toThrow(
+      `Unexpected content in /sys/fs/cgroup/web/memory.current: '${text.trim()}'`,
+    );
   });
 });
 
