@@ -14,7 +14,7 @@ import type { Run, RunHandle, Workload } from '../workload.js';
 import { Ending } from './ending.js';
 import { OciContainer } from './oci-container.js';
 import { readPidFile, waitForStart } from './oci-start.js';
-import { pollUntil } from './poller.js';
+import { Poller } from './poller.js';
 import { type ProcessIdentity, assertProcAvailable, identify, isAlive, parseIdentity } from './proc.js';
 import { runtimeErrorMessage } from './runtime-command.js';
 import { assertSignal, stopEscalating } from './stop.js';
@@ -147,6 +147,7 @@ class OciWorkload implements Workload {
    * its container, so the delete, a process spawn, is skipped on a plain restart.
    */
   #mayExist = true;
+  readonly #poller = new Poller();
 
   constructor(container: OciContainer, bundle: string, stdio: StdioOptions) {
     this.#container = container;
@@ -280,7 +281,7 @@ class OciWorkload implements Workload {
    */
   #recoveredExit(identity: ProcessIdentity): Promise<number> {
     return new Promise((resolve) => {
-      pollUntil(
+      this.#poller.watch(
         () => !isAlive(identity),
         () => {
           log('recovered container %s has ended', this.#container.id);

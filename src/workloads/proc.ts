@@ -60,18 +60,16 @@ export function readProcessStat(pid: number): ProcessStat | undefined {
   return parseProcessStat(text);
 }
 
-let cachedBootId: string | null | undefined;
-
-/** This boot's id, or `undefined` where the kernel does not show it. */
+/**
+ * This boot's id, or `undefined` where the kernel does not show it. Read at each call (a few
+ * microseconds): a module-level cache would be global mutable state.
+ */
 export function currentBootId(): string | undefined {
-  if (cachedBootId === undefined) {
-    try {
-      cachedBootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    } catch {
-      cachedBootId = null;
-    }
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return undefined;
   }
-  return cachedBootId ?? undefined;
 }
 
 /** Whether `/proc` can tell processes apart here (Linux with procfs mounted). */

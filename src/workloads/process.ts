@@ -9,7 +9,7 @@ import { exitCodeOf } from '../exit-code.js';
 import { show } from '../validate.js';
 import type { Run, RunHandle, Workload } from '../workload.js';
 import { Ending } from './ending.js';
-import { pollUntil } from './poller.js';
+import { Poller } from './poller.js';
 import {
   type ProcessIdentity,
   assertProcAvailable,
@@ -151,13 +151,13 @@ class RecoveredRun extends GroupRun implements Run {
   readonly #unwatch: () => void;
   #resolveExit!: (code: number) => void;
 
-  constructor(identity: ProcessIdentity) {
+  constructor(identity: ProcessIdentity, poller: Poller) {
     super('recovered ');
     this.#identity = identity;
     this.pid = identity.pid;
     this.handle = { ...identity };
     this.exit = new Promise((resolve) => (this.#resolveExit = resolve));
-    this.#unwatch = pollUntil(
+    this.#unwatch = poller.watch(
       () => !isAlive(identity),
       () => {
         this.#ended();
@@ -188,7 +188,7 @@ class RecoveredRun extends GroupRun implements Run {
  * SIGKILLs the process groups of the runs tagged with `id` that an earlier daemon left behind, and
  * resolves once they are gone; rejects if one is still there after {@link KILL_GRACE_MS}.
  */
-async function removeStaleRuns(id: string): Promise<void> {
+async function removeStaleRuns(id: string, poller: Poller): Promise<void> {
   const entry = `${RUN_ID_ENV}=${id}`;
   const stale = groupsWithEnvironment(entry);
   if (stale.length === 0) return;
@@ -196,7 +196,7 @@ async function removeStaleRuns(id: string): Promise<void> {
   for (const group of stale) signalGroup(group, 'SIGKILL');
   await new Promise<void>((resolve, reject) => {
     const deadlineMs = performance.now() + KILL_GRACE_MS;
-    const unwatch = pollUntil(
+    const unwatch = poller.watch(
       () => groupsWithEnvironment(entry).length === 0 || performance.now() > deadlineMs,
       () => {
         unwatch();
@@ -255,11 +255,12 @@ export function processWorkload(
   const spawnOptions: SpawnOptions = { stdio: 'inherit', ...spawnOnly, env, detached: true };
   // Only the first start can meet a run an earlier daemon left: later ones follow runs of ours.
   let firstStart = id !== undefined;
+  const poller = new Poller();
   return {
     async start(signal: AbortSignal): Promise<ProcessRun> {
       if (firstStart && id !== undefined) {
         firstStart = false;
-        await removeStaleRuns(id);
+        await removeStaleRuns(id, poller);
       }
       return new Promise((resolve, reject) => {
         if (signal.aborted) {
@@ -291,7 +292,7 @@ export function processWorkload(
         assertProcAvailable(identity.pid);
         const found = isAlive(identity);
         log('recover pid %d: %s', identity.pid, found ? 'alive' : 'gone');
-        resolve(found ? new RecoveredRun(identity) : undefined);
+        resolve(found ? new RecoveredRun(identity, poller) : undefined);
       });
     },
   };
