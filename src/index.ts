@@ -42,7 +42,7 @@ export {
   type RestartOutcomeStatus,
   type RestartHandle,
 } from './restart-in-thread.js';
-export type { Workload, Run, RunHandle } from './workload.js';
+export type { Workload, Run, RunHandle, RunNotification } from './workload.js';
 export { processWorkload, RUN_ID_ENV, type ProcessRun, type ProcessWorkloadOptions } from './workloads/process.js';
 export { ociWorkload, type OciWorkloadOptions, type OciRun } from './workloads/oci.js';
 export { KILL_GRACE_MS } from './workloads/stop.js';

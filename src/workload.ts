@@ -12,6 +12,24 @@
  */
 export type RunHandle = null | boolean | number | string | readonly RunHandle[] | { readonly [key: string]: RunHandle };
 
+/**
+ * One sd_notify-style line a run wrote on its notify fd (`NOTIFY_FD`, fd 3), for runs started with
+ * `notify: true`: `READY=1` is `ready`, `WATCHDOG=1` is `watchdog`, `WATCHDOG=trigger` is
+ * `watchdog-trigger`, and `STATUS=<text>` is `status` with that text.
+ *
+ * @example
+ * ```ts
+ * run.onNotify?.((notification) => {
+ *   if (notification.type === 'status') console.log(`web: ${notification.text}`);
+ * });
+ * ```
+ */
+export type RunNotification =
+  | { readonly type: 'ready' }
+  | { readonly type: 'watchdog' }
+  | { readonly type: 'watchdog-trigger' }
+  | { readonly type: 'status'; readonly text: string };
+
 /** One run of a workload: a started process, a container, or anything with an exit and a stop. */
 export interface Run {
   /** The process id, when there is one. */
@@ -33,6 +51,14 @@ export interface Run {
   stop(timeoutMs: number): Promise<void>;
   /** Sends `signal` to the run (its whole process group, for a process). Not a stop: the exit that follows is decided by the policy. */
   kill?(signal: NodeJS.Signals): void | Promise<void>;
+  /**
+   * Only on runs started with `notify: true`: calls `listener` with every notification received so
+   * far (in order; the last 256 at most), then with each new one, until the returned function is
+   * called. A listener that throws is logged and kept.
+   */
+  onNotify?(listener: (notification: RunNotification) => void): () => void;
+  /** Only on runs started with `notify: true`: the notify lines ignored so far (malformed or unknown). */
+  readonly ignoredNotifyLines?: number;
 }
 
 /** Something a {@link Supervisor} can start, once per run. */
