@@ -8,7 +8,7 @@
 import { constants, openSync } from 'node:fs';
 import { Socket } from 'node:net';
 import createDebug from 'debug';
-import type { RunNotification } from '../workload.js';
+import type { Run, RunNotification } from '../workload.js';
 import { readNotifyChunk } from './notify.js';
 
 const log = createDebug('restart-manager:notify');
@@ -91,4 +91,15 @@ export class NotifyChannel {
       log('%s: a notify listener threw: %O', this.#what, error);
     }
   }
+}
+
+/**
+ * Gives `run` the two members of a run started with `notify: true` ({@link Run.onNotify} and
+ * {@link Run.ignoredNotifyLines}), read from `channel`; a run without a notify pipe has neither.
+ */
+export function exposeNotify(run: Run, channel: NotifyChannel): void {
+  Object.defineProperties(run, {
+    onNotify: { value: (listener: (notification: RunNotification) => void) => channel.subscribe(listener) },
+    ignoredNotifyLines: { get: () => channel.ignoredLines },
+  });
 }
