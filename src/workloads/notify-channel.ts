@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { constants, openSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import { Socket } from 'node:net';
 import createDebug from 'debug';
 import type { Run, RunNotification } from '../workload.js';
@@ -19,6 +19,7 @@ export const MAX_NOTIFY_HISTORY = 256;
 /** The notifications of one run, read from its notify FIFO until {@link NotifyChannel.close}. */
 export class NotifyChannel {
   readonly #socket: Socket;
+  readonly #fifo: string;
   readonly #what: string;
   readonly #history: RunNotification[] = [];
   readonly #listeners = new Set<(notification: RunNotification) => void>();
@@ -32,6 +33,7 @@ export class NotifyChannel {
    * @throws Node's error when the FIFO cannot be opened (`ENOENT` once it is gone).
    */
   constructor(fifo: string, what: string) {
+    this.#fifo = fifo;
     this.#what = what;
     const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     this.#socket = new Socket({ fd, readable: true, writable: false });
@@ -67,9 +69,34 @@ export class NotifyChannel {
     };
   }
 
-  /** Stops reading (the run has ended); notifications kept so far stay available to new listeners. */
+  /**
+   * Stops reading (the run has ended), after reading what is still in the pipe (a run's last lines,
+   * written just before it exited); notifications kept so far stay available to new listeners.
+   */
   close(): void {
+    if (this.#socket.destroyed) return;
+    this.#drain();
     this.#socket.destroy();
+  }
+
+  /**
+   * Reads what the pipe holds now, through a second descriptor of its own (the socket's reads are
+   * done by libuv when it polls, and what it read has been handed on already).
+   */
+  #drain(): void {
+    let fd: number | undefined;
+    try {
+      fd = openSync(this.#fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      const buffer = Buffer.allocUnsafe(65_536);
+      for (let length = readSync(fd, buffer); length > 0; length = readSync(fd, buffer)) {
+        this.#read(buffer.subarray(0, length));
+      }
+    } catch (error) {
+      // EAGAIN: the pipe is empty, a writer still holds it. Anything else is logged.
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') log('%s: notify pipe: %O', this.#what, error);
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   }
 
   #read(chunk: Buffer): void {

@@ -18,6 +18,7 @@ import {
   type ProcessWorkloadOptions,
   type Run,
   type RunHandle,
+  type RunNotification,
   processWorkload,
 } from '../../src/index.js';
 import { errnoOfKill } from '../support/processes.js';
@@ -316,6 +317,101 @@ describe('processWorkload: id', () => {
     // Only the first start looks for what an earlier daemon left: the next one leaves `next` alone.
     track(await tagged.start(never));
     expect(isRunning(next.pid ?? 0)).toBe(true);
+  });
+});
+
+describe('processWorkload: log', () => {
+  it('appends the stdout and stderr of each run to the log (stdin /dev/null), rotated first when larger than maxBytes', async () => {
+    const path = join(dir, 'web.log');
+    const log = { path, maxBytes: 20, maxFiles: 2 };
+    for (const name of ['one', 'two', 'three']) {
+      const script = `echo "out ${name}"; echo "err ${name}" >&2; cat; exit 2`;
+      await expect(track(await workload('sh', ['-c', script], { log }).start(never)).exit).resolves.toBe(2);
+    }
+    // 16 bytes, then 32: the third start rotated it.
+    expect(readFileSync(path, 'utf8')).toBe('out three\nerr three\n');
+    expect(readFileSync(`${path}.1`, 'utf8')).toBe('out one\nerr one\nout two\nerr two\n');
+    expect(
+      readdirSync(dir)
+        .filter((name) => name.startsWith('web.log'))
+        .sort(),
+    ).toEqual(['web.log', 'web.log.1']);
+  });
+
+  it("holds nothing of the monitor's: a run killed by a signal leaves its own output only", async () => {
+    const path = join(dir, 'web.log');
+    const run = track(
+      (await workload('sh', ['-c', 'echo ready; exec sleep 60'], { log: { path } }).start(never)) as ProcessRun,
+    );
+    await waitFor(() => existsSync(path) && readFileSync(path, 'utf8') === 'ready\n', 5_000, 'the first line');
+    run.kill('SIGKILL');
+    await expect(run.exit).resolves.toBe(137);
+    // A shell says `Killed` of a child a signal ended, on its own stderr: not the run's.
+    expect(readFileSync(path, 'utf8')).toBe('ready\n');
+  });
+
+  it.each([
+    [
+      { log: { path: 'x' }, stdio: 'pipe' },
+      'TypeError',
+      "`options.stdio` to be undefined with `options.log` (the log is the run's stdout and stderr), got 'pipe'",
+    ],
+    [{ log: 'x' }, 'TypeError', "Expected `options.log` to be { path, maxBytes?, maxFiles? }, got 'x'"],
+    [{ log: { path: '' } }, 'TypeError', "Expected `options.log.path` to be a non-empty string, got ''"],
+    [
+      { log: { path: 'x', maxFiles: 0 } },
+      'RangeError',
+      'Expected `options.log.maxFiles` to be a positive safe integer, got 0',
+    ],
+    [{ notify: 'yes' }, 'TypeError', "`options.notify` to be a boolean, got 'yes'"],
+    [{ runDir: '' }, 'TypeError', "Expected `options.runDir` to be a non-empty string, got ''"],
+    [
+      { argv0: 'web' },
+      'TypeError',
+      "Expected `options.argv0` to be undefined (it would apply to the run's monitor, not its command), got 'web'",
+    ],
+    [
+      { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] },
+      'TypeError',
+      "Expected `options.stdio` to be a string or [stdin, stdout, stderr] (fd 3 and up are the monitor's)",
+    ],
+  ])('refuses %j with a %s naming the option, and starts nothing', (options, type, message) => {
+    const call = (): unknown => processWorkload(node, [], { runDir, ...(options as ProcessWorkloadOptions) });
+    expect(call).toThrow(type === 'TypeError' ? TypeError : RangeError);
+    expect(call).toThrow(message);
+    expect(existsSync(join(dir, 'x'))).toBe(false);
+  });
+});
+
+describe('processWorkload: notify', () => {
+  it('gives the run NOTIFY_FD=3 and fd 3; its lines reach onNotify, those before the first listener too, bad ones counted', async () => {
+    const script =
+      'echo READY=1 >&3; echo "STATUS=fd $NOTIFY_FD" >&3; echo BOGUS=1 >&3; echo WATCHDOG=1 >&3; exec sleep 60';
+    const started = await workload('sh', ['-c', script], { notify: true }).start(never);
+    const run = track(started);
+    await waitFor(() => run.ignoredNotifyLines === 1, 5_000, 'the lines to be read');
+    const seen: RunNotification[] = [];
+    const unsubscribe = run.onNotify?.((notification) => seen.push(notification));
+    expect(seen).toEqual([{ type: 'ready' }, { type: 'status', text: 'fd 3' }, { type: 'watchdog' }]);
+    unsubscribe?.();
+    await run.stop(1_000);
+    await expect(run.exit).resolves.toBe(143);
+  });
+
+  it("reads a run's last lines, written just before it exited", async () => {
+    const run = track(await workload('sh', ['-c', 'echo STATUS=bye >&3; exit 5'], { notify: true }).start(never));
+    await expect(run.exit).resolves.toBe(5);
+    const seen: RunNotification[] = [];
+    run.onNotify?.((notification) => seen.push(notification));
+    expect(seen).toEqual([{ type: 'status', text: 'bye' }]);
+  });
+
+  it('a run without notify has neither onNotify nor ignoredNotifyLines, no NOTIFY_FD and no fd 3', async () => {
+    const script = '[ -e /proc/self/fd/3 ] && exit 3; [ -z "${NOTIFY_FD+set}" ] || exit 4; exit 0';
+    const run = track(await workload('sh', ['-c', script]).start(never));
+    await expect(run.exit).resolves.toBe(0);
+    expect('onNotify' in run).toBe(false);
+    expect('ignoredNotifyLines' in run).toBe(false);
   });
 });
 

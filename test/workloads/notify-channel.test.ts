@@ -2,7 +2,7 @@
  * A run's notify FIFO read by the daemon, over a real FIFO (this test holds its write end, as a run
  * and its monitor do): notifications replayed to a late listener then delivered as they come, the
  * history bounded, an unsubscribed listener called no more, a listener that throws kept, ignored
- * lines counted, and the pipe closed on `close` and at EOF.
+ * lines counted, and the pipe closed on `close` (what it still holds read first) and at EOF.
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
@@ -110,6 +110,17 @@ it('closes its pipe at EOF (every writer gone), and keeps what it read', async (
   const seen: RunNotification[] = [];
   channel.subscribe(collect(seen));
   expect(seen).toEqual([{ type: 'ready' }]);
+});
+
+it('close first reads what the pipe still holds: the last lines of a run that has just exited', () => {
+  channel = new NotifyChannel(fifo, 'web');
+  // Written and closed at once, as a run's last line: the channel's socket has not read it yet.
+  write('STATUS=bye\nnot a notification\n');
+  channel.close();
+  const seen: RunNotification[] = [];
+  channel.subscribe(collect(seen));
+  expect(seen).toEqual([{ type: 'status', text: 'bye' }]);
+  expect(channel.ignoredLines).toBe(1);
 });
 
 it('close closes the pipe, and a second close does nothing', () => {
