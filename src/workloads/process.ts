@@ -331,8 +331,9 @@ class ProcessWorkload implements Workload {
 
 /**
  * A workload that runs `command` as a process in a session and process group of its own, under a
- * small monitor (a `/bin/sh` of about 0.12 MiB, no Node process) that outlives the daemon and
- * records the exit code. Stdio is inherited unless `options.stdio` or `options.log` says otherwise.
+ * small monitor (a `/bin/sh`: 0.13 MiB of PSS a run, measured over 60 runs; no Node process) that
+ * outlives the daemon and records the exit code. Stdio is inherited unless `options.stdio` or
+ * `options.log` says otherwise.
  *
  * - A run's `pid` is the command's; its exit code is the command's, or 128 + the signal number.
  * - `stop(timeoutMs)` sends SIGTERM to the command's group, then SIGKILL after `timeoutMs`, and
