@@ -26,9 +26,9 @@ export const RUN_FILES = Object.freeze({
   notify: 'notify',
   /** An OCI run's derived bundle configuration. */
   config: 'config.json',
-  /** The pid file of an OCI runtime's `run`, removed once the container runs. */
+  /** The pid file of an OCI runtime's `run`. */
   runtimePid: 'runtime.pid',
-  /** The log of an OCI runtime's `run`, removed once the container runs. */
+  /** The log of an OCI runtime's `run`, where its errors are read when it fails to start a container. */
   runtimeLog: 'runtime.log',
 });
 
