@@ -77,9 +77,19 @@ async function renameIfThere(from: string, to: string): Promise<void> {
  * the oldest overwritten), then opens it for appending. The caller closes the handle once the run
  * holds its own copy of the descriptor.
  *
- * @throws Node's error when the file cannot be read, renamed or opened.
+ * @throws `Error` naming the log when it cannot be read, rotated or opened, Node's error as its
+ *   `cause` but no `code` of its own: a start that fails so is not taken for a command that is
+ *   missing (`ENOENT`, 127) or cannot be run (`EACCES`, 126).
  */
-export async function openLog({ path, maxBytes, maxFiles }: LogFile): Promise<FileHandle> {
+export async function openLog(log: LogFile): Promise<FileHandle> {
+  try {
+    return await rotateAndOpen(log);
+  } catch (error) {
+    throw new Error(`Cannot open the log ${log.path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+async function rotateAndOpen({ path, maxBytes, maxFiles }: LogFile): Promise<FileHandle> {
   const size = await stat(path).then(
     (stats) => stats.size,
     (error: unknown) => {

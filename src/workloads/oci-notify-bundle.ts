@@ -62,12 +62,19 @@ export function notifyConfig(config: unknown, bundle: string): Config {
  * Writes the derived `config.json` of `bundle` (see {@link notifyConfig}) into the run directory
  * `dir`, which becomes the bundle the runtime runs; resolves with `dir`.
  *
- * @throws Node's error when `bundle/config.json` cannot be read or `dir/config.json` written;
- *   `SyntaxError` when it is not JSON; `Error` as {@link notifyConfig}.
+ * @throws `Error` naming the file when `bundle/config.json` cannot be read or is not JSON (the
+ *   reason as its `cause`, but no `code`: a missing bundle is not a missing command); `Error` as
+ *   {@link notifyConfig}; Node's error when `dir/config.json` cannot be written.
  */
 export async function writeNotifyBundle(bundle: string, dir: string): Promise<string> {
   const bundleDir = resolve(bundle);
-  const config = JSON.parse(await readFile(join(bundleDir, 'config.json'), 'utf8')) as unknown;
+  const file = join(bundleDir, 'config.json');
+  let config: unknown;
+  try {
+    config = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`Cannot read the bundle's ${file}: ${(error as Error).message}`, { cause: error });
+  }
   await writeFile(join(dir, RUN_FILES.config), JSON.stringify(notifyConfig(config, bundleDir)), { mode: 0o600 });
   return dir;
 }

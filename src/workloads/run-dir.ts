@@ -67,14 +67,21 @@ export function isRunDirPath(value: unknown): value is string {
  * Makes a new run directory (mode 0700) under `runDir` (made first if missing, mode 0711), owned by `owner`
  * when the run's monitor runs as another user.
  *
- * @throws Node's error when a directory cannot be made or given to `owner`.
+ * @throws `Error` naming `runDir` when a directory cannot be made or given to `owner`, Node's error
+ *   as its `cause` but no `code` of its own (an `EACCES` here is not a command that cannot be run).
  */
 export async function makeRunDir(runDir: string, owner?: { uid: number; gid: number }): Promise<string> {
-  // 0711: a run of another user must reach its own directory (0700, its own) through it, but not list it.
-  await mkdir(runDir, { recursive: true, mode: 0o711 });
-  const dir = await mkdtemp(join(runDir, 'run-'));
-  if (owner !== undefined) await chown(dir, owner.uid, owner.gid);
-  return dir;
+  let dir: string | undefined;
+  try {
+    // 0711: a run of another user must reach its own directory (0700, its own) through it, but not list it.
+    await mkdir(runDir, { recursive: true, mode: 0o711 });
+    dir = await mkdtemp(join(runDir, 'run-'));
+    if (owner !== undefined) await chown(dir, owner.uid, owner.gid);
+    return dir;
+  } catch (error) {
+    if (dir !== undefined) await rmdir(dir).catch(() => undefined);
+    throw new Error(`Cannot make a run directory under ${runDir}: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /**

@@ -338,6 +338,15 @@ describe('processWorkload: log', () => {
     ).toEqual(['web.log', 'web.log.1']);
   });
 
+  it('a log that cannot be opened makes start reject naming it, with no code (not a missing command), and starts nothing', async () => {
+    const path = join(dir, 'no-such-dir', 'web.log');
+    const started = Promise.resolve(workload(node, ['-e', ''], { log: { path } }).start(never));
+    const error = (await started.catch((e: unknown) => e)) as Error;
+    expect(error.message).toBe(`Cannot open the log ${path}: ENOENT: no such file or directory, open '${path}'`);
+    expect(error).not.toHaveProperty('code');
+    expect(readdirSync(runDir)).toEqual([]);
+  });
+
   it("holds nothing of the monitor's: a run killed by a signal leaves its own output only", async () => {
     const path = join(dir, 'web.log');
     const run = track(

@@ -1,7 +1,8 @@
 /**
  * A run's log file: the `log` option checked (a bad one named, with its value), the rotation when a
  * run starts with the file larger than `maxBytes` (`path.1` … `path.<maxFiles-1>`, the oldest
- * dropped), and the file opened for appending, made with mode 0640 when missing.
+ * dropped), the file opened for appending, made with mode 0640 when missing, and a log that cannot
+ * be opened named in the error.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -132,9 +133,12 @@ describe('openLog', () => {
     expect(existsSync(`${path}.3`)).toBe(false);
   });
 
-  it("rejects with Node's error when the directory does not exist", async () => {
-    await expect(
-      openLog({ path: join(dir, 'no-such-dir', 'web.log'), maxBytes: 1, maxFiles: 1 }),
-    ).rejects.toMatchObject({ code: 'ENOENT' });
+  it("rejects naming the log, with Node's error as its cause and no code, when its directory does not exist", async () => {
+    const missing = join(dir, 'no-such-dir', 'web.log');
+    const error = (await openLog({ path: missing, maxBytes: 1, maxFiles: 1 }).catch((e: unknown) => e)) as Error;
+    expect(error.message).toBe(`Cannot open the log ${missing}: ENOENT: no such file or directory, open '${missing}'`);
+    // A start that fails so is not taken for a missing command (127).
+    expect(error).not.toHaveProperty('code');
+    expect(error.cause).toMatchObject({ code: 'ENOENT' });
   });
 });

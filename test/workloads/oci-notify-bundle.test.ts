@@ -89,7 +89,16 @@ describe('writeNotifyBundle', () => {
         root: { path: join(bundle, 'rootfs') },
       });
       expect(statSync(join(runDir, 'config.json')).mode & 0o777).toBe(0o600);
-      await expect(writeNotifyBundle(join(dir, 'no-such-bundle'), runDir)).rejects.toMatchObject({ code: 'ENOENT' });
+      const missing = join(dir, 'no-such-bundle', 'config.json');
+      const error = (await writeNotifyBundle(join(dir, 'no-such-bundle'), runDir).catch((e: unknown) => e)) as Error;
+      expect(error.message).toBe(
+        `Cannot read the bundle's ${missing}: ENOENT: no such file or directory, open '${missing}'`,
+      );
+      // No `code`: a start that fails so is not taken for a missing command (127).
+      expect(error).not.toHaveProperty('code');
+      expect(error.cause).toMatchObject({ code: 'ENOENT' });
+      await writeFile(join(bundle, 'config.json'), '{ not json');
+      await expect(writeNotifyBundle(bundle, runDir)).rejects.toThrow(/^Cannot read the bundle's \S+config\.json: /);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
