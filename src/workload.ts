@@ -12,7 +12,18 @@
  */
 export type RunHandle = null | boolean | number | string | readonly RunHandle[] | { readonly [key: string]: RunHandle };
 
-/** A line a run sent on its notify fd (SPEC §17), parsed. */
+/**
+ * One sd_notify-style line a run wrote on its notify fd (`NOTIFY_FD`, fd 3), for runs started with
+ * `notify: true`: `READY=1` is `ready`, `WATCHDOG=1` is `watchdog`, `WATCHDOG=trigger` is
+ * `watchdog-trigger`, and `STATUS=<text>` is `status` with that text.
+ *
+ * @example
+ * ```ts
+ * run.onNotify?.((notification) => {
+ *   if (notification.type === 'status') console.log(`web: ${notification.text}`);
+ * });
+ * ```
+ */
 export type RunNotification =
   | { readonly type: 'ready' }
   | { readonly type: 'watchdog' }
@@ -40,9 +51,13 @@ export interface Run {
   stop(timeoutMs: number): Promise<void>;
   /** Sends `signal` to the run (its whole process group, for a process). Not a stop: the exit that follows is decided by the policy. */
   kill?(signal: NodeJS.Signals): void | Promise<void>;
-  /** Calls `listener` with every notification received so far (in order), then with each new one; returns unsubscribe. */
+  /**
+   * Only on runs started with `notify: true`: calls `listener` with every notification received so
+   * far (in order; the last 256 at most), then with each new one, until the returned function is
+   * called. A listener that throws is logged and kept.
+   */
   onNotify?(listener: (notification: RunNotification) => void): () => void;
-  /** Notify lines ignored so far (malformed or unknown). */
+  /** Only on runs started with `notify: true`: the notify lines ignored so far (malformed or unknown). */
   readonly ignoredNotifyLines?: number;
 }
 

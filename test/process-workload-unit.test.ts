@@ -1,11 +1,14 @@
 /**
- * `processWorkload` at the unit level, over real (short) child processes: what `stop` sends to a
- * run that already ended, the failed stop of a process that outlives SIGKILL's grace (fake time,
- * so the child's real exit is only seen afterwards), the default stdio and arguments, the error
- * listener a started run keeps, the debug lines it prints, the handle a run carries, and the
- * arguments `kill` and `recover` refuse (with `/proc` made to look missing for one of them).
+ * `processWorkload` at the unit level, over real (short) processes under their monitors: what `stop`
+ * sends to a run that already ended, the failed stop of a process that outlives SIGKILL's grace
+ * (fake time, so the real exit is only seen afterwards), the default stdio and arguments, the error
+ * listener a started run keeps on its monitor, the debug lines it prints, the handle a run carries,
+ * and the arguments `kill` and `recover` refuse (with `/proc` made to look missing for one of them).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { processWorkload, type ProcessRun } from '../src/index.js';
 import { readProcessStat } from '../src/workloads/proc.js';
@@ -26,12 +29,15 @@ let runs: ProcessRun[] = [];
 afterEach(async () => {
   vi.useRealTimers();
   vi.restoreAllMocks();
-  for (const { child } of runs) {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGKILL');
-      await exited;
+  for (const run of runs) {
+    if (run.child.exitCode === null && run.child.signalCode === null) {
+      try {
+        process.kill(-(run.pid as number), 'SIGKILL');
+      } catch {
+        // Gone in between.
+      }
     }
+    await run.exit;
   }
   runs = [];
 });
@@ -76,8 +82,7 @@ describe('stop', () => {
     const run = await startReady('setInterval(() => {}, 1000); console.log("ready")');
     process.kill(run.pid ?? 0, 'SIGKILL');
     expect(await run.exit).toBe(137);
-    expect(run.child.signalCode).toBe('SIGKILL');
-    const kill = vi.spyOn(run.child, 'kill');
+    const kill = vi.spyOn(process, 'kill');
     await expect(run.stop(1_000)).resolves.toBeUndefined();
     expect(kill).not.toHaveBeenCalled();
   });
@@ -133,15 +138,26 @@ describe('processWorkload defaults', () => {
     expect(text).toBe('piped\n');
   });
 
-  it('passes no arguments when none are given (node then runs its empty stdin and exits 0)', async () => {
-    const run = await startRun(undefined, { stdio: 'ignore' });
-    expect(run.child.spawnargs).toEqual([node]);
-    expect(await run.exit).toBe(0);
+  it('passes no arguments when none are given', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'restart-manager-args-'));
+    try {
+      const script = join(dir, 'count-args');
+      await writeFile(script, `#!/bin/sh\nexit $#\n`);
+      await chmod(script, 0o755);
+      const run = (await processWorkload(script).start(never)) as ProcessRun;
+      runs.push(run);
+      expect(await run.exit).toBe(0);
+      const withTwo = (await processWorkload(script, ['a b', '']).start(never)) as ProcessRun;
+      runs.push(withTwo);
+      expect(await withTwo.exit).toBe(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
 describe('a started run', () => {
-  it('keeps one error listener, which logs a later error instead of throwing it', async () => {
+  it('keeps one error listener on its monitor, which logs a later error instead of throwing it', async () => {
     const lines = await debugLines('restart-manager:process', async () => {
       const run = await startReady(IGNORE_SIGTERM);
       expect(run.child.listenerCount('error')).toBe(1);
@@ -151,17 +167,30 @@ describe('a started run', () => {
       expect(await run.exit).toBe(137);
     });
     const pid = runs[0]?.pid;
-    expect(lines.some((line) => line.includes(`spawned ${node} as pid ${pid}`))).toBe(true);
-    expect(lines.some((line) => line.includes(`pid ${pid}: Error: late trouble`))).toBe(true);
+    const monitor = runs[0]?.child.pid;
+    expect(lines.some((line) => line.includes(`spawned ${node} as pid ${pid} (its monitor is pid ${monitor})`))).toBe(
+      true,
+    );
+    expect(lines.some((line) => line.includes(`pid ${pid}: its monitor: Error: late trouble`))).toBe(true);
     expect(lines.some((line) => line.includes(`stopping pid ${pid}: SIGTERM, SIGKILL after 50 ms`))).toBe(true);
   });
 });
 
 describe('handle, kill and recover', () => {
-  it('a run carries { pid, startTime, bootId } from /proc as its handle', async () => {
+  it('a run carries { pid, startTime, bootId, monitor } from /proc as its handle', async () => {
     const run = await startReady(IGNORE_SIGTERM);
     const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    expect(run.handle).toEqual({ pid: run.pid, startTime: readProcessStat(run.pid ?? 0)?.startTime, bootId });
+    const monitor = run.child.pid as number;
+    expect(run.handle).toEqual({
+      pid: run.pid,
+      startTime: readProcessStat(run.pid ?? 0)?.startTime,
+      bootId,
+      monitor: {
+        pid: monitor,
+        startTime: readProcessStat(monitor)?.startTime,
+        dir: expect.stringMatching(/^\/run\/restart-manager\/run-\w{6}$/) as unknown,
+      },
+    });
     expect(JSON.parse(JSON.stringify(run.handle))).toEqual(run.handle);
   });
 

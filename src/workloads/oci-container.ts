@@ -48,9 +48,25 @@ export class OciContainer {
     this.#globalArgs = [...runtimeArgs, ...(root === undefined ? [] : ['--root', root]), '--log-format', 'json'];
   }
 
-  /** The arguments of `runtime run` in the foreground, its log (and errors) in `logFile`. */
-  runArgs(bundle: string, pidFile: string, logFile: string): string[] {
-    return [...this.#globalArgs, '--log', logFile, 'run', '--bundle', bundle, '--pid-file', pidFile, '--', this.id];
+  /**
+   * The arguments of `runtime run` in the foreground, its log (and errors) in `logFile`; with
+   * `preserveFds`, the container's process also gets fds 3 to 3 + `preserveFds` − 1 of the runtime's.
+   */
+  runArgs(bundle: string, pidFile: string, logFile: string, preserveFds = 0): string[] {
+    const preserve = preserveFds > 0 ? ['--preserve-fds', String(preserveFds)] : [];
+    return [
+      ...this.#globalArgs,
+      '--log',
+      logFile,
+      'run',
+      ...preserve,
+      '--bundle',
+      bundle,
+      '--pid-file',
+      pidFile,
+      '--',
+      this.id,
+    ];
   }
 
   /**

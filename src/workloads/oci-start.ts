@@ -18,9 +18,9 @@ export type StartOutcome =
   | { readonly kind: 'aborted' };
 
 /**
- * Resolves once `pidFile` exists, `child` has exited or failed to spawn, or `signal` aborts.
- * `watcher` watches the pid file's directory and was made before the spawn, so no event is missed;
- * it is closed, and every listener removed, whatever the outcome.
+ * Resolves once `pidFile` exists, `child` has exited or failed to spawn, or `signal` aborts — at
+ * once when one of them already has. `watcher` watches the pid file's directory and was made before
+ * the spawn, so no event is missed; it is closed, and every listener removed, whatever the outcome.
  */
 export function waitForStart(
   child: ChildProcess,
@@ -54,6 +54,10 @@ export function waitForStart(
     watcher.on('change', onChange).on('error', onWatchError);
     child.once('exit', onExit).once('error', onSpawnError);
     signal.addEventListener('abort', onAbort, { once: true });
+    // What happened before the wait began (the watcher's events then had no listener).
+    if (existsSync(pidFile)) settle({ kind: 'started' });
+    else if (child.exitCode !== null || child.signalCode !== null) settle({ kind: 'exited' });
+    else if (signal.aborted) settle({ kind: 'aborted' });
   });
 }
 

@@ -3,20 +3,35 @@
  *
  * @packageDocumentation
  */
-import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { existsSync, watch } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import createDebug from 'debug';
-import { assertObject, show } from '../validate.js';
-import type { Run, RunHandle, Workload } from '../workload.js';
+import { assertBoolean, assertObject, show } from '../validate.js';
+import type { Run, RunHandle, RunNotification, Workload } from '../workload.js';
+import { findCommand, searchPathOf } from './command-path.js';
 import { Ending } from './ending.js';
 import { assertOciId, checkRuntimeArgs } from './oci-arguments.js';
+import { type LogFile, type LogOptions, parseLogOptions } from './log-file.js';
+import {
+  type CommandStdio,
+  MonitorLauncher,
+  commandStarted,
+  commandStdioOf,
+  monitorExit,
+  monitorHandleOf,
+  parseMonitorHandle,
+} from './monitor.js';
+import { FALLBACK_POLL_MS, MonitorWatches, endOfRun, openNotify, startedMonitorEnd } from './monitor-end.js';
+import { type NotifyChannel, exposeNotify } from './notify-channel.js';
 import { OciContainer } from './oci-container.js';
+import { writeNotifyBundle } from './oci-notify-bundle.js';
 import { readPidFile, waitForStart } from './oci-start.js';
-import { pollUntil } from './poller.js';
+import { Poller } from './poller.js';
 import { type ProcessIdentity, assertProcAvailable, identify, isAlive, parseIdentity } from './proc.js';
+import { RUN_FILES, makeRunDir, parseRunDir, removeRunDir } from './run-dir.js';
 import { runtimeErrorMessage } from './runtime-command.js';
 import { assertSignal, stopEscalating } from './stop.js';
 
@@ -52,17 +67,44 @@ export interface OciWorkloadOptions {
    */
   readonly runtimeArgs?: readonly string[] | undefined;
   /**
-   * The stdio of `runc run`, which the container's process gets as its own when its `config.json`
-   * says `process.terminal: false`.
+   * The stdio of `runc run` (through its monitor), which copies the container's output to it when
+   * its `config.json` says `process.terminal: false`. Not with `log`.
    *
    * @defaultValue `'inherit'`
    */
   readonly stdio?: StdioOptions | undefined;
+  /**
+   * Appends the container's stdout and stderr to a file (stdin is /dev/null), through a descriptor
+   * the run holds itself (`runc run` copies the container's output there), so that it goes on
+   * writing when the daemon is gone; rotated when a run starts and it is larger than `maxBytes`.
+   *
+   * @defaultValue none: `stdio` says where the output goes
+   */
+  readonly log?: LogOptions | undefined;
+  /**
+   * Gives the container's process a notify pipe on fd 3 (`runc run --preserve-fds 1`) and
+   * `NOTIFY_FD=3` in its environment (a derived `config.json` in the run directory), for
+   * sd_notify-style lines read through the run's `onNotify`.
+   *
+   * @defaultValue `false`
+   */
+  readonly notify?: boolean | undefined;
+  /**
+   * Where each run gets a directory of its own (its monitor's exit code and FIFOs, runc's pid file and
+   * log, a derived `config.json`), removed once the run's end has been seen.
+   *
+   * @defaultValue `/run/restart-manager` as root, else `restart-manager-<uid>` under the temp dir
+   */
+  readonly runDir?: string | undefined;
 }
 
 /** A {@link Run} of {@link ociWorkload} started by this process. */
 export interface OciRun extends Run {
-  /** The foreground `runc run` process (for the container's pipes, when `stdio` is `'pipe'`). */
+  /**
+   * The run's monitor, this process's child, which runs `runc run` in the foreground: runc inherits
+   * its pipes when `stdio` is `'pipe'`, and copies the container's output to them. Its pid is not
+   * the run's.
+   */
   readonly child: ChildProcess;
   /**
    * Sends `signal` to the container through `runc kill` (SIGKILL to all of its processes); nothing
@@ -81,6 +123,8 @@ class ContainerRun implements Run {
   readonly pid: number;
   readonly handle: RunHandle | undefined;
   readonly exit: Promise<number>;
+  declare readonly onNotify?: (listener: (notification: RunNotification) => void) => () => void;
+  declare readonly ignoredNotifyLines?: number;
   readonly #ending = new Ending();
   readonly #container: OciContainer;
   readonly #identity: ProcessIdentity | undefined;
@@ -90,12 +134,14 @@ class ContainerRun implements Run {
     pid: number,
     handle: RunHandle | undefined,
     exit: Promise<number>,
+    notify: NotifyChannel | undefined,
     identity?: ProcessIdentity,
   ) {
     this.#container = container;
     this.pid = pid;
     this.handle = handle;
     this.#identity = identity;
+    if (notify !== undefined) exposeNotify(this, notify);
     this.exit = exit.then((code) => {
       this.#ending.end();
       return code;
@@ -104,7 +150,7 @@ class ContainerRun implements Run {
 
   async #send(signal: NodeJS.Signals): Promise<void> {
     if (this.#ending.ended) return;
-    // A recovered container that has just gone: its end is seen at the next poll.
+    // A recovered container that has just gone: its end is seen with its monitor's.
     if (this.#identity !== undefined && !isAlive(this.#identity)) return;
     log('container %s: %s', this.#container.id, signal);
     await this.#container.kill(signal);
@@ -127,40 +173,55 @@ class ContainerRun implements Run {
 class StartedContainerRun extends ContainerRun implements OciRun {
   readonly child: ChildProcess;
 
-  constructor(container: OciContainer, child: ChildProcess, pid: number, exit: Promise<number>) {
-    const identity = identify(pid);
-    super(container, pid, identity === undefined ? undefined : { id: container.id, ...identity }, exit);
-    this.child = child;
+  constructor(
+    container: OciContainer,
+    monitor: ChildProcess,
+    pid: number,
+    handle: RunHandle | undefined,
+    exit: Promise<number>,
+    notify: NotifyChannel | undefined,
+  ) {
+    super(container, pid, handle, exit, notify);
+    this.child = monitor;
   }
 }
 
-/** Resolves with the arguments of `child`'s `exit` event, at once if it has already exited. */
-function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  }
-  return new Promise((resolve) => {
-    child.once('exit', (code, signal) => {
-      resolve({ code, signal });
-    });
-  });
+/**
+ * How `runc run` ended before its container started, said as Node says it: its signal, or its exit
+ * code. A status of 128 + N is runc killed by signal N (runc itself exits with 1 when it fails).
+ */
+function endOfRuntime(monitor: ChildProcess): { killed: boolean; how: string } {
+  const code = monitor.exitCode;
+  if (monitor.signalCode !== null || code === null) return { killed: true, how: monitor.signalCode ?? 'killed' };
+  const signal = Object.entries(constants.signals).find(([, number]) => number === code - 128)?.[0];
+  return signal === undefined ? { killed: false, how: `exit code ${code}` } : { killed: true, how: signal };
+}
+
+/** What {@link ociWorkload} checked of its options, beyond the container. */
+interface OciSpec {
+  readonly bundle: string;
+  readonly stdio: CommandStdio;
+  readonly log: LogFile | undefined;
+  readonly notify: boolean;
+  readonly runDir: string;
 }
 
 class OciWorkload implements Workload {
   readonly #container: OciContainer;
-  readonly #bundle: string;
-  readonly #stdio: StdioOptions;
+  readonly #spec: OciSpec;
   /**
    * Whether a container of this id may exist, to be deleted before a start: at first (a stale one
    * from an earlier daemon), and after a `runc run` that did not end by itself. One that did deleted
    * its container, so the delete, a process spawn, is skipped on a plain restart.
    */
   #mayExist = true;
+  readonly #launcher = new MonitorLauncher();
+  readonly #fallback = new Poller(FALLBACK_POLL_MS);
+  readonly #watches = new MonitorWatches();
 
-  constructor(container: OciContainer, bundle: string, stdio: StdioOptions) {
+  constructor(container: OciContainer, spec: OciSpec) {
     this.#container = container;
-    this.#bundle = bundle;
-    this.#stdio = stdio;
+    this.#spec = spec;
   }
 
   async #deleteStale(): Promise<void> {
@@ -183,83 +244,124 @@ class OciWorkload implements Workload {
     }
   }
 
+  /**
+   * After a run whose status may be a signal's (128 + N): whether `runc run` left its container
+   * behind (it was killed, and did not delete it), which is then deleted. A `runc run` that ends by
+   * itself deletes its container first, so none is left after it.
+   */
+  async #deletedLeftover(): Promise<boolean> {
+    try {
+      if ((await this.#container.state()) === undefined) return false;
+    } catch (error) {
+      log('container %s: %O', this.#container.id, error);
+    }
+    log(
+      'container %s: `%s run` did not end by itself: deleting the container',
+      this.#container.id,
+      this.#container.runtime,
+    );
+    await this.#deleteLeftover();
+    return true;
+  }
+
   async start(signal: AbortSignal): Promise<OciRun> {
     signal.throwIfAborted();
     if (this.#mayExist) await this.#deleteStale();
     signal.throwIfAborted();
-    const dir = await mkdtemp(join(tmpdir(), 'restart-manager-oci-'));
+    // The monitor's `exec` would turn a missing runtime into an exit code: Node's spawn error instead.
+    await findCommand(this.#container.runtime, [], process.cwd(), searchPathOf(undefined));
+    const dir = await makeRunDir(this.#spec.runDir);
     try {
       return await this.#launch(dir, signal);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+    } catch (error) {
+      await removeRunDir(dir);
+      throw error;
     }
   }
 
   async #launch(dir: string, signal: AbortSignal): Promise<OciRun> {
     const { id, runtime } = this.#container;
-    const pidFile = join(dir, 'pid');
-    const logFile = join(dir, 'log');
+    const { notify, stdio, log: logFile } = this.#spec;
+    const pidFile = join(dir, RUN_FILES.runtimePid);
+    const logPath = join(dir, RUN_FILES.runtimeLog);
+    const bundle = notify ? await writeNotifyBundle(this.#spec.bundle, dir) : this.#spec.bundle;
+    const args = this.#container.runArgs(bundle, pidFile, logPath, notify ? 1 : 0);
+    // Made before the spawn, so that the pid file's event is not missed.
     const watcher = watch(dir);
-    let child: ChildProcess;
+    let monitor: ChildProcess;
+    let runtimePid: number;
     try {
-      child = spawn(runtime, this.#container.runArgs(this.#bundle, pidFile, logFile), {
-        stdio: this.#stdio,
-        detached: true,
-      });
+      monitor = await this.#launcher.launch({ command: runtime, args, dir, notify, stdio, log: logFile });
+      runtimePid = await commandStarted(monitor, `${runtime} run ${id}`);
     } catch (error) {
       watcher.close();
       throw error;
     }
-    child.on('error', (error) => {
-      log('container %s: %s run: %O', id, runtime, error);
+    monitor.on('error', (error) => {
+      log('container %s: its monitor: %O', id, error);
     });
-    const outcome = await waitForStart(child, watcher, pidFile, signal);
+    const outcome = await waitForStart(monitor, watcher, pidFile, signal);
     if (outcome.kind === 'spawn-failed') throw outcome.error;
     if (outcome.kind === 'aborted') {
-      await this.#abandon(child);
+      await this.#abandon(monitor, runtimePid);
       throw signal.reason as Error;
     }
     if (outcome.kind === 'exited' && !existsSync(pidFile)) {
-      if (child.signalCode !== null) await this.#deleteLeftover();
-      const message = runtimeErrorMessage(await readFile(logFile, 'utf8').catch(() => ''));
+      const { killed, how } = endOfRuntime(monitor);
+      if (killed) await this.#deleteLeftover();
+      const message = runtimeErrorMessage(await readFile(logPath, 'utf8').catch(() => ''));
       throw new Error(
-        `\`${runtime} run ${id}\` ended (${child.signalCode ?? `exit code ${child.exitCode}`}) before the container started${message === '' ? '' : `: ${message}`}`,
+        `\`${runtime} run ${id}\` ended (${how}) before the container started${message === '' ? '' : `: ${message}`}`,
       );
     }
     let pid: number;
     try {
       pid = readPidFile(pidFile);
     } catch (error) {
-      await this.#abandon(child);
+      await this.#abandon(monitor, runtimePid);
       throw error;
     }
-    log('container %s runs as pid %d (%s run is pid %d)', id, pid, runtime, child.pid);
-    return new StartedContainerRun(this.#container, child, pid, this.#exitCodeOf(child));
+    log('container %s runs as pid %d (%s run is pid %d)', id, pid, runtime, runtimePid);
+    const identity = identify(pid);
+    const monitorHandle = monitorHandleOf(monitor, dir);
+    const handle =
+      identity === undefined ? undefined : { id, ...identity, ...(monitorHandle && { monitor: { ...monitorHandle } }) };
+    const channel = notify ? openNotify(dir, `container ${id}`) : undefined;
+    const exit = this.#exitCodeOf(startedMonitorEnd(monitor, dir), identity, dir, channel);
+    return new StartedContainerRun(this.#container, monitor, pid, handle, exit, channel);
   }
 
-  /** Kills a `runc run` that will not be a run, and whatever container it made. */
-  async #abandon(child: ChildProcess): Promise<void> {
-    const exited = exitOf(child);
-    if (child.exitCode === null && child.signalCode === null) process.kill(-(child.pid as number), 'SIGKILL');
+  /** Kills a `runc run` that will not be a run (its whole group: runc and its hooks), and whatever container it made. */
+  async #abandon(monitor: ChildProcess, runtimePid: number): Promise<void> {
+    const exited = monitorExit(monitor);
+    try {
+      process.kill(-runtimePid, 'SIGKILL');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
     await exited;
     await this.#deleteLeftover();
   }
 
-  /** The container's exit code: `runc run`'s status, which is the container's (128 + signal when signalled). */
-  async #exitCodeOf(child: ChildProcess): Promise<number> {
-    const { code, signal } = await exitOf(child);
-    if (code !== null) {
-      log('container %s exited with code %d', this.#container.id, code);
-      return code;
-    }
-    log(
-      'container %s: `%s run` was killed by %s: deleting the container',
-      this.#container.id,
-      this.#container.runtime,
-      signal,
-    );
-    await this.#deleteLeftover();
-    return 255;
+  /**
+   * The container's exit code: `runc run`'s status, which is the container's (128 + signal when
+   * signalled), as its monitor recorded it; 255 when `runc run` was itself killed (its container is
+   * then deleted) or nothing could record it (the monitor was killed: the end is then that of the
+   * init, `identity`). The run directory is removed once the code is known.
+   */
+  async #exitCodeOf(
+    monitorEnd: Promise<number | undefined>,
+    identity: ProcessIdentity | undefined,
+    dir: string | undefined,
+    notify: NotifyChannel | undefined,
+  ): Promise<number> {
+    const code = await endOfRun(monitorEnd, identity, this.#fallback);
+    notify?.close();
+    const left = code === undefined || code >= 128 ? await this.#deletedLeftover() : false;
+    if (dir !== undefined) await removeRunDir(dir);
+    const exitCode = left || code === undefined ? 255 : code;
+    log('container %s exited with code %d', this.#container.id, exitCode);
+    return exitCode;
   }
 
   async recover(handle: RunHandle, signal: AbortSignal): Promise<Run | undefined> {
@@ -269,42 +371,29 @@ class OciWorkload implements Workload {
     if ((handle as { id?: unknown }).id !== id) {
       throw new TypeError(`Expected \`handle\` to be the handle of a run of container '${id}', got ${show(handle)}`);
     }
+    const monitor = parseMonitorHandle((handle as { monitor?: unknown }).monitor, 'handle.monitor');
     assertProcAvailable(identity.pid);
     const state = await this.#container.state();
     log('recover container %s: %s', id, state === undefined ? 'does not exist' : `${state.status}, pid ${state.pid}`);
-    if (state === undefined) {
-      this.#mayExist = false;
-      return undefined;
+    if (state?.status === 'running' && state.pid === identity.pid && isAlive(identity)) {
+      const watched =
+        monitor === undefined
+          ? { end: Promise.resolve(undefined), notify: undefined }
+          : this.#watches.watch(monitor.dir, `recovered container ${id}`);
+      const exit = this.#exitCodeOf(watched.end, identity, monitor?.dir, watched.notify);
+      return new ContainerRun(this.#container, identity.pid, handle, exit, watched.notify, identity);
     }
-    if (state.status === 'running' && state.pid === identity.pid && isAlive(identity)) {
-      return new ContainerRun(this.#container, identity.pid, handle, this.#recoveredExit(identity), identity);
-    }
-    if (state.status === 'stopped') await this.#deleteStale();
+    if (monitor !== undefined) this.#watches.release(monitor);
+    if (state === undefined) this.#mayExist = false;
+    else if (state.status === 'stopped') await this.#deleteStale();
     return undefined;
-  }
-
-  /**
-   * The end of a recovered container, seen by polling its init's identity: its code cannot be known
-   * (255). It is then deleted, unless the `runc run` that outlived the old daemon already did.
-   */
-  #recoveredExit(identity: ProcessIdentity): Promise<number> {
-    return new Promise((resolve) => {
-      pollUntil(
-        () => !isAlive(identity),
-        () => {
-          log('recovered container %s has ended', this.#container.id);
-          void this.#deleteLeftover().then(() => {
-            resolve(255);
-          });
-        },
-      );
-    });
   }
 }
 
 /**
  * A workload that runs an OCI container with runc (or crun): each start runs
- * `runc run --bundle BUNDLE ID` in the foreground, in a process group of its own.
+ * `runc run --bundle BUNDLE ID` in the foreground, in a session and process group of its own, under
+ * a small monitor (a `/bin/sh`, no Node process) that outlives the daemon and records the exit code.
  *
  * - `start` resolves once the container's process runs (runc has written its pid file), and rejects
  *   with runc's error when it cannot start it. A stale container of that id is deleted first (`runc
@@ -315,20 +404,26 @@ class OciWorkload implements Workload {
  * - `stop(timeoutMs)` sends SIGTERM through `runc kill`, then SIGKILL to all of the container's
  *   processes after `timeoutMs` (a PID 1 with no handler ignores SIGTERM, so the escalation is what
  *   stops it), and rejects if the container is still there 5 s later; `kill(signal)` is `runc kill`.
- * - A run's `handle` is `{ id, pid, startTime, bootId }`. `recover(handle)` asks `runc state`: a
- *   container still running with the same init (pid and start time) resolves a run whose `exit`
- *   gives 255 once it ends (seen within 100 ms), which is then deleted; a stopped one is deleted and
+ * - A run's `handle` is `{ id, pid, startTime, bootId, monitor: { pid, startTime, dir } }`.
+ *   `recover(handle)` asks `runc state`: a container still running with the same init (pid and
+ *   start time) resolves a run whose `exit` gives the container's real exit code once it ends (seen
+ *   as the end of its monitor; 255 when the monitor was killed too); a stopped one is deleted and
  *   `undefined` returned, as for one that does not exist; any other (another init, paused, created)
  *   gives `undefined` and is deleted by the next start. `recover` rejects when runc fails otherwise
  *   or `/proc` is missing.
+ * - With `log`, the container's output is appended to a file; with `notify: true`, the container
+ *   gets fd 3 and `NOTIFY_FD=3`, and its lines reach `onNotify` (a recovered run's too).
  *
  * The bundle's `config.json` should say `process.terminal: false` (the run is in the foreground).
  *
- * @param options - The bundle, the id, the runtime, its state root and global flags, stdio.
+ * @param options - The bundle, the id, the runtime, its state root and global flags, stdio, a log, a
+ *   notify pipe, where run directories go.
  * @throws `TypeError` when `options` is not an object, `bundle`, `runtime` or `root` not a non-empty
- *   string, `id` not a string, or `runtimeArgs` not an array of non-empty strings; `RangeError` when
- *   `id` is not a valid container id (one beginning with `-` included), or `runtimeArgs` sets `--root`,
- *   `--log` or `--log-format`, holds `--`, or does not begin with a flag.
+ *   string, `id` not a string, `runtimeArgs` not an array of non-empty strings, `log` given with
+ *   `stdio` or not `{ path, maxBytes?, maxFiles? }`, or `notify` not a boolean; `RangeError` when `id`
+ *   is not a valid container id (one beginning with `-` included), `runtimeArgs` sets `--root`,
+ *   `--log` or `--log-format`, holds `--`, or does not begin with a flag, or `log.maxBytes` or
+ *   `log.maxFiles` is below 1.
  * @example
  * ```ts
  * const workload = ociWorkload({ bundle: '/srv/web', id: 'web' });
@@ -343,7 +438,25 @@ export function ociWorkload(options: OciWorkloadOptions): Workload {
   assertNonEmptyString(runtime, 'runtime');
   if (root !== undefined) assertNonEmptyString(root, 'root');
   const globalArgs = checkRuntimeArgs(runtimeArgs, 'runtimeArgs', 'root');
-  return new OciWorkload(new OciContainer(runtime, root, id, globalArgs), bundle, stdio);
+  return new OciWorkload(new OciContainer(runtime, root, id, globalArgs), { bundle, ...runOptions(options, stdio) });
+}
+
+/**
+ * The options of {@link ociWorkload} that say how each run is started under its monitor: `stdio`,
+ * `log`, `notify` and `runDir`.
+ *
+ * @throws `TypeError` naming the option, as {@link ociWorkload} says.
+ */
+function runOptions(options: OciWorkloadOptions, stdio: StdioOptions): Omit<OciSpec, 'bundle'> {
+  const { log: logOption, notify = false, runDir } = options;
+  const logFile = logOption === undefined ? undefined : parseLogOptions(logOption, 'log');
+  if (logFile !== undefined && options.stdio !== undefined) {
+    throw new TypeError(
+      `Expected \`stdio\` to be undefined with \`log\` (the log is the container's stdout and stderr), got ${show(options.stdio)}`,
+    );
+  }
+  assertBoolean(notify, 'notify');
+  return { stdio: commandStdioOf(stdio, 'stdio'), log: logFile, notify, runDir: parseRunDir(runDir, 'runDir') };
 }
 
 function assertNonEmptyString(value: unknown, name: string): asserts value is string {

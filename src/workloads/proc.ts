@@ -60,18 +60,16 @@ export function readProcessStat(pid: number): ProcessStat | undefined {
   return parseProcessStat(text);
 }
 
-let cachedBootId: string | null | undefined;
-
-/** This boot's id, or `undefined` where the kernel does not show it. */
+/**
+ * This boot's id, or `undefined` where the kernel does not show it. Read at each call (a few
+ * microseconds): a module-level cache would be global mutable state.
+ */
 export function currentBootId(): string | undefined {
-  if (cachedBootId === undefined) {
-    try {
-      cachedBootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    } catch {
-      cachedBootId = null;
-    }
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return undefined;
   }
-  return cachedBootId ?? undefined;
 }
 
 /** Whether `/proc` can tell processes apart here (Linux with procfs mounted). */
@@ -116,28 +114,66 @@ function isDead(stat: ProcessStat): boolean {
 
 /**
  * The process groups of the live processes whose environment holds `entry` (`NAME=value`): the runs
- * a workload tagged with it. Processes whose environment cannot be read (another user's) are skipped.
+ * a workload tagged with it. Processes whose environment cannot be read (another user's) are skipped,
+ * as are those whose argv[0] is `exceptArgv0` when it is given (the runs' monitors).
  *
  * @throws `RangeError` when `entry` is not `NAME=value`.
  */
-export function groupsWithEnvironment(entry: string): number[] {
-  // An empty entry would match every process (each environment ends with a NUL): never SIGKILL all.
-  if (!/^[^=\0]+=[^\0]*$/.test(entry)) throw new RangeError(`Expected \`entry\` to be NAME=value, got ${show(entry)}`);
+export function groupsWithEnvironment(entry: string, exceptArgv0?: string): number[] {
+  assertEntry(entry);
   const groups = new Set<number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(name)) continue;
-    let environment: string;
-    try {
-      environment = readFileSync(`/proc/${name}/environ`, 'latin1');
-    } catch {
-      continue;
-    }
-    // Stryker disable next-line ConditionalExpression,BooleanLiteral: such a mutant SIGKILLs every process group of the machine, Stryker's own too.
-    if (!environment.split('\0').includes(entry)) continue;
+  for (const name of taggedProcesses(entry)) {
+    if (exceptArgv0 !== undefined && argvOf(name)?.[0] === exceptArgv0) continue;
     const stat = readProcessStat(Number(name));
     if (stat !== undefined && !isDead(stat)) groups.add(stat.processGroup);
   }
   return [...groups];
+}
+
+function assertEntry(entry: string): void {
+  // An empty entry would match every process (each environment ends with a NUL): never SIGKILL all.
+  if (!/^[^=\0]+=[^\0]*$/.test(entry)) throw new RangeError(`Expected \`entry\` to be NAME=value, got ${show(entry)}`);
+}
+
+/** The names under /proc of the processes whose environment holds `entry` (another user's cannot be read: skipped). */
+function taggedProcesses(entry: string): string[] {
+  return readdirSync('/proc').filter((name) => {
+    if (!/^[0-9]+$/.test(name)) return false;
+    let environment: string;
+    try {
+      environment = readFileSync(`/proc/${name}/environ`, 'latin1');
+    } catch {
+      return false;
+    }
+    // Stryker disable next-line ConditionalExpression,BooleanLiteral: such a mutant SIGKILLs every process group of the machine, Stryker's own too.
+    return environment.split('\0').includes(entry);
+  });
+}
+
+/** The command line of process `name`, or `undefined` when it cannot be read. */
+function argvOf(name: string): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').slice(0, -1);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The command lines of the live processes whose environment holds `entry` and whose argv[0] is
+ * `argv0` (the monitors of a workload's runs).
+ *
+ * @throws `RangeError` when `entry` is not `NAME=value`.
+ */
+export function commandLinesWithEnvironment(entry: string, argv0: string): string[][] {
+  assertEntry(entry);
+  const lines: string[][] = [];
+  for (const name of taggedProcesses(entry)) {
+    const argv = argvOf(name);
+    const stat = readProcessStat(Number(name));
+    if (argv?.[0] === argv0 && stat !== undefined && !isDead(stat)) lines.push(argv);
+  }
+  return lines;
 }
 
 /**

@@ -1,17 +1,18 @@
 /**
  * `ociWorkload` over real runc containers (a busybox root filesystem, a runc state root of this
- * file's own): exit codes, kill, stop of a PID 1 that ignores SIGTERM and of one that traps it, a
- * stale container deleted before a start, start failures and an abort during a start, and recover
- * after the daemon that started a container was SIGKILLed. After each test no container is left in
- * `runc list`, and every `runc run` and container process is gone.
+ * file's own), each under its monitor: exit codes, kill, a log and a notify pipe, stop of a PID 1 that
+ * ignores SIGTERM and of one that traps it, a `runc run` killed under its container, a stale container
+ * deleted before a start, start failures and an abort during a start, and recover after the daemon
+ * that started a container was SIGKILLed (the real exit code). After each test no container is left
+ * in `runc list`, and every monitor, `runc run` and container process is gone.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type OciRun, type Run, type RunHandle, ociWorkload } from '../../src/index.js';
+import { type OciRun, type Run, type RunHandle, type RunNotification, ociWorkload } from '../../src/index.js';
 import { type FixtureBundleOptions, type OciFixture, createOciFixture } from '../support/oci-bundle.js';
 import { debugLines } from '../support/debug-lines.js';
 import { waitFor } from '../support/wait-for.js';
@@ -106,15 +107,21 @@ describe('ociWorkload: exit codes', () => {
     expect(await fixture.containers()).toEqual([]);
   });
 
-  it("a run's pid is the container's init, a child of `runc run`, named by its handle; kill SIGKILL ends it: 137", async () => {
+  it("a run's pid is the container's init, a child of `runc run` under its monitor, named by its handle; kill SIGKILL ends it: 137", async () => {
     const { run } = await startReady(IGNORES_TERM);
     const stat = statFields(run.pid as number);
-    expect(stat.ppid).toBe(run.child.pid);
+    const runc = stat.ppid;
+    expect(statFields(runc).ppid).toBe(run.child.pid);
     expect(run.handle).toEqual({
       id: expect.stringMatching(/^test-/) as unknown,
       pid: run.pid,
       startTime: stat.startTime,
       bootId: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(),
+      monitor: {
+        pid: run.child.pid,
+        startTime: statFields(run.child.pid as number).startTime,
+        dir: expect.stringMatching(/^\/run\/restart-manager\/run-\w{6}$/) as unknown,
+      },
     });
     await run.kill('SIGKILL');
     await expect(run.exit).resolves.toBe(137);
@@ -128,6 +135,41 @@ describe('ociWorkload: exit codes', () => {
     expect(run.child.exitCode).toBeNull();
     await run.stop(0);
     await expect(run.exit).resolves.toBe(137);
+  });
+});
+
+describe('ociWorkload: log and notify', () => {
+  it("appends the container's output to the log; its notify lines reach onNotify, its last ones too", async () => {
+    const logPath = join(fixture.dir, `log-${newId()}`);
+    const script =
+      'trap "echo STATUS=bye >&3; exit 4" USR2; echo out; echo err >&2; echo READY=1 >&3; ' +
+      'echo "STATUS=fd $NOTIFY_FD" >&3; echo nonsense >&3; while :; do sleep 0.05; done';
+    // A root filesystem relative to the bundle: the derived bundle, elsewhere, makes it absolute.
+    const bundle = await fixture.bundle(['sh', '-c', script], { rootfs: '../rootfs' });
+    const config = readFileSync(join(bundle, 'config.json'), 'utf8');
+    const workload = ociWorkload({ bundle, id: newId(), root: fixture.root, log: { path: logPath }, notify: true });
+    const run = (await workload.start(never)) as OciRun;
+    pids.push(run.pid as number, run.child.pid as number);
+    const { dir } = (run.handle as unknown as Handle).monitor;
+    expect(readdirSync(dir)).toContain('config.json');
+    const seen: RunNotification[] = [];
+    run.onNotify?.((notification) => seen.push(notification));
+    await waitFor(() => seen.length === 2, 5_000, 'the first notifications');
+    process.kill(run.pid as number, 'SIGUSR2');
+    await expect(run.exit).resolves.toBe(4);
+    expect(seen).toEqual([{ type: 'ready' }, { type: 'status', text: 'fd 3' }, { type: 'status', text: 'bye' }]);
+    expect(run.ignoredNotifyLines).toBe(1);
+    // stdout and stderr are two pipes that runc copies: their lines may come in either order.
+    expect(readFileSync(logPath, 'utf8').split('\n').sort()).toEqual(['', 'err', 'out']);
+    expect(readFileSync(join(bundle, 'config.json'), 'utf8')).toBe(config);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('a container without notify has no fd 3 and no NOTIFY_FD', async () => {
+    const script = '[ -e /proc/self/fd/3 ] && exit 3; [ -z "${NOTIFY_FD+set}" ] || exit 4; exit 0';
+    const { run } = await start(await workloadOf(['sh', '-c', script]));
+    await expect(run.exit).resolves.toBe(0);
+    expect('onNotify' in run).toBe(false);
   });
 });
 
@@ -156,7 +198,9 @@ describe('ociWorkload: a lost runtime', () => {
     const workload = await workloadOf(IGNORES_TERM);
     const { run } = await start(workload);
     await waitFor(() => isRunning(run.pid as number), 5_000, 'the container to run');
-    process.kill(run.child.pid as number, 'SIGKILL');
+    const runc = statFields(run.pid as number).ppid;
+    pids.push(runc);
+    process.kill(runc, 'SIGKILL');
     await expect(run.exit).resolves.toBe(255);
     expect(await fixture.containers()).toEqual([]);
     expect(isRunning(run.pid as number)).toBe(false);
@@ -255,6 +299,16 @@ describe('ociWorkload: starts', () => {
   });
 });
 
+/** The handle of a run of ociWorkload. */
+interface Handle {
+  readonly [key: string]: RunHandle;
+  id: string;
+  pid: number;
+  startTime: number;
+  bootId: string;
+  monitor: { pid: number; startTime: number; dir: string };
+}
+
 /**
  * Starts a container from another Node process (a daemon), which is SIGKILLed once the container is
  * ready: the container and its `runc run` live on, no children of ours. Resolves with the run's
@@ -263,7 +317,7 @@ describe('ociWorkload: starts', () => {
 async function startFromKilledDaemon(
   args: readonly string[],
   id: string,
-): Promise<{ pid: number; handle: RunHandle; runc: number; bundle: string }> {
+): Promise<{ pid: number; handle: Handle; runc: number; bundle: string }> {
   const bundle = await fixture.bundle(args);
   const spec = { kind: 'oci', options: { bundle, id, root: fixture.root } };
   const daemon: ChildProcess = spawn(process.execPath, ['--import', 'tsx', startRun, JSON.stringify(spec)], {
@@ -279,15 +333,15 @@ async function startFromKilledDaemon(
     process.kill(-(daemon.pid as number), 'SIGKILL');
     await closed;
   }
-  const { pid, handle } = JSON.parse(text) as { pid: number; handle: RunHandle };
-  // The container's init is a child of `runc run`.
+  const { pid, handle } = JSON.parse(text) as { pid: number; handle: Handle };
+  // The container's init is a child of `runc run`, its monitor's child.
   const runc = statFields(pid).ppid;
-  pids.push(pid, runc);
+  pids.push(pid, runc, handle.monitor.pid);
   return { pid, handle, runc, bundle };
 }
 
 describe('ociWorkload: recover', () => {
-  it('recovers a container whose daemon was SIGKILLed; stop escalates to SIGKILL, exit is 255, and it is deleted', async () => {
+  it('recovers a container whose daemon was SIGKILLed; stop escalates to SIGKILL, exit is the real 137, and it is gone', async () => {
     const id = newId();
     const { pid, handle, runc, bundle } = await startFromKilledDaemon(IGNORES_TERM, id);
     expect(handle).toMatchObject({ id, pid });
@@ -299,7 +353,7 @@ describe('ociWorkload: recover', () => {
     const before = performance.now();
     await run.stop(200);
     expect(performance.now() - before).toBeGreaterThanOrEqual(200);
-    await expect(run.exit).resolves.toBe(255);
+    await expect(run.exit).resolves.toBe(137);
     expect(isRunning(pid)).toBe(false);
     expect(await fixture.containers()).toEqual([]);
     // The next start runs a new container of that id.

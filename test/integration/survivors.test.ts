@@ -125,16 +125,21 @@ async function crashRounds(
 describe('a daemon SIGKILLed at random instants over real processes', () => {
   const marker = `restart-manager-survivor-${process.pid}`;
   const copies = (id: string): number[] => processesWith(`${marker}-${id}`);
+  let dir: string;
   let stateDir: string;
+  /** The runs' directories: those of the runs that ended after the last daemon was killed stay there. */
+  let runDir: string;
 
   beforeAll(async () => {
-    stateDir = await mkdtemp(join(tmpdir(), 'restart-manager-survivors-'));
+    dir = await mkdtemp(join(tmpdir(), 'restart-manager-survivors-'));
+    stateDir = join(dir, 'state');
+    runDir = join(dir, 'runs');
   });
 
   afterAll(async () => {
     for (const id of IDS) for (const pid of copies(id)) process.kill(pid, 'SIGKILL');
     await waitFor(() => IDS.every((id) => copies(id).length === 0), 5_000, 'the runs gone');
-    await rm(stateDir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true });
   });
 
   it.each([false, true])(
@@ -142,7 +147,7 @@ describe('a daemon SIGKILLed at random instants over real processes', () => {
     { timeout: TEST_TIMEOUT_MS },
     async (liveRestore) => {
       await rm(stateDir, { recursive: true, force: true });
-      const config = { stateDir, liveRestore, ids: IDS, kind: 'process', marker };
+      const config = { stateDir, runDir, liveRestore, ids: IDS, kind: 'process', marker };
       const { settled, counter, errors } = await crashRounds(config, copies);
       expect(Object.fromEntries(counter.most)).toEqual({ a: 1, b: 1, c: 1 });
       expect(settled.length).toBeGreaterThanOrEqual(2);
@@ -193,7 +198,16 @@ describe('a daemon SIGKILLed at random instants over real runc containers', () =
     async (liveRestore) => {
       await rm(stateDir, { recursive: true, force: true });
       const bundle = await fixture.bundle(['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1; done']);
-      const config = { stateDir, liveRestore, ids: IDS, kind: 'oci', marker, oci: { bundle, root: fixture.root } };
+      const runDir = join(fixture.dir, 'runs');
+      const config = {
+        stateDir,
+        runDir,
+        liveRestore,
+        ids: IDS,
+        kind: 'oci',
+        marker,
+        oci: { bundle, root: fixture.root },
+      };
       const { settled, errors } = await crashRounds(config, containerPids);
       expect(settled.length).toBeGreaterThanOrEqual(2);
       const firsts = settled.map((pids) => IDS.map((id) => pids.get(id)?.[0]).join(','));

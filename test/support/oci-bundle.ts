@@ -17,6 +17,8 @@ const exec = promisify(execFile);
 
 /** The options of a fixture's bundle: `ociBundle`'s but its root filesystem, and OCI hooks, which it does not write. */
 export interface FixtureBundleOptions extends Omit<OciBundleOptions, 'rootfs' | 'args'> {
+  /** The root filesystem as the config names it (the fixture's own, by its absolute path, by default). */
+  readonly rootfs?: string | undefined;
   /** The config's `hooks` (`createRuntime`, …), added to what `ociBundle` wrote. */
   readonly hooks?: Record<string, unknown>;
 }
@@ -61,7 +63,7 @@ export async function createOciFixture(): Promise<OciFixture> {
   }
 
   async function bundle(args: readonly string[], { hooks, ...options }: FixtureBundleOptions = {}): Promise<string> {
-    const made = await ociBundle(join(dir, `bundle-${++bundles}`), { ...options, rootfs, args });
+    const made = await ociBundle(join(dir, `bundle-${++bundles}`), { rootfs, ...options, args });
     if (hooks !== undefined) {
       const file = join(made, 'config.json');
       const config = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;

@@ -160,3 +160,31 @@ describe('ociWorkload recover arguments', () => {
     });
   });
 });
+
+describe('ociWorkload run options: log, notify, runDir', () => {
+  it.each([
+    ['a log', { ...good, log: { path: '/var/log/web.log', maxBytes: 1024, maxFiles: 1 } }],
+    ['notify and runDir', { ...good, notify: true, runDir: 'runs' }],
+    ['undefined ones', { ...good, log: undefined, notify: undefined, runDir: undefined }],
+  ])('accepts %s', (_name, options) => {
+    expect(typeof ociWorkload(options).start).toBe('function');
+  });
+
+  it.each([
+    [
+      { ...good, log: { path: 'web.log' }, stdio: 'ignore' },
+      TypeError,
+      "Expected `stdio` to be undefined with `log` (the log is the container's stdout and stderr), got 'ignore'",
+    ],
+    [{ ...good, log: { path: '' } }, TypeError, "Expected `log.path` to be a non-empty string, got ''"],
+    [{ ...good, log: { path: 'x', maxBytes: 0 } }, RangeError, 'Expected `log.maxBytes` to be a positive safe integer'],
+    [{ ...good, log: [] }, TypeError, 'Expected `log` to be { path, maxBytes?, maxFiles? }, got []'],
+    [{ ...good, notify: 1 }, TypeError, 'Expected `notify` to be a boolean, got 1'],
+    [{ ...good, runDir: 7 }, TypeError, 'Expected `runDir` to be a non-empty string, got 7'],
+    [{ ...good, stdio: [0, 1, 2, 3] }, TypeError, 'Expected `stdio` to be a string or [stdin, stdout, stderr]'],
+  ])('refuses %j with a %O: %s', (options, type, message) => {
+    const make = (): unknown => ociWorkload(options as OciWorkloadOptions);
+    expect(make).toThrow(type);
+    expect(make).toThrow(message);
+  });
+});

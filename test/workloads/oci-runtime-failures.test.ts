@@ -71,7 +71,7 @@ esac`);
   *" state "*) ${NO_SUCH};;
 esac`);
     await expect(ociWorkload({ bundle: standIn.dir, id: 'web', runtime: command }).start(never)).rejects.toThrow(
-      /^The pid file \S+\/pid holds no pid: "garbage\\n"$/,
+      /^The pid file \/run\/restart-manager\/run-\w{6}\/runtime\.pid holds no pid: "garbage\\n"$/,
     );
   });
 
@@ -108,19 +108,12 @@ esac`);
     expect(await commandsRun()).toEqual(['delete', 'run', 'delete', 'delete']);
   });
 
-  it("a runtime gone between the delete and the run makes start reject with Node's ENOENT, logged", async () => {
+  it("a runtime gone between the delete and the run makes start reject with Node's ENOENT, and runs nothing", async () => {
     const command = await runtime('rm -f "$0"');
-    const lines = await debugLines('restart-manager:oci', async () => {
-      await expect(
-        ociWorkload({ bundle: standIn.dir, id: 'web', runtime: command }).start(never),
-      ).rejects.toMatchObject({
-        code: 'ENOENT',
-        syscall: `spawn ${command}`,
-      });
+    await expect(ociWorkload({ bundle: standIn.dir, id: 'web', runtime: command }).start(never)).rejects.toMatchObject({
+      code: 'ENOENT',
+      syscall: `spawn ${command}`,
     });
-    expect(lines.some((line) => line.includes(`container web: ${command} run: Error: spawn ${command} ENOENT`))).toBe(
-      true,
-    );
     expect(await commandsRun()).toEqual(['delete']);
   });
 });

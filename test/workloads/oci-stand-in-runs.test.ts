@@ -1,13 +1,13 @@
 /**
  * `ociWorkload`'s runs over a stand-in runtime whose `run` starts an init (`sleep`), writes its pid
  * as runc does, and exits with the init's status; its `kill` signals that init. What a run is (its
- * pid, its handle), the commands its stop and kill send (`kill --all` for SIGKILL), that an ended
- * run and a recovered run whose init has gone are sent nothing, and the pid file's temp directory.
+ * pid, its handle), the commands its stop and kill send (`kill --all` for SIGKILL), the `state` that
+ * follows a status of 128 + N and no other, that an ended run and a recovered run whose init has
+ * gone are sent nothing, and the pid file in the run directory.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type OciRun, ociWorkload } from '../../src/index.js';
 import { currentBootId, identify, readProcessStat } from '../../src/workloads/proc.js';
@@ -65,6 +65,11 @@ describe('a run of the stand-in', () => {
       pid: run.pid,
       startTime: readProcessStat(run.pid as number)?.startTime,
       bootId: currentBootId(),
+      monitor: {
+        pid: run.child.pid,
+        startTime: readProcessStat(run.child.pid as number)?.startTime,
+        dir: expect.stringMatching(/^\/run\/restart-manager\/run-\w{6}$/) as unknown,
+      },
     });
     await run.stop(10_000);
     expect(await run.exit).toBe(143);
@@ -96,17 +101,33 @@ describe('a run of the stand-in', () => {
     expect(kills()).toEqual(['--log-format json kill --all -- web SIGKILL']);
   });
 
-  it('is started with a pid file in a temp directory of its own, removed once it runs; a stale container is deleted first', async () => {
+  it('is started with a pid file in its run directory, removed after the run; a stale container is deleted first', async () => {
     const lines = await debugLines('restart-manager:oci', async () => {
       const run = await startWeb(await initRuntime());
       const pidFile = readFileSync(join(standIn.dir, 'pidfile'), 'utf8').trim();
-      expect(dirname(dirname(pidFile))).toBe(tmpdir());
-      expect(basename(dirname(pidFile))).toMatch(/^restart-manager-oci-/);
-      expect(existsSync(dirname(pidFile))).toBe(false);
+      const { dir } = (run.handle as { monitor: { dir: string } }).monitor;
+      expect(pidFile).toBe(join(dir, 'runtime.pid'));
+      expect(existsSync(pidFile)).toBe(true);
       await run.stop(10_000);
+      await run.exit;
+      expect(existsSync(dir)).toBe(false);
     });
     expect(lines.some((line) => line.includes('deleting any container web'))).toBe(true);
-    expect(await standIn.commandsRun()).toEqual(['delete', 'run', 'kill']);
+    // A status of 128 + N may be a killed `runc run`'s: `state` says whether it left its container.
+    expect(await standIn.commandsRun()).toEqual(['delete', 'run', 'kill', 'state']);
+  });
+
+  it('that ends with a status below 128 is followed by no runtime command: `run` deleted its container', async () => {
+    const init = join(standIn.dir, 'init');
+    // An init stopped at once, which exits 3 once continued.
+    const runtime = await standIn.runtime(`case " $* " in
+  *" run "*) sh -c 'kill -STOP $$; exit 3' & echo $! > ${init}
+    echo $! > "$pidfile.new"; mv "$pidfile.new" "$pidfile"; wait $!; exit $?;;
+esac`);
+    const run = await startWeb(runtime);
+    process.kill(initPid(), 'SIGCONT');
+    expect(await run.exit).toBe(3);
+    expect(await standIn.commandsRun()).toEqual(['delete', 'run']);
   });
 });
 
@@ -126,6 +147,7 @@ describe('a recovered run of the stand-in', () => {
     await (run as OciRun).kill('SIGTERM');
     expect(await run?.exit).toBe(255);
     expect(kills()).toEqual([]);
-    expect(await standIn.commandsRun()).toEqual(['state', 'delete']);
+    // Its monitor is unknown (a handle of 0.1): whether a container is left is asked.
+    expect(await standIn.commandsRun()).toEqual(['state', 'state', 'delete']);
   });
 });

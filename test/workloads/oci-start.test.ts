@@ -1,7 +1,7 @@
 /**
  * The wait for `runc run` to have started its container, over stand-ins for the child and the
- * directory watcher: each way it ends, and that it leaves no listener behind on any of them; and
- * the pid file's content, read or refused.
+ * directory watcher: each way it ends, at once when it already has before the wait, and that it
+ * leaves no listener behind on any of them; and the pid file's content, read or refused.
  */
 import { ChildProcess } from 'node:child_process';
 import { EventEmitter, getEventListeners } from 'node:events';
@@ -32,10 +32,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function waiting(): Waiting {
+function waiting(before: (child: ChildProcess, abort: AbortController) => void = () => undefined): Waiting {
   const child = new ChildProcess();
   const watcher = Object.assign(new EventEmitter(), { close: vi.fn() });
   const abort = new AbortController();
+  before(child, abort);
   const outcome = waitForStart(child, watcher as unknown as FSWatcher, pidFile, abort.signal);
   return {
     child,
@@ -90,6 +91,30 @@ it('closes a watch that broke at once, and still ends when `runc run` exits', as
   expect(wait.watcher.listenerCount('change')).toBe(0);
   wait.child.emit('exit', null, 'SIGKILL');
   await expect(wait.outcome).resolves.toEqual({ kind: 'exited' });
+  expect(wait.listeners()).toEqual([0, 0, 0]);
+});
+
+it('ends at once as started when the pid file is there before the wait (its event came with no listener)', async () => {
+  await writeFile(pidFile, '42');
+  const wait = waiting();
+  await expect(wait.outcome).resolves.toEqual({ kind: 'started' });
+  expect(wait.watcher.close).toHaveBeenCalledOnce();
+  expect(wait.listeners()).toEqual([0, 0, 0]);
+});
+
+it('ends at once as exited when `runc run` has exited before the wait', async () => {
+  const wait = waiting((child) => {
+    Object.defineProperty(child, 'exitCode', { value: 1 });
+  });
+  await expect(wait.outcome).resolves.toEqual({ kind: 'exited' });
+  expect(wait.listeners()).toEqual([0, 0, 0]);
+});
+
+it('ends at once as aborted when the signal has aborted before the wait', async () => {
+  const wait = waiting((_, abort) => {
+    abort.abort();
+  });
+  await expect(wait.outcome).resolves.toEqual({ kind: 'aborted' });
   expect(wait.listeners()).toEqual([0, 0, 0]);
 });
 

@@ -1,13 +1,23 @@
 /**
- * The shared poller of recovered runs: one interval for all of them, running only while something is
- * watched, each watch's `onOver` called once at the first poll where its check holds.
+ * A poller of runs nothing tells the end of: one interval for all of its watches, running only while
+ * something is watched, each watch's `onOver` called once at the first poll where its check holds.
  */
-import { expect, it, vi } from 'vitest';
+import { beforeEach, expect, it, vi } from 'vitest';
 import { debugLines } from '../support/debug-lines.js';
 import { useFakeClock } from '../support/fake-clock.js';
-import { POLL_INTERVAL_MS, pollUntil } from '../../src/workloads/poller.js';
+import { POLL_INTERVAL_MS, Poller } from '../../src/workloads/poller.js';
 
 useFakeClock();
+
+/** A fresh poller of the default interval for each test, as a workload makes one. */
+let poller = new Poller();
+beforeEach(() => {
+  poller = new Poller();
+});
+
+function pollUntil(isOver: () => boolean, onOver: () => void): () => void {
+  return poller.watch(isOver, onOver);
+}
 
 it('checks every watch on one interval, calls onOver once each, and stops when none is left', async () => {
   let aOver = false;
@@ -71,4 +81,23 @@ it("the interval is unref'd: watching a process does not keep this one alive", (
   expect(timer.hasRef()).toBe(false);
   unwatch();
   setIntervalSpy.mockRestore();
+});
+
+it('takes its interval from its owner, and two pollers do not share one', async () => {
+  const slow = new Poller(1_000);
+  const over: string[] = [];
+  slow.watch(
+    () => true,
+    () => over.push('slow'),
+  );
+  pollUntil(
+    () => true,
+    () => over.push('default'),
+  );
+  expect(vi.getTimerCount()).toBe(2);
+  await vi.advanceTimersByTimeAsync(POLL_INTERVAL_MS);
+  expect(over).toEqual(['default']);
+  await vi.advanceTimersByTimeAsync(1_000 - POLL_INTERVAL_MS);
+  expect(over).toEqual(['default', 'slow']);
+  expect(vi.getTimerCount()).toBe(0);
 });

@@ -1,7 +1,7 @@
 /**
  * Process identity from `/proc`: the stat line parsed from its last `)` (a command name may hold
- * spaces and parentheses), a persisted identity checked, and this process told apart from a gone one
- * and from a zombie.
+ * spaces and parentheses), a persisted identity checked, this process told apart from a gone one
+ * and from a zombie, and the process groups of the processes tagged with an environment entry.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -141,5 +141,23 @@ describe('groupsWithEnvironment', () => {
 
   it('finds no group for an entry no process holds', () => {
     expect(groupsWithEnvironment(`RESTART_MANAGER_ID=none-${process.pid}`)).toEqual([]);
+  });
+
+  it('finds the group of each process holding the entry, except those whose argv[0] is excepted', async () => {
+    const entry = `RESTART_MANAGER_ID=groups-${process.pid}`;
+    const env = { ...process.env, RESTART_MANAGER_ID: `groups-${process.pid}` };
+    const plain = spawn('sleep', ['60'], { detached: true, stdio: 'ignore', env });
+    const monitor = spawn('sleep', ['60'], { detached: true, stdio: 'ignore', env, argv0: 'a-monitor' });
+    try {
+      await Promise.all([once(plain, 'spawn'), once(monitor, 'spawn')]);
+      expect(groupsWithEnvironment(entry).sort()).toEqual([plain.pid, monitor.pid].sort());
+      expect(groupsWithEnvironment(entry, 'a-monitor')).toEqual([plain.pid]);
+    } finally {
+      for (const child of [plain, monitor]) {
+        const exited = once(child, 'exit');
+        child.kill('SIGKILL');
+        await exited;
+      }
+    }
   });
 });
