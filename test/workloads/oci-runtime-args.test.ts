@@ -13,14 +13,16 @@ const never = new AbortController().signal;
 const standIn = useStandInRuntime();
 const file = (name: string): string => join(standIn.dir, name);
 
-/** A runtime that records each call's arguments; `run` runs `sleep 60` as the init, `state` says it runs. */
+/** A runtime that records each call's arguments; `run` runs `sleep 60` as the init, `state` says it runs while it does (as runc, which deletes a container its `run` ended). */
 function recordingRuntime(): Promise<string> {
   return standIn.runtime(`echo "$*" >> ${file('argv')}
 case " $* " in
   *" run "*) sleep 60 & echo $! > ${file('init')}
     echo $! > "$pidfile.new"; mv "$pidfile.new" "$pidfile"; wait $!; exit $?;;
   *" kill "*) for a; do sig=$a; done; kill -s \${sig#SIG} $(cat ${file('init')});;
-  *" state "*) echo "{\\"status\\":\\"running\\",\\"pid\\":$(cat ${file('init')})}";;
+  *" state "*) if kill -0 $(cat ${file('init')}) 2>/dev/null
+    then echo "{\\"status\\":\\"running\\",\\"pid\\":$(cat ${file('init')})}"
+    else echo 'container does not exist' >&2; exit 1; fi;;
 esac`);
 }
 
@@ -29,7 +31,7 @@ function calls(): string[] {
   return readFileSync(file('argv'), 'utf8')
     .trim()
     .split('\n')
-    .map((line) => line.replaceAll(/\/\S*\/restart-manager-oci-[^/\s]+\//g, 'RUN/'));
+    .map((line) => line.replaceAll(/\/\S*\/run-[^/\s]+\/runtime\./g, 'RUN/'));
 }
 
 describe('ociWorkload runtimeArgs', () => {
@@ -48,15 +50,18 @@ describe('ociWorkload runtimeArgs', () => {
     expect(recovered?.pid).toBe(run.pid);
     await run.kill('SIGTERM');
     expect(await run.exit).toBe(143);
-    // The recovered run sees the init gone, and deletes the container.
-    expect(await recovered?.exit).toBe(255);
+    // The recovered run learns the real code from the run's monitor.
+    expect(await recovered?.exit).toBe(143);
     const flags = '--systemd-cgroup --debug --root /run/test-root --log-format json';
     expect(calls()).toEqual([
       `${flags} delete --force -- web`,
       `${flags} --log RUN/log run --bundle ${standIn.dir} --pid-file RUN/pid -- web`,
       `${flags} state -- web`,
       `${flags} kill -- web SIGTERM`,
-      `${flags} delete --force -- web`,
+      // A code of 128 or more: was it the container's signal, or was `runc run` killed? Its state says,
+      // to the started run and to the recovered one alike.
+      `${flags} state -- web`,
+      `${flags} state -- web`,
     ]);
   });
 
@@ -71,6 +76,7 @@ describe('ociWorkload runtimeArgs', () => {
       '--log-format json delete --force -- web',
       `--log-format json --log RUN/log run --bundle ${standIn.dir} --pid-file RUN/pid -- web`,
       '--log-format json kill --all -- web SIGKILL',
+      '--log-format json state -- web',
     ]);
   });
 });
