@@ -52,6 +52,12 @@ export interface Run {
   /** Sends `signal` to the run (its whole process group, for a process). Not a stop: the exit that follows is decided by the policy. */
   kill?(signal: NodeJS.Signals): void | Promise<void>;
   /**
+   * How the run's memory is read from its `pid` (SPEC §17's `maxMemoryBytes`): the resident set of
+   * its process group (`'process-group'`, the default), or the usage of its cgroup (`'cgroup'`, an
+   * OCI container's).
+   */
+  readonly memorySource?: 'process-group' | 'cgroup' | undefined;
+  /**
    * Only on runs started with `notify: true`: calls `listener` with every notification received so
    * far (in order; the last 256 at most), then with each new one, until the returned function is
    * called. A listener that throws is logged and kept.

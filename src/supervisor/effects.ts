@@ -21,6 +21,7 @@ import type { World } from './lifecycle/graph.js';
 import { Neighbours } from './neighbours.js';
 import { CallOutcomes } from './outcomes.js';
 import { Writes } from './writes.js';
+import { MemorySampler } from '../workloads/memory-sampler.js';
 import { settled, step, stray } from './lifecycle/table.js';
 import { isGone, snapshotOf } from './lifecycle/view.js';
 import { Arrivals } from './arrivals.js';
@@ -55,6 +56,8 @@ interface Resources {
   readonly timers: Map<TimerName, TimerHandle>;
   monitor: HealthMonitor | undefined;
   probed: Run | undefined;
+  /** The run whose memory is sampled. */
+  sampled: Run | undefined;
   /** The latest state write; settles (never rejects) once it is durable or has failed. */
   written: Promise<void>;
 }
@@ -69,6 +72,7 @@ export class Interpreter {
   readonly #runs: RunPort;
   readonly #gc: GcQueue;
   readonly #arrivals: Arrivals;
+  readonly #memory: MemorySampler;
   readonly #neighbours = new Neighbours();
 
   constructor(ports: Ports) {
@@ -80,6 +84,10 @@ export class Interpreter {
       });
     };
     this.#runs = new RunPort(report);
+    this.#memory = new MemorySampler((id, bytes) => {
+      const run = this.#resources.get(id)?.sampled;
+      if (run !== undefined) report(id, { type: 'memory', run, bytes });
+    });
     this.#writes = new Writes(ports.store, {
       settle: (call, outcome) => {
         this.#calls.settle(call, outcome);
@@ -139,6 +147,7 @@ export class Interpreter {
       timers: new Map(),
       monitor: undefined,
       probed: undefined,
+      sampled: undefined,
       written: Promise.resolve(),
     };
     this.#resources.set(id, resources);
@@ -287,7 +296,11 @@ export class Interpreter {
         this.#groupRestarted(id, model);
         break;
       case 'sample-memory':
+        this.#sample(id, resources, effect.run, effect.everyMs);
+        break;
       case 'unsample':
+        resources.sampled = undefined;
+        this.#memory.unwatch(id);
         break;
     }
   }
@@ -360,8 +373,16 @@ export class Interpreter {
     }
   }
 
-  /** Stops every GC retry (a close). */
-  clearGc(): void {
+  /** Samples a run's memory every `everyMs` (a run without a pid cannot be). */
+  #sample(id: string, resources: Resources, run: Run, everyMs: number): void {
+    if (run.pid === undefined) return;
+    resources.sampled = run;
+    this.#memory.watch(id, run.pid, run.memorySource ?? 'process-group', everyMs);
+  }
+
+  /** Stops every GC retry and every memory sample (a close). */
+  stopBackground(): void {
     this.#gc.clear();
+    this.#memory.close();
   }
 }

@@ -310,7 +310,7 @@ export class Supervisor<Meta = unknown> extends EventEmitter<SupervisorEvents> {
     // What runs reported meanwhile is heard first: a late run among it must be stopped.
     this.#interpreter.drain();
     this.#closed = true;
-    this.#interpreter.clearGc();
+    this.#interpreter.stopBackground();
     for (const { id } of [...this.#interpreter.all()]) this.#interpreter.feed(id, { type: 'close' });
     this.#metrics?.close();
     await this.#interpreter.writesSettled();

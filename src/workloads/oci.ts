@@ -121,6 +121,8 @@ export interface OciRun extends Run {
  */
 class ContainerRun implements Run {
   readonly pid: number;
+  /** A container's memory is its cgroup's. */
+  readonly memorySource = 'cgroup';
   readonly handle: RunHandle | undefined;
   readonly exit: Promise<number>;
   declare readonly onNotify?: (listener: (notification: RunNotification) => void) => () => void;
