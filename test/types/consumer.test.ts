@@ -11,8 +11,21 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+const FIXTURES = ['consumer.ts', 'misuse.ts'].map((name) => join(ROOT, 'test', 'types', 'fixtures', name));
+let program: ts.Program | undefined;
+
 /** The diagnostics of a fixture compiled against the package's source, imported by its name, as `line: message`. */
 function diagnosticsOf(fixture: string): string[] {
+  program ??= compile();
+  const file = join(ROOT, 'test', 'types', 'fixtures', fixture);
+  return ts.getPreEmitDiagnostics(program, program.getSourceFile(file)).map((diagnostic) => {
+    const { line } = diagnostic.file?.getLineAndCharacterOfPosition(diagnostic.start ?? 0) ?? { line: -1 };
+    return `${line + 1}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, ' ')}`;
+  });
+}
+
+/** Both fixtures in one program (one compilation of the source). */
+function compile(): ts.Program {
   const config = ts.getParsedCommandLineOfConfigFile(
     join(ROOT, 'tsconfig.json'),
     {},
@@ -25,15 +38,7 @@ function diagnosticsOf(fixture: string): string[] {
   );
   if (config === undefined) throw new Error('tsconfig.json could not be read');
   const options = { ...config.options, noUnusedLocals: false, paths: { 'restart-manager': ['./src/index.ts'] } };
-  const file = join(ROOT, 'test', 'types', 'fixtures', fixture);
-  const program = ts.createProgram([file], options);
-  return ts
-    .getPreEmitDiagnostics(program)
-    .filter((diagnostic) => diagnostic.file?.fileName === file)
-    .map((diagnostic) => {
-      const { line } = diagnostic.file?.getLineAndCharacterOfPosition(diagnostic.start ?? 0) ?? { line: -1 };
-      return `${line + 1}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, ' ')}`;
-    });
+  return ts.createProgram(FIXTURES, options);
 }
 
 describe('the types a consumer sees', () => {
