@@ -51,8 +51,8 @@ export interface Ports {
 /** What the interpreter keeps of one container besides its lifecycle state: the handles of what it started. */
 interface Resources {
   workload: Workload;
-  /** The start signal of the runs since the last manual start. */
-  controller: AbortController;
+  /** The start signal of the runs since the last manual start or cancel; made when a run first needs it. */
+  controller: AbortController | undefined;
   readonly timers: Map<TimerName, TimerHandle>;
   monitor: HealthMonitor | undefined;
   probed: Run | undefined;
@@ -140,10 +140,9 @@ export class Interpreter {
   /** Makes a container from its first move (an add, a restore), with the workload it runs. */
   create(move: Move<Run>, workload: Workload): void {
     const { id } = move.state;
-    const controller = new AbortController();
     const resources: Resources = {
       workload,
-      controller,
+      controller: undefined,
       timers: new Map(),
       monitor: undefined,
       probed: undefined,
@@ -231,10 +230,11 @@ export class Interpreter {
         else this.#calls.settle(effect.call, effect.outcome);
         break;
       case 'cancel':
-        resources.controller.abort(new RestartCanceledError());
+        resources.controller?.abort(new RestartCanceledError());
+        resources.controller = undefined;
         break;
       case 'start-run':
-        if (effect.manual || resources.controller.signal.aborted) resources.controller = new AbortController();
+        if (effect.manual || resources.controller === undefined) resources.controller = new AbortController();
         this.#runs.start(id, resources.workload, resources.controller.signal, effect.generation);
         break;
       case 'watch':
@@ -271,7 +271,7 @@ export class Interpreter {
           resources.workload,
           effect.handle,
           model.pid,
-          resources.controller.signal,
+          (resources.controller ??= new AbortController()).signal,
           effect.timeoutMs,
         );
         break;

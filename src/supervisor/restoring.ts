@@ -50,7 +50,8 @@ export async function restoreAll(
       if (interpreter.get(state.id) !== undefined) {
         throw new ContainerError('ERR_CONTAINER_EXISTS', state.id, `Container ${state.id} already exists`);
       }
-      const { workload, health } = checkRestored(state.id, await factory(state.id, state.meta));
+      const made = factory(state.id, state.meta);
+      const { workload, health } = checkRestored(state.id, made instanceof Promise ? await made : made);
       if (isClosed() || interpreter.get(state.id) !== undefined) continue;
       const spec = specOf(state, manager, health);
       const jitterMs = restoreJitterMs === 0 ? 0 : Math.round(restoreJitterMs * drawRandom(manager.random));
