@@ -156,7 +156,12 @@ export function isDown(dependency: Model<unknown> | undefined): boolean {
   if (dependency === undefined) return true;
   const { name } = dependency.phase;
   return (
-    name === 'restarting' || name === 'exited' || name === 'collecting' || name === 'removing' || name === 'removed'
+    name === 'restarting' ||
+    name === 'waiting' ||
+    name === 'exited' ||
+    name === 'collecting' ||
+    name === 'removing' ||
+    name === 'removed'
   );
 }
 
