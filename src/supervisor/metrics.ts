@@ -89,6 +89,12 @@ export function assertMeter(value: unknown, name = 'meter'): asserts value is Su
   }
 }
 
+/** One call, queued until it reaches the meter. */
+type Recording =
+  | readonly [call: 'restarting', id: string, reason: string, delayMs: number]
+  | readonly [call: 'exited', id: string, exitCode: number]
+  | readonly [call: 'health-checked', id: string, passed: boolean];
+
 /** An instrument that records nothing: what stands for one the meter failed to create. */
 const NOT_RECORDED = Object.freeze({ add: () => undefined, record: () => undefined });
 
@@ -108,11 +114,18 @@ const NOT_RECORDED = Object.freeze({ add: () => undefined, record: () => undefin
  * to `onError` (an `Error` naming the instrument, the meter's error its `cause`), and recording
  * goes on (a meter that failed once may work again).
  *
+ * Recording is off a restart's path: each call is queued, and the queue reaches the meter once the
+ * event loop turns (`setImmediate`), at each collection (the gauge's callback runs first: every
+ * call before a collection is in it), at {@link SupervisorMetrics.flush} and at close. A crash storm
+ * sets every restart's timer first; the meter's work (hashing each point's attributes) is done in
+ * the delay.
+ *
  * @example
  * ```ts
  * const metrics = new SupervisorMetrics(meter, () => models.map((model) => model.status), reportError);
  * metrics.exited('web', 1);
  * metrics.restarting('web', 'policy-on-failure', 100);
+ * metrics.flush(); // now in the meter (it would be at the next turn of the event loop)
  * metrics.close(); // when the supervisor closes
  * ```
  *
@@ -128,6 +141,10 @@ export class SupervisorMetrics {
   readonly #onError: (error: Error) => void;
   #reported = false;
   #closed = false;
+  /** The calls not yet handed to the meter, oldest first. */
+  #queued: Recording[] = [];
+  /** The turn of the event loop that hands them over. */
+  #flushing: NodeJS.Immediate | undefined;
 
   /**
    * Creates the instruments on `meter`; the containers gauge calls `statuses` each time the meter's
@@ -179,39 +196,75 @@ export class SupervisorMetrics {
 
   /** Records a scheduled restart: one more restart of `id` for `reason`, and its delay. */
   restarting(id: string, reason: string, delayMs: number): void {
-    try {
-      this.#restarts.add(1, { container: id, reason });
-    } catch (error) {
-      this.#report('restart_manager.restarts', error);
-    }
-    try {
-      this.#restartDelay.record(delayMs);
-    } catch (error) {
-      this.#report('restart_manager.restart_delay', error);
-    }
+    this.#queue(['restarting', id, reason, delayMs]);
   }
 
   /** Records a run of `id` that ended with `exitCode`. */
   exited(id: string, exitCode: number): void {
-    try {
-      this.#exits.add(1, { container: id, exit_code: exitCode });
-    } catch (error) {
-      this.#report('restart_manager.exits', error);
-    }
+    this.#queue(['exited', id, exitCode]);
   }
 
   /** Records one health check result of `id`. */
   healthChecked(id: string, passed: boolean): void {
-    try {
-      this.#healthChecks.add(1, { container: id, result: passed ? 'pass' : 'fail' });
-    } catch (error) {
-      this.#report('restart_manager.health_checks', error);
+    this.#queue(['health-checked', id, passed]);
+  }
+
+  /** Hands every queued call to the meter now. */
+  flush(): void {
+    if (this.#flushing !== undefined) clearImmediate(this.#flushing);
+    this.#flushing = undefined;
+    const queued = this.#queued;
+    this.#queued = [];
+    for (const recording of queued) this.#record(recording);
+  }
+
+  #queue(recording: Recording): void {
+    if (this.#closed) {
+      this.#record(recording);
+      return;
+    }
+    this.#queued.push(recording);
+    this.#flushing ??= setImmediate(() => {
+      this.flush();
+    });
+  }
+
+  #record(recording: Recording): void {
+    switch (recording[0]) {
+      case 'restarting': {
+        const [, container, reason, delayMs] = recording;
+        this.#guard('restart_manager.restarts', () => {
+          this.#restarts.add(1, { container, reason });
+        });
+        this.#guard('restart_manager.restart_delay', () => {
+          this.#restartDelay.record(delayMs);
+        });
+        break;
+      }
+      case 'exited': {
+        const [, container, exitCode] = recording;
+        this.#guard('restart_manager.exits', () => {
+          this.#exits.add(1, { container, exit_code: exitCode });
+        });
+        break;
+      }
+      case 'health-checked': {
+        const [, container, passed] = recording;
+        this.#guard('restart_manager.health_checks', () => {
+          this.#healthChecks.add(1, { container, result: passed ? 'pass' : 'fail' });
+        });
+        break;
+      }
     }
   }
 
-  /** Stops the containers gauge from reading the statuses (idempotent); the counters stay as they are. */
+  /**
+   * Hands the queue to the meter and stops the containers gauge from reading the statuses
+   * (idempotent); the counters stay as they are, and a later call is recorded at once.
+   */
   close(): void {
     if (this.#closed) return;
+    this.flush();
     this.#closed = true;
     const gauge = this.#containers;
     if (gauge !== undefined) {
@@ -223,6 +276,7 @@ export class SupervisorMetrics {
 
   /** The gauge's callback: one point per status, 0 included, so that a status emptied shows 0. */
   readonly #observe = (result: ObservationResult): void => {
+    this.flush();
     this.#guard('restart_manager.containers', () => {
       const counts = Object.fromEntries(CONTAINER_STATUSES.map((status) => [status, 0])) as Record<
         ContainerStatus,

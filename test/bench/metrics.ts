@@ -63,7 +63,7 @@ const NOOP_METER: SupervisorMeter = {
   createObservableGauge: () => ({ addCallback: ignore, removeCallback: ignore }),
 };
 
-function sdkMeter(): { meter: Meter; reader: PeriodicExportingMetricReader; provider: MeterProvider } {
+export function sdkMeter(): { meter: Meter; reader: PeriodicExportingMetricReader; provider: MeterProvider } {
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
   const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
   const provider = new MeterProvider({ readers: [reader] });

@@ -22,7 +22,7 @@ const SAMPLE_MS = 10;
 const SETUP_CHUNK = 500;
 
 /** A run whose exit the bench resolves (a copy of test/support/fake-workload.ts's, trimmed). */
-class StormRun implements Run {
+export class StormRun implements Run {
   readonly exit: Promise<number>;
   #resolve!: (code: number) => void;
   constructor(readonly pid: number) {
@@ -37,8 +37,8 @@ class StormRun implements Run {
   }
 }
 
-/** One container's workload: records its runs, and when a run started after the storm. */
-class StormWorkload implements Workload {
+/** One container's workload: records its runs, and when a run started after the storm (the other Supervisor benches use it too). */
+export class StormWorkload implements Workload {
   static #nextPid = 1;
   run: StormRun | undefined;
   restartedAtMs: number | undefined;

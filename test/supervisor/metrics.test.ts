@@ -14,8 +14,10 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Supervisor } from '../../src/index.js';
 import { type SupervisorMeter, SupervisorMetrics } from '../../src/supervisor/metrics.js';
 import type { ContainerStatus } from '../../src/supervisor/state.js';
+import { FakeWorkload } from '../support/fake-workload.js';
 
 /** One instrument as the exporter got it. */
 interface Exported {
@@ -222,6 +224,93 @@ describe('SupervisorMetrics', () => {
   });
 });
 
+describe('a Supervisor given a meter', () => {
+  it('records its exits, restarts and their delays, and its containers by status', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'Date'] });
+    const { meter, read } = sdk();
+    const supervisor = new Supervisor({ meter });
+    const web = new FakeWorkload();
+    await supervisor.add('web', { policy: 'on-failure:1', workload: web });
+    await supervisor.add('job', { workload: new FakeWorkload() });
+    await supervisor.start('web');
+    web.last.end(3);
+    await vi.advanceTimersByTimeAsync(100);
+    web.last.end(3);
+    await vi.advanceTimersByTimeAsync(0);
+    // The SDK's flush waits on its own timers.
+    vi.useRealTimers();
+    const exported = await read();
+    expect(exported['restart_manager.exits']?.points).toEqual([
+      { attributes: { container: 'web', exit_code: 3 }, value: 2 },
+    ]);
+    expect(exported['restart_manager.restarts']?.points).toEqual([
+      { attributes: { container: 'web', reason: 'policy-on-failure' }, value: 1 },
+    ]);
+    expect(exported['restart_manager.restart_delay']?.points.map(({ value }) => value)).toMatchObject([
+      { count: 1, sum: 100 },
+    ]);
+    expect(exported['restart_manager.containers']?.points).toEqual([
+      { attributes: { status: 'created' }, value: 1 },
+      { attributes: { status: 'running' }, value: 0 },
+      { attributes: { status: 'restarting' }, value: 0 },
+      { attributes: { status: 'exited' }, value: 1 },
+      { attributes: { status: 'removing' }, value: 0 },
+    ]);
+    await supervisor.close();
+  });
+});
+
+describe('SupervisorMetrics, off the restart path', () => {
+  /** A meter that lists each point it is given. */
+  function listing(): { meter: SupervisorMeter; points: string[]; collect: () => void } {
+    const points: string[] = [];
+    let gauge: ((result: { observe: () => void }) => void) | undefined;
+    const meter: SupervisorMeter = {
+      createCounter: (name) => ({ add: (value, attributes) => points.push(`${name} ${JSON.stringify(attributes)}`) }),
+      createHistogram: (name) => ({ record: (value) => points.push(`${name} ${value}`) }),
+      createObservableGauge: () => ({
+        addCallback: (callback) => (gauge = callback),
+        removeCallback: () => undefined,
+      }),
+    };
+    return { meter, points, collect: () => gauge?.({ observe: () => undefined }) };
+  }
+
+  it('hands each call to the meter once the event loop turns, in order, not during the call', async () => {
+    const { meter, points } = listing();
+    const metrics = new SupervisorMetrics(meter, () => [], noError);
+    metrics.exited('web', 1);
+    metrics.restarting('web', 'policy-always', 100);
+    metrics.healthChecked('db', false);
+    expect(points).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(points).toEqual([
+      'restart_manager.exits {"container":"web","exit_code":1}',
+      'restart_manager.restarts {"container":"web","reason":"policy-always"}',
+      'restart_manager.restart_delay 100',
+      'restart_manager.health_checks {"container":"db","result":"fail"}',
+    ]);
+    metrics.close();
+  });
+
+  it('hands the queue over at a collection, at close, and records at once after close', () => {
+    const { meter, points, collect } = listing();
+    const metrics = new SupervisorMetrics(meter, () => [], noError);
+    metrics.exited('web', 1);
+    collect();
+    expect(points).toEqual(['restart_manager.exits {"container":"web","exit_code":1}']);
+    metrics.exited('web', 2);
+    metrics.close();
+    expect(points).toHaveLength(2);
+    metrics.exited('web', 3);
+    expect(points).toEqual([
+      'restart_manager.exits {"container":"web","exit_code":1}',
+      'restart_manager.exits {"container":"web","exit_code":2}',
+      'restart_manager.exits {"container":"web","exit_code":3}',
+    ]);
+  });
+});
+
 describe('SupervisorMetrics, scraped by Prometheus', () => {
   it('shows the series that docs/metrics.md queries, under their Prometheus names', async () => {
     // The exporter's server is never started: its reader is collected and serialised by hand, as a scrape does.
@@ -350,6 +439,8 @@ describe('SupervisorMetrics, given a meter that throws', () => {
     metrics.exited('web', 1);
     metrics.restarting('web', 'policy-on-failure', 400);
     metrics.healthChecked('web', true);
+    expect(onError).not.toHaveBeenCalled();
+    metrics.flush();
     expect(onError.mock.calls).toEqual([[reported('restart_manager.exits', 'exporter full', boom)]]);
     expect((onError.mock.calls[0]?.[0] as Error).cause).toBe(boom);
     const exported = await read();
@@ -371,7 +462,9 @@ describe('SupervisorMetrics, given a meter that throws', () => {
     const { meter } = sdk();
     const onError = vi.fn();
     const thrown = { status: 503 };
-    new SupervisorMetrics(failing(meter, ['add'], thrown, 1), () => [], onError).healthChecked('web', false);
+    const metrics = new SupervisorMetrics(failing(meter, ['add'], thrown, 1), () => [], onError);
+    metrics.healthChecked('web', false);
+    metrics.flush();
     expect(onError.mock.calls).toEqual([[reported('restart_manager.health_checks', '{ status: 503 }', thrown)]]);
   });
 
