@@ -266,7 +266,7 @@ describe('SupervisorMetrics, off the restart path', () => {
     const points: string[] = [];
     let gauge: ((result: { observe: () => void }) => void) | undefined;
     const meter: SupervisorMeter = {
-      createCounter: (name) => ({ add: (value, attributes) => points.push(`${name} ${JSON.stringify(attributes)}`) }),
+      createCounter: (name) => ({ add: (_value, attributes) => points.push(`${name} ${JSON.stringify(attributes)}`) }),
       createHistogram: (name) => ({ record: (value) => points.push(`${name} ${value}`) }),
       createObservableGauge: () => ({
         addCallback: (callback) => (gauge = callback),
