@@ -10,9 +10,8 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import createDebug from 'debug';
 import { assertBoolean, assertObject, show } from '../validate.js';
-import type { Run, RunHandle, RunNotification, Workload } from '../workload.js';
+import type { Run, RunHandle, Workload } from '../workload.js';
 import { findCommand, searchPathOf } from './command-path.js';
-import { Ending } from './ending.js';
 import { assertOciId, checkRuntimeArgs } from './oci-arguments.js';
 import { type LogFile, type LogOptions, parseLogOptions } from './log-file.js';
 import {
@@ -25,17 +24,19 @@ import {
   parseMonitorHandle,
 } from './monitor.js';
 import { FALLBACK_POLL_MS, MonitorWatches, endOfRun, openNotify, startedMonitorEnd } from './monitor-end.js';
-import { type NotifyChannel, exposeNotify } from './notify-channel.js';
+import type { NotifyChannel } from './notify-channel.js';
 import { OciContainer } from './oci-container.js';
+import { ContainerRun, type OciRun, StartedContainerRun } from './oci-run.js';
 import { writeNotifyBundle } from './oci-notify-bundle.js';
 import { readPidFile, waitForStart } from './oci-start.js';
 import { Poller } from './poller.js';
 import { type ProcessIdentity, assertProcAvailable, identify, isAlive, parseIdentity } from './proc.js';
 import { RUN_FILES, makeRunDir, parseRunDir, removeRunDir } from './run-dir.js';
 import { runtimeErrorMessage } from './runtime-command.js';
-import { assertSignal, stopEscalating } from './stop.js';
 
 const log = createDebug('restart-manager:oci');
+
+export type { OciRun };
 
 /** The options of {@link ociWorkload}. */
 export interface OciWorkloadOptions {
@@ -96,96 +97,6 @@ export interface OciWorkloadOptions {
    * @defaultValue `/run/restart-manager` as root, else `restart-manager-<uid>` under the temp dir
    */
   readonly runDir?: string | undefined;
-}
-
-/** A {@link Run} of {@link ociWorkload} started by this process. */
-export interface OciRun extends Run {
-  /**
-   * The run's monitor, this process's child, which runs `runc run` in the foreground: runc inherits
-   * its pipes when `stdio` is `'pipe'`, and copies the container's output to them. Its pid is not
-   * the run's.
-   */
-  readonly child: ChildProcess;
-  /**
-   * Sends `signal` to the container through `runc kill` (SIGKILL to all of its processes); nothing
-   * once it has ended.
-   *
-   * @throws `TypeError` naming `signal` when it is not a signal name; `Error` when runc fails.
-   */
-  kill(signal: NodeJS.Signals): Promise<void>;
-}
-
-/**
- * A run of a container: `pid` is its init's, `stop` and `kill` go through the runtime. `identity`,
- * for a recovered run, is checked before every signal: the id may by then name another container.
- */
-class ContainerRun implements Run {
-  readonly pid: number;
-  /** A container's memory is its cgroup's. */
-  readonly memorySource = 'cgroup';
-  readonly handle: RunHandle | undefined;
-  readonly exit: Promise<number>;
-  declare readonly onNotify?: (listener: (notification: RunNotification) => void) => () => void;
-  declare readonly ignoredNotifyLines?: number;
-  readonly #ending = new Ending();
-  readonly #container: OciContainer;
-  readonly #identity: ProcessIdentity | undefined;
-
-  constructor(
-    container: OciContainer,
-    pid: number,
-    handle: RunHandle | undefined,
-    exit: Promise<number>,
-    notify: NotifyChannel | undefined,
-    identity?: ProcessIdentity,
-  ) {
-    this.#container = container;
-    this.pid = pid;
-    this.handle = handle;
-    this.#identity = identity;
-    if (notify !== undefined) exposeNotify(this, notify);
-    this.exit = exit.then((code) => {
-      this.#ending.end();
-      return code;
-    });
-  }
-
-  async #send(signal: NodeJS.Signals): Promise<void> {
-    if (this.#ending.ended) return;
-    // A recovered container that has just gone: its end is seen with its monitor's.
-    if (this.#identity !== undefined && !isAlive(this.#identity)) return;
-    log('container %s: %s', this.#container.id, signal);
-    await this.#container.kill(signal);
-  }
-
-  stop(timeoutMs: number): Promise<void> {
-    return stopEscalating(
-      { ending: this.#ending, send: (signal) => this.#send(signal) },
-      timeoutMs,
-      `Container ${this.#container.id}`,
-    );
-  }
-
-  async kill(signal: NodeJS.Signals): Promise<void> {
-    assertSignal(signal);
-    await this.#send(signal);
-  }
-}
-
-class StartedContainerRun extends ContainerRun implements OciRun {
-  readonly child: ChildProcess;
-
-  constructor(
-    container: OciContainer,
-    monitor: ChildProcess,
-    pid: number,
-    handle: RunHandle | undefined,
-    exit: Promise<number>,
-    notify: NotifyChannel | undefined,
-  ) {
-    super(container, pid, handle, exit, notify);
-    this.child = monitor;
-  }
 }
 
 /**
