@@ -47,16 +47,16 @@ export const MEMORY_SAMPLER_DEFAULTS = Object.freeze({ maxOpenFiles: 4096, cgrou
  * What a watch reads: its cgroup (until it finds none), its process group (with the start time of its
  * pid once seen), or nothing more (its process is gone: reported `undefined` once).
  */
-type Phase =
-  | { readonly name: 'cgroup'; readonly reader: CgroupReader }
-  | { readonly name: 'group'; startTime: number | undefined }
-  | { readonly name: 'gone' };
+type Target =
+  | { readonly kind: 'cgroup'; readonly reader: CgroupReader }
+  | { readonly kind: 'group'; startTime: number | undefined }
+  | { readonly kind: 'gone' };
 
 interface Watch {
   readonly key: string;
   readonly pid: number;
   readonly everyMs: number;
-  phase: Phase;
+  target: Target;
 }
 
 /** The watches of one interval, and their shared timer. */
@@ -136,11 +136,11 @@ export class MemorySampler {
     assertInRange(everyMs, 'everyMs', 1, Number.MAX_SAFE_INTEGER);
     if (this.#closed) throw new Error(`Cannot watch ${show(key)}: the memory sampler is closed`);
     this.unwatch(key);
-    const phase: Phase =
+    const target: Target =
       source === 'cgroup'
-        ? { name: 'cgroup', reader: new CgroupReader(pid, this.#budget, this.#cgroupRoot) }
-        : this.#groupPhase(pid);
-    this.#watches.set(key, { key, pid, everyMs, phase });
+        ? { kind: 'cgroup', reader: new CgroupReader(pid, this.#budget, this.#cgroupRoot) }
+        : this.#groupTarget(pid);
+    this.#watches.set(key, { key, pid, everyMs, target });
     let interval = this.#intervals.get(everyMs);
     if (interval === undefined) {
       interval = { everyMs, keys: new Set(), timer: undefined };
@@ -166,17 +166,17 @@ export class MemorySampler {
     this.#table.close();
   }
 
-  #groupPhase(pid: number): Phase {
+  #groupTarget(pid: number): Target {
     this.#table.watch(pid);
-    return { name: 'group', startTime: undefined };
+    return { kind: 'group', startTime: undefined };
   }
 
   /** Releases what `watch` reads, and takes it out of its interval (whose timer stops once empty). */
   #end(watch: Watch): void {
-    const { phase } = watch;
-    if (phase.name === 'cgroup') phase.reader.close();
-    else if (phase.name === 'group') this.#table.unwatch(watch.pid);
-    watch.phase = { name: 'gone' };
+    const { target } = watch;
+    if (target.kind === 'cgroup') target.reader.close();
+    else if (target.kind === 'group') this.#table.unwatch(watch.pid);
+    watch.target = { kind: 'gone' };
     const interval = this.#intervals.get(watch.everyMs);
     if (interval === undefined) return;
     interval.keys.delete(watch.key);
@@ -210,33 +210,33 @@ export class MemorySampler {
     const samples = new Array<number | undefined>(due.length);
     let failed = false;
     due.forEach((watch, index) => {
-      const { phase } = watch;
-      if (phase.name !== 'cgroup') return;
+      const { target } = watch;
+      if (target.kind !== 'cgroup') return;
       try {
-        const reading = phase.reader.read(this.#buffer);
+        const reading = target.reader.read(this.#buffer);
         if (reading === 'gone') this.#end(watch);
         else if (reading === 'none') {
-          phase.reader.close();
-          watch.phase = this.#groupPhase(watch.pid);
+          target.reader.close();
+          watch.target = this.#groupTarget(watch.pid);
         } else samples[index] = reading;
       } catch (error) {
         failed = true;
         this.#warn(error);
       }
     });
-    const groups = due.filter((watch) => watch.phase.name === 'group');
+    const groups = due.filter((watch) => watch.target.kind === 'group');
     if (groups.length > 0) {
       try {
         const measured = this.#table.measure(groups.map((watch) => watch.pid));
         due.forEach((watch, index) => {
-          const { phase } = watch;
-          if (phase.name !== 'group') return;
+          const { target } = watch;
+          if (target.kind !== 'group') return;
           const group = measured.get(watch.pid);
-          if (group === undefined || (phase.startTime !== undefined && group.startTime !== phase.startTime)) {
+          if (group === undefined || (target.startTime !== undefined && group.startTime !== target.startTime)) {
             this.#end(watch);
             return;
           }
-          phase.startTime = group.startTime;
+          target.startTime = group.startTime;
           samples[index] = group.bytes;
         });
       } catch (error) {
