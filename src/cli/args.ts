@@ -5,7 +5,9 @@
  */
 import { parseArgs } from 'node:util';
 import type { ContainerRestartOptions } from '../supervisor/container-options.js';
+import { type RunWatchOptions, parseBytes } from '../supervisor/run-watch.js';
 import { assertContainerId } from '../supervisor/state.js';
+import type { LogOptions } from '../workloads/log-file.js';
 import { type ExitCodeRule, resolveManagerOptions } from '../options.js';
 import { type RestartPolicy, parseRestartPolicy } from '../policy.js';
 
@@ -27,6 +29,12 @@ export interface RunCommand {
   readonly options: ContainerRestartOptions;
   /** `--health-cmd` and its companions; none without `--health-cmd`. */
   readonly health: CliHealthCheck | undefined;
+  /** `--notify`, `--watchdog`, `--max-memory`, `--memory-check`: what the container watches on its runs. */
+  readonly watch: RunWatchOptions;
+  /** How the child runs: `--log` (and its rotation), the notify fd, `--run-dir`. */
+  readonly child: CliChildOptions;
+  /** `--metrics-port`: where `GET /metrics` is served on 127.0.0.1 (0: a free port); none without it. */
+  readonly metricsPort: number | undefined;
   readonly command: string;
   readonly args: readonly string[];
 }
@@ -40,6 +48,16 @@ export interface CliHealthCheck {
   readonly startPeriodMs: number | undefined;
   readonly startIntervalMs: number | undefined;
   readonly exitOnUnhealthy: boolean;
+}
+
+/** How the CLI's child runs: the `processWorkload` options it sets. */
+export interface CliChildOptions {
+  /** `--log FILE`, `--log-max-size`, `--log-max-files`: the child's stdout and stderr go to a file. */
+  readonly log: LogOptions | undefined;
+  /** Whether the child gets a notify fd (fd 3, `NOTIFY_FD=3`): with `--notify` or `--watchdog`. */
+  readonly notify: boolean;
+  /** `--run-dir DIR`: where each run's monitor directory goes. */
+  readonly runDir: string | undefined;
 }
 
 /** A parsed command line. */
@@ -67,6 +85,15 @@ const OPTIONS = {
   'health-start-period': { type: 'string' },
   'health-start-interval': { type: 'string' },
   'exit-on-unhealthy': { type: 'boolean' },
+  log: { type: 'string' },
+  'log-max-size': { type: 'string' },
+  'log-max-files': { type: 'string' },
+  notify: { type: 'boolean' },
+  watchdog: { type: 'string' },
+  'max-memory': { type: 'string' },
+  'memory-check': { type: 'string' },
+  'metrics-port': { type: 'string' },
+  'run-dir': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'V' },
 } as const;
@@ -74,7 +101,7 @@ const OPTIONS = {
 /** The help text. */
 export const USAGE = `Usage: restart-manager run [OPTIONS] [--] COMMAND [ARG...]
 
-Run COMMAND as a child process (stdio inherited) under a restart policy, printing one
+Run COMMAND as a child process (stdio inherited, or --log) under a restart policy, printing one
 line per lifecycle event on stderr. Ends when the policy stops restarting, with the
 child's last exit code. SIGINT or SIGTERM is a manual stop: the child gets SIGTERM
 (SIGKILL after the stop timeout; at once on a second signal) and no restart follows.
@@ -101,11 +128,22 @@ Options:
   --health-start-period T    failures in this first time after a start do not count (default: 0)
   --health-start-interval T  time between checks during the start period (default: 5s)
   --exit-on-unhealthy        stop an unhealthy child: the restart policy then decides (as a failure)
+  --log FILE                 append the child's stdout and stderr to FILE (not inherited)
+  --log-max-size SIZE        rotate FILE at a start when larger than SIZE (default: 10M; K, M, G)
+  --log-max-files N          files kept, FILE.1 ... included (default: 3)
+  --notify                   give the child NOTIFY_FD=3; it has started once it writes READY=1
+  --watchdog T               kill the child (SIGABRT) after T without WATCHDOG=1 on NOTIFY_FD
+  --max-memory SIZE          stop the child when its process group uses more than SIZE (512M)
+  --memory-check T           how often memory is sampled (default: 5s)
+  --metrics-port PORT        serve Prometheus metrics on http://127.0.0.1:PORT/metrics (0: any)
+  --run-dir DIR              where each run's monitor directory goes (default: /run/restart-manager
+                             as root, else restart-manager-<uid> under the temp dir)
   -h, --help                 show this help
   -V, --version              show the version
 
-Exit status: the child's last exit code; 125 for a bad option or policy;
-126 when COMMAND cannot be executed; 127 when COMMAND is not found.
+Exit status: the child's last exit code (1 for a 0 left after an unhealthy, watchdog
+or memory stop); 125 for a bad option or policy; 126 when COMMAND cannot be executed;
+127 when COMMAND is not found.
 
 Example:
   restart-manager run --restart on-failure:3 -- node -e "process.exit(1)"`;
@@ -238,6 +276,14 @@ export function parseCommandLine(argv: readonly string[]): Command {
     stateDir: text('state-dir'),
     options,
     health: healthCheck(text, values['exit-on-unhealthy'] === true),
+    watch: runWatch(text, values.notify === true),
+    child: childOptions(text, values.notify === true),
+    metricsPort: number(
+      text('metrics-port'),
+      'metrics-port',
+      (v) => Number.isSafeInteger(v) && v <= 65_535,
+      'a port number (0 to 65535)',
+    ),
     command,
     args,
   };
@@ -289,5 +335,53 @@ function healthCheck(
     startPeriodMs: duration(text('health-start-period'), 'health-start-period', false),
     startIntervalMs: duration(text('health-start-interval'), 'health-start-interval', true),
     exitOnUnhealthy,
+  };
+}
+
+/** A size flag, in the grammar of `maxMemoryBytes` (`512M`: K, M and G are powers of 1024). */
+function size(textValue: string | undefined, flag: string): number | undefined {
+  if (textValue === undefined) return undefined;
+  try {
+    return parseBytes(textValue, flag);
+  } catch {
+    throw new UsageError(
+      `Invalid value for --${flag}: expected a positive number of bytes or a size such as 512M (K, M, G), got '${textValue}'`,
+    );
+  }
+}
+
+function runWatch(text: (flag: keyof typeof OPTIONS) => string | undefined, notify: boolean): RunWatchOptions {
+  const maxMemoryBytes = size(text('max-memory'), 'max-memory');
+  const memoryCheckMs = duration(text('memory-check'), 'memory-check', true);
+  if (memoryCheckMs !== undefined && maxMemoryBytes === undefined)
+    throw new UsageError('--memory-check needs --max-memory');
+  const watchdogMs = duration(text('watchdog'), 'watchdog', true);
+  return {
+    ...(notify && { readiness: 'notify' }),
+    ...(watchdogMs !== undefined && { watchdogMs }),
+    ...(maxMemoryBytes !== undefined && { maxMemoryBytes }),
+    ...(memoryCheckMs !== undefined && { memoryCheckMs }),
+  };
+}
+
+function childOptions(text: (flag: keyof typeof OPTIONS) => string | undefined, notify: boolean): CliChildOptions {
+  const path = text('log');
+  const maxBytes = size(text('log-max-size'), 'log-max-size');
+  const maxFiles = number(
+    text('log-max-files'),
+    'log-max-files',
+    (v) => Number.isSafeInteger(v) && v >= 1,
+    'a positive integer',
+  );
+  if (path === undefined && (maxBytes !== undefined || maxFiles !== undefined)) {
+    throw new UsageError(`--${maxBytes === undefined ? 'log-max-files' : 'log-max-size'} needs --log`);
+  }
+  if (path === '') throw new UsageError('Invalid value for --log: expected a file, got an empty one');
+  const runDir = text('run-dir');
+  if (runDir === '') throw new UsageError('Invalid value for --run-dir: expected a directory, got an empty one');
+  return {
+    log: path === undefined ? undefined : { path, maxBytes, maxFiles },
+    notify: notify || text('watchdog') !== undefined,
+    runDir,
   };
 }

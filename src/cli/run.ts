@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { constants } from 'node:os';
 import { isContainerError, isRestartPolicyError } from '../errors.js';
@@ -16,7 +16,17 @@ import type { HealthCheck } from '../health/options.js';
 import { commandProbe } from '../health/probes.js';
 import { FileStore } from '../store/file-store.js';
 import type { StateStore } from '../store/store.js';
-import { type CliHealthCheck, type RunCommand, USAGE, UsageError, parseCommandLine } from './args.js';
+import type { ExitReason } from '../supervisor/events.js';
+import {
+  type CliChildOptions,
+  type CliHealthCheck,
+  type RunCommand,
+  USAGE,
+  UsageError,
+  parseCommandLine,
+} from './args.js';
+import { type MetricsServer, PrometheusMeter, serveMetrics } from './metrics.js';
+import { withStatusLines } from './status-lines.js';
 
 /** Where the CLI writes. */
 export interface CliOutput {
@@ -25,31 +35,67 @@ export interface CliOutput {
 }
 
 /**
- * Makes the workload that `run COMMAND ARG…` supervises; `id`, given with `--state-dir`, names the
- * container's runs on this machine (the state file's path).
+ * How the workload of `run COMMAND ARG…` runs: `id`, given with `--state-dir`, names the container's
+ * runs on this machine (the state file's path); the rest is `--log`, the notify fd and `--run-dir`.
  */
-export type WorkloadFactory = (command: string, args: readonly string[], id: string | undefined) => Workload;
+export interface CliWorkloadOptions extends CliChildOptions {
+  readonly id: string | undefined;
+}
+
+/** Makes the workload that `run COMMAND ARG…` supervises. */
+export type WorkloadFactory = (command: string, args: readonly string[], options: CliWorkloadOptions) => Workload;
 
 /** What {@link runCli} runs with; each default is the bin's. */
 export interface CliOptions {
   /**
    * Where the CLI writes.
-   * @defaultValue a line per write on the process's stdout and stderr
+   * @defaultValue a line per synchronous write on the process's fd 1 and fd 2
    */
   readonly output?: CliOutput | undefined;
   /**
    * Makes the workload that `run COMMAND ARG…` supervises.
-   * @defaultValue a child process with stdio inherited ({@link processWorkload})
+   * @defaultValue a child process with stdio inherited, or its log ({@link processWorkload})
    */
   readonly workload?: WorkloadFactory | undefined;
 }
 
+/**
+ * Writes `line` on `fd` at once, so that it comes before whatever the child writes next on the
+ * same terminal or pipe; a pipe that is full and non-blocking gets the rest through the stream.
+ */
+function writeLine(fd: 1 | 2, line: string): void {
+  const bytes = Buffer.from(`${line}\n`);
+  let written = 0;
+  try {
+    while (written < bytes.length) written += writeSync(fd, bytes, written);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+    (fd === 1 ? process.stdout : process.stderr).write(bytes.subarray(written));
+  }
+}
+
 const processOutput: CliOutput = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
+  out: (line) => {
+    writeLine(1, line);
+  },
+  err: (line) => {
+    writeLine(2, line);
+  },
 };
 
-const childProcess: WorkloadFactory = (command, args, id) => processWorkload(command, args, { stdio: 'inherit', id });
+const childProcess: WorkloadFactory = (command, args, { id, log, notify, runDir }) =>
+  processWorkload(command, args, { stdio: log === undefined ? 'inherit' : undefined, id, log, notify, runDir });
+
+/** Stops that make an exit a failure whatever code it left, as the exit event says them. */
+const FAILING_REASONS: ReadonlySet<ExitReason> = new Set(['watchdog', 'memory']);
+
+/** How an exit line tells what ended the run. */
+function howItEnded(reason: ExitReason, unhealthy: boolean): string {
+  if (unhealthy) return 'stopped as unhealthy';
+  if (reason === 'watchdog') return 'killed by the watchdog';
+  if (reason === 'memory') return 'stopped over its memory limit';
+  return 'exited';
+}
 
 function version(): string {
   const json = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
@@ -129,8 +175,10 @@ async function run(command: RunCommand, output: CliOutput, makeWorkload: Workloa
   const files =
     command.stateDir === undefined ? undefined : new FileStore(resolve(command.stateDir), { lockName: name });
   const store = files === undefined ? undefined : ownState(files, name);
-  const supervisor = new Supervisor({ store, stopTimeoutMs: command.stopTimeoutMs });
-  let lastExitCode = 0;
+  const meter = command.metricsPort === undefined ? undefined : new PrometheusMeter();
+  const supervisor = new Supervisor({ store, stopTimeoutMs: command.stopTimeoutMs, meter });
+  // The CLI's status: the child's last code, but 1 for a 0 left after a stop that made it a failure.
+  let lastStatus = 0;
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
 
@@ -138,19 +186,24 @@ async function run(command: RunCommand, output: CliOutput, makeWorkload: Workloa
     say(`started pid ${pid ?? '?'}${restartCount > 0 ? ` (restart ${restartCount})` : ''}`);
   });
   supervisor.on('exit', ({ exitCode, execDurationMs, restart, delayMs, reason, unhealthy }) => {
-    lastExitCode = exitCode;
+    const failed = unhealthy === true || FAILING_REASONS.has(reason);
+    lastStatus = failed && exitCode === 0 ? 1 : exitCode;
     const { failureCount } = supervisor.inspect(name);
     const decision = restart ? `restarting in ${delayMs} ms` : 'not restarting';
-    const how = unhealthy === true ? 'stopped as unhealthy' : 'exited';
     say(
-      `${how} with code ${exitCode} after ${Math.round(execDurationMs)} ms; failure count ${failureCount}; ${decision} (${reason})`,
+      `${howItEnded(reason, unhealthy === true)} with code ${exitCode} after ${Math.round(execDurationMs)} ms; failure count ${failureCount}; ${decision} (${reason})`,
     );
-    if (!restart) finish(exitCode);
+    if (!restart) finish(lastStatus);
   });
-  supervisor.on('restart-canceled', ({ exitCode }) => {
+  supervisor.on('restart-canceled', () => {
     say('pending restart canceled');
-    finish(exitCode);
+    finish(lastStatus);
   });
+  if (command.watch.readiness === 'notify') {
+    supervisor.on('ready', () => {
+      say('ready');
+    });
+  }
   supervisor.on('start-failed', ({ error }) => {
     say(`failed to start: ${describe(error)}`);
     finish(exitCodeOfStartError(error));
@@ -185,7 +238,7 @@ async function run(command: RunCommand, output: CliOutput, makeWorkload: Workloa
       say(`${signal}: stopping (SIGTERM, SIGKILL after ${command.stopTimeoutMs ?? 10_000} ms)`);
       supervisor.stop(name).catch((error: unknown) => {
         say(`stop failed: ${describe(error)}`);
-        finish(lastExitCode);
+        finish(lastStatus);
       });
       return;
     }
@@ -196,18 +249,35 @@ async function run(command: RunCommand, output: CliOutput, makeWorkload: Workloa
       say(`kill failed: ${describe(error)}`);
     });
   };
+  let metrics: MetricsServer | undefined;
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
     const id = files?.locationOf(name);
-    const workload = makeWorkload(command.command, command.args, id);
+    const made = makeWorkload(command.command, command.args, { ...command.child, id });
+    const workload = command.child.notify
+      ? withStatusLines(made, (text) => {
+          say(`status: ${text}`);
+        })
+      : made;
     say(`policy ${formatRestartPolicy(command.policy)}: ${[command.command, ...command.args].join(' ')}`);
+    if (meter !== undefined && command.metricsPort !== undefined) {
+      metrics = await serveMetrics(meter, command.metricsPort);
+      say(`metrics on http://127.0.0.1:${metrics.port}/metrics`);
+    }
     if (store !== undefined) await stopEarlierRun(store, command, name, workload, say);
     const health = command.health === undefined ? undefined : healthCheckOf(command.health);
-    await supervisor.add(name, { policy: command.policy, workload, options: command.options, health });
+    await supervisor.add(name, {
+      policy: command.policy,
+      workload,
+      options: command.options,
+      health,
+      ...command.watch,
+    });
     added = true;
     if (signalBeforeAdd !== undefined) return 128 + constants.signals[signalBeforeAdd];
     try {
+      say('starting');
       await supervisor.start(name);
     } catch (error) {
       if (isContainerError(error) && error.code === 'ERR_CONTAINER_START_FAILED') {
@@ -225,6 +295,7 @@ async function run(command: RunCommand, output: CliOutput, makeWorkload: Workloa
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await supervisor.close();
+    await metrics?.close();
     await files?.close();
   }
 }

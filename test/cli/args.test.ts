@@ -45,6 +45,23 @@ describe('parseCommandLine', () => {
       '42, 43',
       '--stop-on-exit',
       '3',
+      '--log',
+      'web.log',
+      '--log-max-size',
+      '2M',
+      '--log-max-files',
+      '5',
+      '--notify',
+      '--watchdog',
+      '1.5s',
+      '--max-memory',
+      '512M',
+      '--memory-check',
+      '250ms',
+      '--metrics-port',
+      '9464',
+      '--run-dir',
+      '/tmp/runs',
       '--',
       'node',
       '-e',
@@ -65,6 +82,9 @@ describe('parseCommandLine', () => {
           { action: 'restart', exitCodes: [42, 43] },
         ],
       },
+      watch: { readiness: 'notify', watchdogMs: 1_500, maxMemoryBytes: 536_870_912, memoryCheckMs: 250 },
+      child: { log: { path: 'web.log', maxBytes: 2_097_152, maxFiles: 5 }, notify: true, runDir: '/tmp/runs' },
+      metricsPort: 9_464,
       command: 'node',
       args: ['-e', 'process.exit(1)'],
     });
@@ -79,6 +99,9 @@ describe('parseCommandLine', () => {
       stateDir: undefined,
       options: {},
       health: undefined,
+      watch: {},
+      child: { log: undefined, notify: false, runDir: undefined },
+      metricsPort: undefined,
       command: 'true',
       args: [],
     });
@@ -139,6 +162,17 @@ describe('parseCommandLine', () => {
     [['--profile', 'isulad'], { options: { profile: 'isulad' } }],
     [['--health-cmd', 'true', '--health-retries', '1'], { health: { retries: 1 } }],
     [['--health-cmd', 'true', '--health-interval', '1.25s'], { health: { intervalMs: 1_250 } }],
+    [['--log', 'x.log'], { child: { log: { path: 'x.log', maxBytes: undefined, maxFiles: undefined } } }],
+    [['--log', 'x.log', '--log-max-files', '1'], { child: { log: { maxFiles: 1 } } }],
+    [['--log', 'x.log', '--log-max-size', '1'], { child: { log: { maxBytes: 1 } } }],
+    [['--log', 'x.log', '--log-max-size', '1K'], { child: { log: { maxBytes: 1_024 } } }],
+    [['--max-memory', '2G'], { watch: { maxMemoryBytes: 2_147_483_648 } }],
+    [['--max-memory', '1000'], { watch: { maxMemoryBytes: 1_000 } }],
+    // A watchdog gives the child its notify fd, but its start is done at once without --notify.
+    [['--watchdog', '500'], { watch: { watchdogMs: 500 }, child: { notify: true } }],
+    [['--watchdog', '1m'], { watch: { watchdogMs: 60_000 } }],
+    [['--metrics-port', '0'], { metricsPort: 0 }],
+    [['--metrics-port', '65535'], { metricsPort: 65_535 }],
   ])('accepts the boundary %j', (flags, expected) => {
     expect(parseCommandLine(['run', ...flags, '--', 'x'])).toMatchObject(expected);
   });
@@ -273,7 +307,40 @@ describe('parseCommandLine', () => {
       "Invalid value for --stop-on-exit: expected comma-separated exit codes, got '1.5'",
     ],
     [['run', '--profile', 'podman', '--', 'x'], "Invalid value for --profile: expected isulad or docker, got 'podman'"],
-  ])('refuses %j with a usage error', (argv, message) => {
+    [['run', '--log-max-size', '1M', '--', 'x'], '--log-max-size needs --log'],
+    [['run', '--log-max-files', '2', '--', 'x'], '--log-max-files needs --log'],
+    [['run', '--log', '', '--', 'x'], 'Invalid value for --log: expected a file, got an empty one'],
+    ...['10MB', '1.5G', '0', '1e3', 'M'].map((value) => [
+      ['run', '--log', 'x.log', '--log-max-size', value, '--', 'x'],
+      `Invalid value for --log-max-size: expected a positive number of bytes or a size such as 512M (K, M, G), got '${value}'`,
+    ]),
+    [
+      ['run', '--log', 'x.log', '--log-max-files', '0', '--', 'x'],
+      "Invalid value for --log-max-files: expected a positive integer, got '0'",
+    ],
+    [
+      ['run', '--max-memory', '512m', '--', 'x'],
+      "Invalid value for --max-memory: expected a positive number of bytes or a size such as 512M (K, M, G), got '512m'",
+    ],
+    [['run', '--memory-check', '1s', '--', 'x'], '--memory-check needs --max-memory'],
+    [
+      ['run', '--max-memory', '1G', '--memory-check', '0', '--', 'x'],
+      "Invalid value for --memory-check: expected a positive duration (ms, or 500ms, 5s, 1m, 1h), got '0'",
+    ],
+    [
+      ['run', '--watchdog', '0s', '--', 'x'],
+      "Invalid value for --watchdog: expected a positive duration (ms, or 500ms, 5s, 1m, 1h), got '0s'",
+    ],
+    [
+      ['run', '--metrics-port', '65536', '--', 'x'],
+      "Invalid value for --metrics-port: expected a port number (0 to 65535), got '65536'",
+    ],
+    [
+      ['run', '--metrics-port', '80.5', '--', 'x'],
+      "Invalid value for --metrics-port: expected a port number (0 to 65535), got '80.5'",
+    ],
+    [['run', '--run-dir', '', '--', 'x'], 'Invalid value for --run-dir: expected a directory, got an empty one'],
+  ] as [string[], string][])('refuses %j with a usage error', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(UsageError);
     expect(() => parseCommandLine(argv)).toThrow(new UsageError(message));
   });
@@ -313,6 +380,15 @@ describe('parseCommandLine', () => {
       '--window',
       '--restart-on-exit',
       '--stop-on-exit',
+      '--log',
+      '--log-max-size',
+      '--log-max-files',
+      '--notify',
+      '--watchdog',
+      '--max-memory',
+      '--memory-check',
+      '--metrics-port',
+      '--run-dir',
       '--help',
       '--version',
     ]) {

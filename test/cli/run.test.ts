@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { useFakeClock } from '../support/fake-clock.js';
 import { USAGE } from '../../src/cli/args.js';
-import { runCli } from '../../src/cli/run.js';
 import { FileStore } from '../../src/store/file-store.js';
 import type { Run, Workload } from '../../src/index.js';
 import { type ProcessRun, RUN_ID_ENV, processWorkload } from '../../src/workloads/process.js';
@@ -90,23 +89,6 @@ describe('runCli: help, version and usage errors', () => {
     expect(await cli(['--help'])).toEqual({ code: 0, out: [USAGE], err: [] });
     expect(await cli(['run', '-h'])).toEqual({ code: 0, out: [USAGE], err: [] });
     expect(await cli(['--version'])).toEqual({ code: 0, out: [version], err: [] });
-  });
-
-  it('writes to the process stdout and stderr by default, a line each', async () => {
-    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      expect(await runCli(['--version'])).toBe(0);
-      expect(await runCli(['launch'])).toBe(125);
-      expect(stdout.mock.calls.map(([chunk]) => chunk)).toEqual([`${version}\n`]);
-      expect(stderr.mock.calls.map(([chunk]) => chunk)).toEqual([
-        "restart-manager: Unknown command 'launch'\n",
-        "See 'restart-manager --help'.\n",
-      ]);
-    } finally {
-      stdout.mockRestore();
-      stderr.mockRestore();
-    }
   });
 
   it('refuses a bad policy or flag with 125, before making any workload', async () => {
@@ -325,7 +307,7 @@ describe('runCli: real child processes', () => {
           file,
         ]);
         expect(code).toBe(6);
-        expect(err[1]).toMatch(/^restart-manager\[job\]: started pid \d+$/);
+        expect(err[2]).toMatch(/^restart-manager\[job\]: started pid \d+$/);
       }
       const state = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
       expect(state).toMatchObject({
@@ -350,7 +332,7 @@ describe('runCli: real child processes', () => {
       });
       expect(code).toBe(0);
       expect(err[1]).toMatch(/^restart-manager\[job\]: error: .*job\.json.*JSON/);
-      expect(err[2]).toBe('restart-manager[job]: started pid 1');
+      expect(err.slice(2, 4)).toEqual(['restart-manager[job]: starting', 'restart-manager[job]: started pid 1']);
       expect(script.starts).toBe(1);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -379,9 +361,10 @@ describe('runCli: real child processes', () => {
       expect(code).toBe(0);
       expect(recovered).toEqual([{ run: 'earlier' }]);
       await expect(earlier.exit).resolves.toBe(143);
-      expect(err.slice(0, 3)).toEqual([
+      expect(err.slice(0, 4)).toEqual([
         'restart-manager[job]: policy no: x',
         'restart-manager[job]: pid 77 of an earlier run is still running: stopping it',
+        'restart-manager[job]: starting',
         'restart-manager[job]: started pid 1',
       ]);
       expect(JSON.parse(await readFile(join(dir, 'other.json'), 'utf8'))).toMatchObject({ status: 'running', pid: 88 });
@@ -504,6 +487,7 @@ describe('runCli: scripted workloads, on fake time', () => {
     expect(code).toBe(0);
     expect(withoutTimes(err)).toEqual([
       'restart-manager[j]: policy on-failure: x',
+      'restart-manager[j]: starting',
       'restart-manager[j]: started pid 1001',
       'restart-manager[j]: exited with code 1 after T ms; failure count 1; restarting in 1 ms (policy-on-failure)',
       'restart-manager[j]: started pid 1002 (restart 1)',
@@ -559,6 +543,7 @@ describe('runCli: scripted workloads, on fake time', () => {
     expect(code).toBe(255);
     expect(withoutTimes(err)).toEqual([
       'restart-manager[g]: policy no: x',
+      'restart-manager[g]: starting',
       'restart-manager[g]: started pid ?',
       'restart-manager[g]: garbage collection queued: lost track',
       'restart-manager[g]: garbage collection retry-failed after 1 attempt(s): still there',
@@ -576,7 +561,7 @@ describe('runCli: scripted workloads, on fake time', () => {
       },
     });
     expect(code).toBe(0);
-    expect(err.slice(2)).toEqual([
+    expect(err.slice(3)).toEqual([
       'restart-manager[s]: SIGTERM: stopping (SIGTERM, SIGKILL after 10000 ms)',
       'restart-manager[s]: garbage collection queued: refused',
       'restart-manager[s]: stop failed: Container s could not be stopped: Error: refused',
@@ -595,7 +580,7 @@ describe('runCli: scripted workloads, on fake time', () => {
       },
     });
     expect(code).toBe(137);
-    expect(withoutTimes(err.slice(2, 5))).toEqual([
+    expect(withoutTimes(err.slice(3, 6))).toEqual([
       'restart-manager[k]: SIGTERM: stopping (SIGTERM, SIGKILL after 10000 ms)',
       'restart-manager[k]: SIGINT again: killing pid 55',
       'restart-manager[k]: kill failed: Cannot kill container k: its run takes no signal',
@@ -616,7 +601,7 @@ describe('runCli: scripted workloads, on fake time', () => {
       },
     );
     expect(code).toBe(4);
-    expect(err.slice(3)).toEqual([
+    expect(err.slice(4)).toEqual([
       'restart-manager[w]: SIGTERM: stopping (SIGTERM, SIGKILL after 10000 ms)',
       'restart-manager[w]: SIGINT again: killing',
       'restart-manager[w]: pending restart canceled',
@@ -640,6 +625,7 @@ describe('runCli: scripted workloads, on fake time', () => {
     expect(code).toBe(3);
     expect(withoutTimes(err)).toEqual([
       'restart-manager[p]: policy no: x',
+      'restart-manager[p]: starting',
       'restart-manager[p]: started pid 33',
       'restart-manager[p]: error: output broke',
       'restart-manager[p]: exited with code 3 after T ms; failure count 1; not restarting (policy-no)',
