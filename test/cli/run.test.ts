@@ -8,13 +8,15 @@
 import { fstatSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { useFakeClock } from '../support/fake-clock.js';
 import { USAGE } from '../../src/cli/args.js';
 import { FileStore } from '../../src/store/file-store.js';
-import type { Run, Workload } from '../../src/index.js';
+import type { Run, RunNotification, Workload } from '../../src/index.js';
 import { type ProcessRun, RUN_ID_ENV, processWorkload } from '../../src/workloads/process.js';
 import { type CliTestOptions, cli } from '../support/cli.js';
 import { writeStateFile } from '../support/supervisor-helpers.js';
@@ -47,6 +49,23 @@ function scriptedRun(pid: number | undefined, onStop?: (run: ScriptedRun) => Pro
     },
   };
   return run;
+}
+
+/**
+ * A scripted run that has written `notifications` on its notify fd: each listener gets them at once
+ * (as a real run's kept ones); `kill` ends it with `onKill`'s code.
+ */
+function notifyingRun(pid: number, notifications: RunNotification[], onKill: (signal: string) => number): ScriptedRun {
+  const run = scriptedRun(pid);
+  return Object.assign(run, {
+    onNotify: (listener: (notification: RunNotification) => void) => {
+      notifications.forEach(listener);
+      return () => undefined;
+    },
+    kill: (signal: NodeJS.Signals) => {
+      run.exitWith(onKill(signal));
+    },
+  });
 }
 
 /** A workload whose n-th start (from 1) is `start(n)`, which may throw; the runs it made, in order. */
@@ -285,6 +304,105 @@ describe('runCli: real child processes', () => {
       ]);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exits 1, not 0, when a child stopped as unhealthy leaves 0 (it handles SIGTERM): the stop was a failure', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'restart-manager-cli-'));
+    // The check fails once the child has made the file: once it handles SIGTERM.
+    const file = join(dir, 'handles-sigterm');
+    const { code, err } = await cli([
+      'run',
+      '--name',
+      'web',
+      '--health-cmd',
+      `test ! -f ${file}`,
+      '--health-interval',
+      '20ms',
+      '--health-retries',
+      '1',
+      '--exit-on-unhealthy',
+      '--',
+      node,
+      '-e',
+      `process.on("SIGTERM", () => process.exit(0)); require("fs").writeFileSync(${JSON.stringify(file)}, ""); setInterval(() => {}, 1e9)`,
+    ]);
+    await rm(dir, { recursive: true, force: true });
+    expect(code).toBe(1);
+    expect(withoutTimes(err.filter((line) => line.includes('with code')))).toEqual([
+      'restart-manager[web]: stopped as unhealthy with code 0 after T ms; failure count 1; not restarting (policy-no)',
+    ]);
+  });
+
+  it('--log sends the child stdout and stderr to the file, the CLI lines still to stderr; --run-dir holds the run directories, removed after', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'restart-manager-cli-'));
+    const file = join(dir, 'child.log');
+    const runs = join(dir, 'runs');
+    // The run's directory is in --run-dir while it runs: the child lists it.
+    const script = `console.log("out", require("fs").readdirSync(${JSON.stringify(runs)}).length); console.error("err"); process.exit(2)`;
+    try {
+      const { code, out, err } = await cli([
+        'run',
+        '--name',
+        'job',
+        '--log',
+        file,
+        '--run-dir',
+        runs,
+        '--',
+        node,
+        '-e',
+        script,
+      ]);
+      expect(code).toBe(2);
+      expect(out).toEqual([]);
+      expect(await readFile(file, 'utf8')).toBe('out 1\nerr\n');
+      expect(withoutTimes(err.slice(1))).toEqual([
+        'restart-manager[job]: starting',
+        expect.stringMatching(/^restart-manager\[job\]: started pid \d+$/) as unknown,
+        'restart-manager[job]: exited with code 2 after T ms; failure count 1; not restarting (policy-no)',
+      ]);
+      expect(await readdir(runs)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--notify gives the child NOTIFY_FD=3: its STATUS= lines and its READY=1 are said', async () => {
+    const script = [
+      'const fs = require("fs"); const fd = Number(process.env.NOTIFY_FD);',
+      'fs.writeSync(fd, "STATUS=warming up\\n");',
+      'setTimeout(() => { fs.writeSync(fd, "READY=1\\nSTATUS=serving\\n"); setTimeout(() => process.exit(0), 50); }, 50);',
+    ].join(' ');
+    const { code, err } = await cli(['run', '--name', 'n', '--notify', '--', node, '-e', script]);
+    expect(code).toBe(0);
+    const said = err.filter((line) => /: (status|ready|started)/.test(line)).map((line) => line.replace(/\d+$/, 'N'));
+    expect(said).toEqual([
+      'restart-manager[n]: status: warming up',
+      // READY=1 and the next STATUS= arrive together: the supervisor's start may be told after the status.
+      ...(said[1]?.endsWith('serving') === true
+        ? ['restart-manager[n]: status: serving', 'restart-manager[n]: started pid N', 'restart-manager[n]: ready']
+        : ['restart-manager[n]: started pid N', 'restart-manager[n]: ready', 'restart-manager[n]: status: serving']),
+    ]);
+  });
+
+  it('--metrics-port on a port that is taken exits 125 and starts nothing', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const script = scripted((n) => scriptedRun(n));
+    try {
+      const { code, err } = await cli(['run', '--name', 'm', '--metrics-port', String(port), '--', 'x'], {
+        workload: script.workload,
+      });
+      expect(code).toBe(125);
+      expect(err).toEqual([
+        'restart-manager[m]: policy no: x',
+        `restart-manager: Cannot serve metrics on 127.0.0.1:${port}: listen EADDRINUSE: address already in use 127.0.0.1:${port}`,
+      ]);
+      expect(script.starts).toBe(0);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 
@@ -629,6 +747,58 @@ describe('runCli: scripted workloads, on fake time', () => {
       'restart-manager[p]: started pid 33',
       'restart-manager[p]: error: output broke',
       'restart-manager[p]: exited with code 3 after T ms; failure count 1; not restarting (policy-no)',
+    ]);
+  });
+
+  it('--notify: says each new STATUS= text once, and ready once READY=1 is written', async () => {
+    const ready: RunNotification[] = [
+      { type: 'status', text: 'warming up' },
+      { type: 'ready' },
+      { type: 'status', text: 'serving' },
+      { type: 'status', text: 'serving' },
+    ];
+    const { workload, runs } = scripted((n) => notifyingRun(n, ready, () => 134));
+    const { code, err } = await cliOnFakeTime(['run', '--name', 'n', '--notify', 'x'], {
+      workload,
+      onStderr: (line) => {
+        if (line.endsWith(': ready')) runs[0]?.exitWith(0);
+      },
+    });
+    expect(code).toBe(0);
+    expect(withoutTimes(err)).toEqual([
+      'restart-manager[n]: policy no: x',
+      'restart-manager[n]: starting',
+      'restart-manager[n]: status: warming up',
+      'restart-manager[n]: status: serving',
+      'restart-manager[n]: started pid 1',
+      'restart-manager[n]: ready',
+      'restart-manager[n]: exited with code 0 after T ms; failure count 0; not restarting (policy-no)',
+    ]);
+  });
+
+  it('--watchdog: a run silent past it is killed (SIGABRT), said so; a 0 it leaves makes the CLI exit 1', async () => {
+    const signals: string[] = [];
+    const { workload } = scripted((n) =>
+      notifyingRun(n, [{ type: 'ready' }], (signal) => {
+        signals.push(signal);
+        return 0;
+      }),
+    );
+    const { code, err } = await cliOnFakeTime(
+      ['run', '--name', 'w', '--restart', 'always', '--backoff-initial', '5000', '--watchdog', '100ms', 'x'],
+      {
+        workload,
+        onStderr: (line) => {
+          if (line.includes('restarting in 5000 ms')) process.emit('SIGTERM', 'SIGTERM');
+        },
+      },
+    );
+    expect(code).toBe(1);
+    expect(signals).toEqual(['SIGABRT']);
+    expect(withoutTimes(err.slice(3))).toEqual([
+      'restart-manager[w]: killed by the watchdog with code 0 after T ms; failure count 1; restarting in 5000 ms (watchdog)',
+      'restart-manager[w]: SIGTERM: stopping (SIGTERM, SIGKILL after 10000 ms)',
+      'restart-manager[w]: pending restart canceled',
     ]);
   });
 });
