@@ -49,9 +49,13 @@ function startedPids(stderr: string): number[] {
   return [...stderr.matchAll(/started pid (\d+)/g)].map((match) => Number(match[1]));
 }
 
-/** Starts the bin with `args` in its own process group. */
+/**
+ * Starts the bin with `args` in its own process group; a `run` keeps its runs' directories in the
+ * test's temp dir (`--run-dir`), removed with it, even for a bin the test kills.
+ */
 function launch(args: string[]): Cli {
-  const child = spawn(node, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const withRunDir = args[0] === 'run' ? ['run', '--run-dir', join(dir, 'runs'), ...args.slice(1)] : args;
+  const child = spawn(node, [bin, ...withRunDir], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const pid = child.pid ?? 0;
   expect(pid).toBeGreaterThan(0);
   started.groups.push(pid);
@@ -133,6 +137,15 @@ describe('the restart-manager bin: help, version and usage errors', () => {
     expect(result.stderr).not.toContain('started pid');
   });
 
+  it('an unknown command exits 125 with exactly its message and a hint on stderr', async () => {
+    expect(await cli(['launch'])).toEqual({
+      code: 125,
+      signal: null,
+      stdout: '',
+      stderr: "restart-manager: Unknown command 'launch'\nSee 'restart-manager --help'.\n",
+    });
+  });
+
   it('an unknown flag exits 125 and starts nothing', async () => {
     const result = await cli(['run', '--no-such-flag', '--', ...nodeScript('')]);
     expect(result.code).toBe(125);
@@ -204,6 +217,20 @@ describe('the restart-manager bin: running under a policy', () => {
     expect(result.stdout).toBe('to stdout\nto stdout\n');
     expect(result.stderr.match(/^to stderr$/gm)).toHaveLength(2);
     expect(result.stderr).not.toContain('to stdout');
+  });
+
+  it('says "starting" before the child runs: its lines come before the output of a child that prints at once', async () => {
+    // The text is built at run time, so that the command line the bin echoes does not hold it.
+    const result = await cli(['run', '--name', 'job', '--', ...nodeScript('console.error("child " + "says hi")')]);
+    expect(result.code).toBe(0);
+    const lines = result.stderr.split('\n');
+    expect(lines.slice(0, 2)).toEqual([
+      `restart-manager[job]: policy no: ${nodeScript('console.error("child " + "says hi")').join(' ')}`,
+      'restart-manager[job]: starting',
+    ]);
+    // Whether "started pid" comes before the child's first line is a race the child may win.
+    expect(lines.indexOf('child says hi')).toBeGreaterThan(1);
+    expect(lines.filter((line) => line.includes('started pid'))).toHaveLength(1);
   });
 
   it('--max-restarts 2 --window 60000 with --restart always stops after 2 restarts (rate-limited)', async () => {
@@ -510,5 +537,68 @@ describe('the restart-manager bin: health checks', () => {
     await waitForOutput(run, () => readyChildren(run) === 2, 'the second child ready');
     process.kill(run.pid, 'SIGTERM');
     expect((await run.result).code).toBe(0);
+  });
+});
+
+describe('the restart-manager bin: watchdog, memory and metrics', () => {
+  it('--watchdog kills a child that stops writing WATCHDOG=1, and says so', async () => {
+    const script =
+      'require("fs").writeSync(Number(process.env.NOTIFY_FD), "READY=1\\n"); console.log("ready"); setInterval(() => {}, 1e9)';
+    const run = launch([
+      ...['run', '--name', 'w', '--restart', 'on-failure', '--backoff-initial', '5000', '--watchdog', '200ms'],
+      ...['--', ...nodeScript(script)],
+    ]);
+    await waitForOutput(run, ({ stderr }) => stderr.includes('restarting in 5000 ms'), 'the watchdog kill');
+    process.kill(run.pid, 'SIGTERM');
+    const result = await run.result;
+    // SIGABRT: 128 + 6.
+    expect(result.code).toBe(134);
+    expect(result.stderr).toMatch(
+      /killed by the watchdog with code 134 after \d+ ms; failure count 1; restarting in 5000 ms \(watchdog\)/,
+    );
+  });
+
+  it('--max-memory stops a child whose process group uses more, and says so', async () => {
+    const script =
+      'globalThis.kept = Buffer.alloc(96 * 1024 * 1024, 1); console.log("ready"); setInterval(() => {}, 1e9)';
+    const run = launch([
+      ...['run', '--name', 'm', '--restart', 'on-failure', '--backoff-initial', '5000'],
+      ...['--max-memory', '64M', '--memory-check', '100ms', '--', ...nodeScript(script)],
+    ]);
+    await waitForOutput(run, ({ stderr }) => stderr.includes('restarting in 5000 ms'), 'the memory stop');
+    process.kill(run.pid, 'SIGTERM');
+    const result = await run.result;
+    expect(result.code).toBe(143);
+    expect(result.stderr).toMatch(
+      /stopped over its memory limit with code 143 after \d+ ms; failure count 1; restarting in 5000 ms \(memory\)/,
+    );
+  });
+
+  it('--metrics-port serves the supervisor metrics as Prometheus text while it runs, and nothing once it ends', async () => {
+    const run = launch([
+      ...['run', '--name', 'api', '--restart', 'on-failure', '--backoff-initial', '3000', '--metrics-port', '0'],
+      ...['--', ...nodeScript('process.exit(3)')],
+    ]);
+    await waitForOutput(run, ({ stderr }) => stderr.includes('restarting in 3000 ms'), 'the pending restart');
+    const port = /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(run.output.stderr)?.[1];
+    expect(port).toMatch(/^\d+$/);
+    const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(response.status).toBe(200);
+    const samples = (await response.text()).split('\n').filter((line) => !line.startsWith('#'));
+    expect(samples).toEqual(
+      expect.arrayContaining([
+        'restart_manager_restarts_total{container="api",reason="policy-on-failure"} 1',
+        'restart_manager_exits_total{container="api",exit_code="3"} 1',
+        'restart_manager_restart_delay_count 1',
+        'restart_manager_restart_delay_sum 3000',
+        'restart_manager_restart_delay_bucket{le="1600"} 0',
+        'restart_manager_restart_delay_bucket{le="3200"} 1',
+        'restart_manager_containers{status="restarting"} 1',
+        'restart_manager_containers{status="running"} 0',
+      ]),
+    );
+    process.kill(run.pid, 'SIGTERM');
+    expect((await run.result).code).toBe(3);
+    await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();
   });
 });

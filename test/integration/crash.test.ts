@@ -23,17 +23,21 @@ const POLICIES = ['always', 'on-failure', 'unless-stopped'];
 const daemon = fileURLToPath(new URL('../fixtures/crash-daemon.mjs', import.meta.url));
 
 let stateDir: string;
+/** Where the daemons' runs keep their monitor directories (a killed daemon leaves some): removed after. */
+let runDir: string;
 /** Every daemon's process group, and every child pid the daemons reported. */
 const started = new StartedGroups();
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), 'restart-manager-crash-'));
+  runDir = await mkdtemp(join(tmpdir(), 'restart-manager-crash-runs-'));
 });
 
 afterAll(async () => {
   // A failed round may have left a daemon running: kill every group, then check nothing is left.
   const survivors = await started.killAll();
   await rm(stateDir, { recursive: true, force: true });
+  await rm(runDir, { recursive: true, force: true });
   expect(survivors, 'daemons left running').toEqual([]);
 });
 
@@ -42,7 +46,11 @@ afterAll(async () => {
  * was spawned; waits until it and every child it started are gone.
  */
 async function runAndKill(killAfterMs: number, anyTime: boolean): Promise<DaemonOutput & { starts: number }> {
-  const output = await runDaemonAndKill(daemon, [stateDir, String(COUNT)], { killAfterMs, anyTime, groups: started });
+  const output = await runDaemonAndKill(daemon, [stateDir, String(COUNT), runDir], {
+    killAfterMs,
+    anyTime,
+    groups: started,
+  });
   const starts = [...output.stdout.matchAll(/^start \S+ \d+ (\d+)$/gm)].map((match) => Number(match[1]));
   started.childPids.push(...starts);
   await waitFor(() => started.allGone(), 10_000, 'the daemon and its children to be gone');
