@@ -86,8 +86,12 @@ const processOutput: CliOutput = {
 const childProcess: WorkloadFactory = (command, args, { id, log, notify, runDir }) =>
   processWorkload(command, args, { stdio: log === undefined ? 'inherit' : undefined, id, log, notify, runDir });
 
-/** Stops that make an exit a failure whatever code it left, as the exit event says them. */
-const FAILING_REASONS: ReadonlySet<ExitReason> = new Set(['watchdog', 'memory']);
+/**
+ * Exit reasons that say a 0 was decided as a failure: a watchdog or memory stop that restarts, and
+ * a retry limit (`on-failure` gives up on failures only, so a 0 it gives up on was one). An
+ * unhealthy stop says so itself.
+ */
+const FAILING_REASONS: ReadonlySet<ExitReason> = new Set(['watchdog', 'memory', 'retry-limit']);
 
 /** How an exit line tells what ended the run. */
 function howItEnded(reason: ExitReason, unhealthy: boolean): string {

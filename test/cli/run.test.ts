@@ -801,4 +801,17 @@ describe('runCli: scripted workloads, on fake time', () => {
       'restart-manager[w]: pending restart canceled',
     ]);
   });
+
+  it('exits 1 for a 0 that on-failure gives up on (retry-limit): a watchdog kill decided as a failure', async () => {
+    const { workload } = scripted((n) => notifyingRun(n, [{ type: 'ready' }], () => 0));
+    const { code, err } = await cliOnFakeTime(
+      ['run', '--name', 'w', '--restart', 'on-failure:1', '--backoff-initial', '1', '--watchdog', '100ms', 'x'],
+      { workload },
+    );
+    expect(code).toBe(1);
+    expect(withoutTimes(err.filter((line) => line.includes('with code')))).toEqual([
+      'restart-manager[w]: killed by the watchdog with code 0 after T ms; failure count 1; restarting in 1 ms (watchdog)',
+      'restart-manager[w]: exited with code 0 after T ms; failure count 2; not restarting (retry-limit)',
+    ]);
+  });
 });
