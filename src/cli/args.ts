@@ -101,9 +101,9 @@ const OPTIONS = {
 /** The help text. */
 export const USAGE = `Usage: restart-manager run [OPTIONS] [--] COMMAND [ARG...]
 
-Run COMMAND as a child process (stdio inherited, or --log) under a restart policy, printing one
-line per lifecycle event on stderr. Ends when the policy stops restarting, with the
-child's last exit code. SIGINT or SIGTERM is a manual stop: the child gets SIGTERM
+Run COMMAND as a child process (stdio inherited, or to --log) under a restart policy,
+printing one line per lifecycle event on stderr. Ends when the policy stops restarting,
+with the child's last exit code. SIGINT or SIGTERM is a manual stop: the child gets SIGTERM
 (SIGKILL after the stop timeout; at once on a second signal) and no restart follows.
 
 Options:
