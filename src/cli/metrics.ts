@@ -18,6 +18,8 @@ interface Instrument {
   readonly name: string;
   readonly help: string;
   readonly kind: 'counter' | 'histogram' | 'gauge';
+  /** A gauge reads its callbacks here, before any instrument is rendered. */
+  readonly collect?: () => void;
   readonly render: () => string[];
 }
 
@@ -52,6 +54,7 @@ function labels(attributes: Attributes = {}, extra: Attributes = {}): string {
 export class PrometheusMeter implements SupervisorMeter {
   readonly #instruments: Instrument[] = [];
 
+  /** A counter, rendered as `NAME_total`, one sample per set of attributes. */
   createCounter(name: string, options?: Options): { add(value: number, attributes?: Attributes): void } {
     const values = new Map<string, number>();
     const metric = `${metricName(name)}_total`;
@@ -69,6 +72,7 @@ export class PrometheusMeter implements SupervisorMeter {
     };
   }
 
+  /** A histogram with the advised bucket bounds: `NAME_count`, `NAME_sum` and cumulative `NAME_bucket{le}`. */
   createHistogram(name: string, options?: Options): { record(value: number, attributes?: Attributes): void } {
     const bounds = options?.advice?.explicitBucketBoundaries ?? [];
     const series = new Map<string, { attributes: Attributes; counts: number[]; sum: number; count: number }>();
@@ -100,23 +104,25 @@ export class PrometheusMeter implements SupervisorMeter {
     };
   }
 
+  /** A gauge whose callbacks are read at each render, one sample per point they observe. */
   createObservableGauge(
     name: string,
     options?: Options,
   ): { addCallback(callback: Observe): void; removeCallback(callback: Observe): void } {
     const callbacks = new Set<Observe>();
+    const points = new Map<string, number>();
     const metric = metricName(name);
     this.#instruments.push({
       name: metric,
       help: options?.description ?? name,
       kind: 'gauge',
-      render: () => {
-        const points = new Map<string, number>();
+      collect: () => {
+        points.clear();
         for (const callback of callbacks) {
           callback({ observe: (value, attributes) => points.set(labels(attributes), value) });
         }
-        return [...points].map(([key, value]) => `${metric}${key} ${value}`);
       },
+      render: () => [...points].map(([key, value]) => `${metric}${key} ${value}`),
     });
     return {
       addCallback: (callback) => callbacks.add(callback),
@@ -124,8 +130,12 @@ export class PrometheusMeter implements SupervisorMeter {
     };
   }
 
-  /** Every instrument in the Prometheus text exposition format (0.0.4), gauges read now. */
+  /**
+   * Every instrument in the Prometheus text exposition format (0.0.4). The gauges are read first,
+   * as an SDK's collection reads them: the supervisor hands its queued recordings over then.
+   */
   render(): string {
+    for (const instrument of this.#instruments) instrument.collect?.();
     return this.#instruments
       .flatMap(({ name, help, kind, render }) => [`# HELP ${name} ${help}`, `# TYPE ${name} ${kind}`, ...render()])
       .map((line) => `${line}\n`)
@@ -145,6 +155,11 @@ export interface MetricsServer {
  * Serves `meter.render()` for `GET /metrics` on 127.0.0.1:`port` (0: a free port); 404 for any other path.
  *
  * @throws `Error` naming the address when the server cannot listen (`EADDRINUSE`: the port is taken).
+ * @example
+ * ```ts
+ * const server = await serveMetrics(meter, 9464);
+ * await server.close(); // nothing listens any more
+ * ```
  */
 export async function serveMetrics(meter: PrometheusMeter, port: number): Promise<MetricsServer> {
   const server: Server = createServer((request, response) => {
