@@ -16,7 +16,7 @@ import type { HealthCheck } from '../health/options.js';
 import { commandProbe } from '../health/probes.js';
 import { FileStore } from '../store/file-store.js';
 import type { StateStore } from '../store/store.js';
-import type { ExitReason } from '../supervisor/events.js';
+import type { ExitReason, SupervisorEvents } from '../supervisor/events.js';
 import {
   type CliChildOptions,
   type CliHealthCheck,
@@ -87,17 +87,21 @@ const childProcess: WorkloadFactory = (command, args, { id, log, notify, runDir 
   processWorkload(command, args, { stdio: log === undefined ? 'inherit' : undefined, id, log, notify, runDir });
 
 /**
- * Exit reasons that say a 0 was decided as a failure: a watchdog or memory stop that restarts, and
- * a retry limit (`on-failure` gives up on failures only, so a 0 it gives up on was one). An
- * unhealthy stop says so itself.
+ * Whether an exit was decided as a failure whatever its code: a stop by the health check, the
+ * watchdog or the memory limit (`stoppedBy`), or a retry limit (`on-failure` gives up on failures
+ * only, so a 0 it gives up on was one).
  */
-const FAILING_REASONS: ReadonlySet<ExitReason> = new Set(['watchdog', 'memory', 'retry-limit']);
+function decidedAsFailure(reason: ExitReason, stoppedBy: StoppedBy | undefined): boolean {
+  return stoppedBy !== undefined || reason === 'retry-limit';
+}
+
+type StoppedBy = NonNullable<SupervisorEvents['exit'][0]['stoppedBy']>;
 
 /** How an exit line tells what ended the run. */
-function howItEnded(reason: ExitReason, unhealthy: boolean): string {
-  if (unhealthy) return 'stopped as unhealthy';
-  if (reason === 'watchdog') return 'killed by the watchdog';
-  if (reason === 'memory') return 'stopped over its memory limit';
+function howItEnded(stoppedBy: StoppedBy | undefined): string {
+  if (stoppedBy === 'unhealthy') return 'stopped as unhealthy';
+  if (stoppedBy === 'watchdog') return 'killed by the watchdog';
+  if (stoppedBy === 'memory') return 'stopped over its memory limit';
   return 'exited';
 }
 
@@ -189,13 +193,13 @@ async function run(command: RunCommand, output: CliOutput, makeWorkload: Workloa
   supervisor.on('start', ({ pid, restartCount }) => {
     say(`started pid ${pid ?? '?'}${restartCount > 0 ? ` (restart ${restartCount})` : ''}`);
   });
-  supervisor.on('exit', ({ exitCode, execDurationMs, restart, delayMs, reason, unhealthy }) => {
-    const failed = unhealthy === true || FAILING_REASONS.has(reason);
+  supervisor.on('exit', ({ exitCode, execDurationMs, restart, delayMs, reason, stoppedBy }) => {
+    const failed = decidedAsFailure(reason, stoppedBy);
     lastStatus = failed && exitCode === 0 ? 1 : exitCode;
     const { failureCount } = supervisor.inspect(name);
     const decision = restart ? `restarting in ${delayMs} ms` : 'not restarting';
     say(
-      `${howItEnded(reason, unhealthy === true)} with code ${exitCode} after ${Math.round(execDurationMs)} ms; failure count ${failureCount}; ${decision} (${reason})`,
+      `${howItEnded(stoppedBy)} with code ${exitCode} after ${Math.round(execDurationMs)} ms; failure count ${failureCount}; ${decision} (${reason})`,
     );
     if (!restart) finish(lastStatus);
   });

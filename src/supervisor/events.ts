@@ -30,8 +30,10 @@ export interface SupervisorEvents {
   ready: [{ id: string }];
   /**
    * A run ended (or was collected), with the restart decision taken on it; `unhealthy` when the run
-   * was stopped because its health check failed (then decided as a failure). Never emitted at a
-   * restore for a run that did not end in this process: see `restore`.
+   * was stopped because its health check failed, and `stoppedBy` whichever of its health check, its
+   * watchdog or its memory limit stopped it (each decided as a failure, whatever code it left, and
+   * said even when the policy does not restart). Never emitted at a restore for a run that did not
+   * end in this process: see `restore`.
    */
   exit: [
     {
@@ -42,6 +44,7 @@ export interface SupervisorEvents {
       delayMs: number;
       reason: ExitReason;
       unhealthy?: true;
+      stoppedBy?: 'unhealthy' | 'watchdog' | 'memory';
     },
   ];
   /** A restart is scheduled after `delayMs`. */

@@ -811,7 +811,18 @@ describe('runCli: scripted workloads, on fake time', () => {
     expect(code).toBe(1);
     expect(withoutTimes(err.filter((line) => line.includes('with code')))).toEqual([
       'restart-manager[w]: killed by the watchdog with code 0 after T ms; failure count 1; restarting in 1 ms (watchdog)',
-      'restart-manager[w]: exited with code 0 after T ms; failure count 2; not restarting (retry-limit)',
+      'restart-manager[w]: killed by the watchdog with code 0 after T ms; failure count 2; not restarting (retry-limit)',
+    ]);
+  });
+
+  it('exits 1 for a 0 left after a watchdog kill under --restart no, and says what killed it', async () => {
+    const { workload } = scripted((n) => notifyingRun(n, [{ type: 'ready' }], () => 0));
+    const { code, err } = await cliOnFakeTime(['run', '--name', 'w', '--restart', 'no', '--watchdog', '100ms', 'x'], {
+      workload,
+    });
+    expect(code).toBe(1);
+    expect(withoutTimes(err.filter((line) => line.includes('with code')))).toEqual([
+      'restart-manager[w]: killed by the watchdog with code 0 after T ms; failure count 1; not restarting (policy-no)',
     ]);
   });
 });

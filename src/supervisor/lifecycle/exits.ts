@@ -59,6 +59,7 @@ export function decideExit<R>(s: Model<R>, exitCode: number, cause: StopCause | 
       delayMs,
       reason,
       ...(cause === 'unhealthy' && { unhealthy: true }),
+      ...((cause === 'unhealthy' || cause === 'watchdog' || cause === 'memory') && { stoppedBy: cause }),
     },
   };
   if (!restarts) {
