@@ -128,6 +128,7 @@ describe("onUnhealthy: 'stop'", () => {
           delayMs: 100,
           reason: `policy-${policy}`,
           unhealthy: true,
+          stoppedBy: 'unhealthy',
         },
       ]);
       expect(supervisor.inspect('web')).toMatchObject({ hasBeenManuallyStopped: false, failureCount: 1, exitCode: 0 });

@@ -124,7 +124,9 @@ describe('watchdogMs', () => {
     expect(workload.last.signals).toEqual(['SIGABRT']);
     workload.last.end(0);
     await vi.advanceTimersByTimeAsync(0);
-    expect(payloadsOf(events, 'exit')).toMatchObject([{ exitCode: 0, restart: true, reason: 'watchdog' }]);
+    expect(payloadsOf(events, 'exit')).toMatchObject([
+      { exitCode: 0, restart: true, reason: 'watchdog', stoppedBy: 'watchdog' },
+    ]);
     expect(supervisor.inspect('web').failureCount).toBe(1);
   });
 
