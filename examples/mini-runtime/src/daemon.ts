@@ -22,6 +22,8 @@ export interface DaemonOptions {
   readonly restoreDelayMs: number;
   /** runc's state directory (`runc --root`). */
   readonly runcRoot: string;
+  /** Where each line of the daemon's own log goes: what happens to the containers, and errors. */
+  readonly log: (line: string) => void;
 }
 
 /** A running daemon. */
@@ -34,7 +36,7 @@ export interface Daemon {
 
 /** Starts the daemon: restores what the last one left, then listens on `<stateDir>/mrt.sock`. */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
-  const { stateDir, liveRestore, restoreDelayMs, runcRoot } = options;
+  const { stateDir, liveRestore, restoreDelayMs, runcRoot, log } = options;
   const logsDir = join(stateDir, 'logs');
   const runDir = join(stateDir, 'run');
   await mkdir(logsDir, { recursive: true });
@@ -42,11 +44,24 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const workloadOf = (id: string, meta: Meta) =>
     ociWorkload({ bundle: meta.bundle, id, root: runcRoot, runDir, log: { path: meta.log } });
   const supervisor = new Supervisor<Meta>({ stateDir: join(stateDir, 'containers'), liveRestore, restoreDelayMs });
+  supervisor.on('start', ({ id, pid, restartCount }) => {
+    log(`start ${id}: pid ${String(pid)}, restarts ${restartCount}`);
+  });
+  supervisor.on('exit', ({ id, exitCode, restart, delayMs, reason }) => {
+    log(`exit ${id}: code ${exitCode}, ${restart ? `restart in ${delayMs} ms` : 'stays down'} (${reason})`);
+  });
+  supervisor.on('start-failed', ({ id, error }) => {
+    log(`start-failed ${id}: ${error instanceof Error ? error.message : String(error)}`);
+  });
   supervisor.on('error', ({ id, error }) => {
-    console.error(`mrt daemon: ${id ?? 'supervisor'}: ${String(error)}`);
+    log(`error ${id ?? '-'}: ${error instanceof Error ? error.message : String(error)}`);
   });
   // The state directory's lock is taken here: a second daemon fails before it touches the socket.
   const restored = await supervisor.restore(workloadOf);
+  for (const id of restored) {
+    const { status, pid } = supervisor.inspect(id);
+    log(`restore ${id}: ${status}${pid === null ? '' : `, pid ${pid}`}`);
+  }
 
   async function handle(request: Request): Promise<unknown> {
     switch (request.op) {

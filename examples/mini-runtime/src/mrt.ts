@@ -122,7 +122,8 @@ async function daemon(
   }
   const liveRestore = values['live-restore'] === true;
   const runcRoot = resolve(values['runc-root'] ?? join(stateDir, 'runc'));
-  const running = await startDaemon({ stateDir, liveRestore, restoreDelayMs, runcRoot });
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  const running = await startDaemon({ stateDir, liveRestore, restoreDelayMs, runcRoot, log });
   process.stdout.write(
     `mrt daemon ${process.pid}: ready, ${running.restored.length} restored, live restore ${liveRestore ? 'on' : 'off'}\n`,
   );
