@@ -9,8 +9,11 @@
 import { mkdir, rm, unlink } from 'node:fs/promises';
 import { type Server, type Socket, createServer } from 'node:net';
 import { join } from 'node:path';
-import { type ContainerInfo, Supervisor, isContainerError, ociWorkload } from 'restart-manager';
+import { type ContainerInfo, Supervisor, isContainerError, isRestartPolicyError, ociWorkload } from 'restart-manager';
 import { type Meta, type Request, type Response, SOCKET_NAME, parseRequest, rowOf } from './protocol.js';
+
+/** The longest request line taken; a client that sends more without a newline is cut off. */
+const MAX_REQUEST_CHARS = 64 * 1024;
 
 /** How the daemon runs. */
 export interface DaemonOptions {
@@ -97,7 +100,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       return { ok: true, value: await handle(parseRequest(line)) };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      return isContainerError(error)
+      // The library's errors carry a stable code (ERR_NO_SUCH_CONTAINER, ERR_INVALID_RESTART_POLICY, …).
+      return isContainerError(error) || isRestartPolicyError(error)
         ? { ok: false, error: { message, code: error.code } }
         : { ok: false, error: { message } };
     }
@@ -110,6 +114,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     socket.on('data', (chunk: string) => {
       received += chunk;
       const end = received.indexOf('\n');
+      if (end === -1 && received.length > MAX_REQUEST_CHARS) socket.destroy();
       if (end === -1) return;
       socket.pause();
       void answer(received.slice(0, end)).then((response) => socket.end(`${JSON.stringify(response)}\n`));
@@ -121,10 +126,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   await unlink(socketPath).catch(() => undefined);
   // The client ends its side once its request is sent: answer it all the same.
   const server = createServer({ allowHalfOpen: true }, serve);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socketPath, resolve);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, resolve);
+    });
+  } catch (error) {
+    await supervisor.close(); // lets go of the containers (they run on) and of the state directory's lock
+    throw error;
+  }
 
   return {
     restored,
