@@ -176,7 +176,11 @@ describe('mini-runtime: a daemon and a CLI on the package', () => {
       'flaky\n',
     );
     expect(await ok('wait', 'flaky')).toBe('1\n'); // down for good after its 2 restarts
-    const [header, web, flaky] = await ps();
+    const refused = await mrt('run', '-d', '--name', 'bad', '--restart', 'sometimes', webBundle);
+    expect(refused).toMatchObject({ code: 1, stdout: '' });
+    expect(refused.stderr).toMatch(/^mrt: .*sometimes.*\n$/); // the library's message, and nothing added
+    const [header, web, flaky, ...more] = await ps();
+    expect(more).toEqual([]);
     expect(header).toEqual(['NAME', 'STATUS', 'RESTARTS', 'FAILURES', 'PID', 'EXIT CODE', 'STARTED']);
     expect(web?.slice(0, 4)).toEqual(['web', 'running', '0', '0']);
     expect(web?.[5]).toBe('-');
@@ -211,8 +215,9 @@ describe('mini-runtime: a daemon and a CLI on the package', () => {
     expect(daemon.lines).toContain('restore web: restarting');
     expect(daemon.lines).toContain('restore flaky: exited');
     await daemon.line(/^start web: /);
-    expect((await row('flaky')).slice(0, 6)).toEqual(['flaky', 'exited', '2', '3', '-', '1']);
-    const web = await row('web');
+    const rows = await ps();
+    expect(rows.find(([name]) => name === 'flaky')?.slice(0, 6)).toEqual(['flaky', 'exited', '2', '3', '-', '1']);
+    const web = rows.find(([name]) => name === 'web') ?? [];
     expect(web.slice(0, 4)).toEqual(['web', 'running', '1', '0']); // a restart, not a failure
     expect(web[5]).toBe('255'); // its old run's code is not known: it was stopped with the old daemon gone
     expect(isAlive(webPid)).toBe(false);

@@ -42,6 +42,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { stateDir, liveRestore, restoreDelayMs, runcRoot, log } = options;
   const logsDir = join(stateDir, 'logs');
   const runDir = join(stateDir, 'run');
+  // 0700: whoever can reach the socket can run containers as root.
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
   await mkdir(logsDir, { recursive: true });
 
   const workloadOf = (id: string, meta: Meta) =>
