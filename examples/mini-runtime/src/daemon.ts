@@ -10,7 +10,7 @@ import { mkdir, rm, unlink } from 'node:fs/promises';
 import { type Server, type Socket, createServer } from 'node:net';
 import { join } from 'node:path';
 import { type ContainerInfo, Supervisor, isContainerError, isRestartPolicyError, ociWorkload } from 'restart-manager';
-import { type Meta, type Request, type Response, SOCKET_NAME, parseRequest, rowOf } from './protocol.js';
+import { type Meta, type Request, type Response, type Row, SOCKET_NAME, parseRequest } from './protocol.js';
 
 /** The longest request line taken; a client that sends more without a newline is cut off. */
 const MAX_REQUEST_CHARS = 64 * 1024;
@@ -145,6 +145,19 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       await supervisor.shutdown(); // a pending `wait` is answered with ERR_SUPERVISOR_CLOSED
       await closed;
     },
+  };
+}
+
+/** The `ps` row of a container. */
+export function rowOf(info: ContainerInfo<Meta>): Row {
+  return {
+    name: info.id,
+    status: info.status,
+    restarts: info.restartCount,
+    failures: info.failureCount,
+    pid: info.pid,
+    exitCode: info.exitCode,
+    startedAt: info.startedAt,
   };
 }
 

@@ -1,8 +1,8 @@
 /**
  * The control socket's protocol: one connection per request, a request as one line of JSON, the
- * response as one line of JSON. Pure: what the daemon accepts, and the rows `ps` shows.
+ * response as one line of JSON. Pure, and free of the package: what the daemon accepts, and the table
+ * `ps` shows.
  */
-import type { ContainerInfo } from 'restart-manager';
 
 /** What the daemon persists with each container, to rebuild its workload at a restore. */
 export interface Meta {
@@ -43,15 +43,11 @@ export function parseRequest(line: string): Request {
   const value: unknown = JSON.parse(line);
   if (typeof value !== 'object' || value === null) throw new TypeError(`Expected a request object, got ${line}`);
   const { op, name, policy, bundle, force } = value as Record<string, unknown>;
-  const text = (field: string, input: unknown): string => {
-    if (typeof input !== 'string' || input === '') throw new TypeError(`Expected \`${field}\` to be a string`);
-    return input;
-  };
   switch (op) {
     case 'ps':
       return { op };
     case 'run':
-      return { op, name: text('name', name), policy: text('policy', policy), bundle: text('bundle', bundle) };
+      return { op, name: text('name', name), policy: text('policy', policy), bundle: absolutePath('bundle', bundle) };
     case 'start':
     case 'stop':
     case 'logs':
@@ -60,21 +56,28 @@ export function parseRequest(line: string): Request {
     case 'rm':
       return { op, name: text('name', name), force: force === true };
     default:
-      throw new TypeError(`Unknown request ${JSON.stringify(op)}`);
+      throw new TypeError(`Unknown request ${show(op)}`);
   }
 }
 
-/** The `ps` row of a container. */
-export function rowOf(info: ContainerInfo<Meta>): Row {
-  return {
-    name: info.id,
-    status: info.status,
-    restarts: info.restartCount,
-    failures: info.failureCount,
-    pid: info.pid,
-    exitCode: info.exitCode,
-    startedAt: info.startedAt,
-  };
+/** A non-empty string. */
+function text(field: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') {
+    throw new TypeError(`Expected \`${field}\` to be a non-empty string, got ${show(value)}`);
+  }
+  return value;
+}
+
+/** A value as a message shows it. */
+function show(value: unknown): string {
+  return value === undefined ? 'undefined' : JSON.stringify(value);
+}
+
+/** The daemon's working directory is not the client's: a path must be absolute. */
+function absolutePath(field: string, value: unknown): string {
+  const path = text(field, value);
+  if (!path.startsWith('/')) throw new TypeError(`Expected \`${field}\` to be an absolute path, got ${show(path)}`);
+  return path;
 }
 
 /** The rows as `mrt ps` prints them: a header, then one line per container, columns padded. */
