@@ -169,8 +169,13 @@ describe('mini-runtime: a daemon and a CLI on the package', () => {
     });
   });
 
-  it('runs containers detached under their policies, and lists them', async () => {
+  it('runs containers detached under their policies, and lists them; a second daemon is refused', async () => {
     daemon = await startDaemon();
+    expect(await mrt('daemon')).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `mrt: State directory ${join(stateDir, 'containers')} is locked by process ${String(daemon.child.pid)}\n`,
+    });
     expect(await ok('run', '-d', '--name', 'web', '--restart', 'always', webBundle)).toBe('web\n');
     expect(await ok('run', '-d', '--name', 'flaky', '--restart', 'on-failure:2', join(fixture.dir, 'flaky'))).toBe(
       'flaky\n',

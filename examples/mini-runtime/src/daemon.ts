@@ -61,8 +61,12 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   supervisor.on('error', ({ id, error }) => {
     log(`error ${id ?? '-'}: ${error instanceof Error ? error.message : String(error)}`);
   });
-  // The state directory's lock is taken here: a second daemon fails before it touches the socket.
-  const restored = await supervisor.restore(workloadOf);
+  // The state directory's lock is taken here: a second daemon fails (ERR_STATE_DIR_LOCKED, naming the
+  // first's pid) before it touches the socket.
+  const restored = await supervisor.restore(workloadOf).catch(async (error: unknown) => {
+    await supervisor.close();
+    throw error;
+  });
   for (const id of restored) {
     const { status, pid } = supervisor.inspect(id);
     log(`restore ${id}: ${status}${pid === null ? '' : `, pid ${pid}`}`);

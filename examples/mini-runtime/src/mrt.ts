@@ -127,10 +127,14 @@ async function daemon(
   process.stdout.write(
     `mrt daemon ${process.pid}: ready, ${running.restored.length} restored, live restore ${liveRestore ? 'on' : 'off'}\n`,
   );
+  // A second signal, once these listeners are gone, ends the daemon at once (the containers run on).
   const signal = await new Promise<NodeJS.Signals>((settle) => {
-    process.once('SIGTERM', settle).once('SIGINT', settle);
+    const onSignal = (received: NodeJS.Signals) => {
+      process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
+      settle(received);
+    };
+    process.on('SIGTERM', onSignal).on('SIGINT', onSignal);
   });
-  process.removeAllListeners('SIGTERM').removeAllListeners('SIGINT');
   process.stdout.write(`mrt daemon ${process.pid}: ${signal}, shutting down\n`);
   await running.shutdown();
   return 0;
