@@ -1,8 +1,8 @@
 /**
  * What rots in the documentation: the README stays a front page with the two commands, every
- * relative link in README.md and docs/**\/*.md points at a file that exists, every TypeScript example
- * type-checks against the source, the runnable ones run against the built package, and every
- * command line of the CLI shown parses.
+ * relative link in README.md, docs/**\/*.md and examples/**\/*.md points at a file that exists,
+ * every TypeScript example type-checks against the source, the runnable ones run against the built
+ * package, and every command line of the CLI shown parses.
  *
  * ## Writing docs
  *
@@ -40,7 +40,12 @@ const pages = readdirSync(join(ROOT, 'docs'), { recursive: true, encoding: 'utf8
   .filter((name) => name.endsWith('.md') && !name.startsWith('api/'))
   .sort()
   .map((name) => join(ROOT, 'docs', name));
-const files = [README, ...pages];
+/** The examples' pages (examples/mini-runtime/README.md): read as the docs are, links and all. */
+const examplePages = readdirSync(join(ROOT, 'examples'), { recursive: true, encoding: 'utf8' })
+  .filter((name) => name.endsWith('.md') && !name.split('/').includes('node_modules'))
+  .sort()
+  .map((name) => join(ROOT, 'examples', name));
+const files = [README, ...pages, ...examplePages];
 
 /** The STYLE's front page: p-retry's README is 6 KB; ours may hold the decision and backoff tables. */
 const README_MAX_BYTES = 15_000;
@@ -249,7 +254,7 @@ describe('README', () => {
   });
 });
 
-describe('the markers of README.md and docs/**/*.md', () => {
+describe('the markers of README.md, docs/**/*.md and examples/**/*.md', () => {
   it('mark TypeScript blocks only, and an output only right after an example that runs', () => {
     const misplaced = blocks.flatMap((block) => {
       const kind = block.marker?.kind;
@@ -271,7 +276,7 @@ describe('the markers of README.md and docs/**/*.md', () => {
   });
 });
 
-describe('the TypeScript examples of README.md and docs/**/*.md', () => {
+describe('the TypeScript examples of README.md, docs/**/*.md and examples/**/*.md', () => {
   it('type-check against the source, fragments after their prelude', () => {
     // Virtual files at the root, named after their page and line, so that they resolve as the package's own modules.
     const sources = new Map(
@@ -394,7 +399,7 @@ describe('the examples marked to run, against the built package', () => {
   );
 });
 
-describe('the CLI command lines of README.md and docs/**/*.md', () => {
+describe('the CLI command lines of README.md, docs/**/*.md and examples/**/*.md', () => {
   it('are some', () => {
     expect(commandLines.length).toBeGreaterThan(0);
   });
