@@ -223,7 +223,7 @@ export class Supervisor<Meta = unknown> extends EventEmitter<SupervisorEvents> {
     return infoOf(this.#model(id), this.#interpreter.healthOf(id)) as ContainerInfo<Meta>;
   }
 
-  /** Every container's {@link Supervisor.inspect} object, in the order they were added. */
+  /** Every container's {@link Supervisor.inspect} object, in the order they were added (or restored). */
   list(): ContainerInfo<Meta>[] {
     return [...this.#interpreter.all()].map(
       (model) => infoOf(model, this.#interpreter.healthOf(model.id)) as ContainerInfo<Meta>,
