@@ -61,12 +61,17 @@ export async function findMonitorTools(): Promise<MonitorTools> {
  * - The subshell execs `setsid` (in place: it is no group leader), which execs a second `sh` that
  *   tells the pid only then, and execs the command: the pid told is already the leader of its own
  *   session and group, so a group signal sent as soon as `start` resolves reaches it.
+ * - With a notify FIFO, the command is held after the pid is told until this process has opened
+ *   the FIFO's read end ({@link releaseCommand}, or this process's end of the pipe closing): a
+ *   command that writes a line and exits at once would otherwise leave it in a pipe that no one
+ *   holds open any more once its monitor has ended too, and the kernel drops it.
  * - The exit status is one `echo` of a few bytes, read only once the monitor has ended: a file is
  *   whole, or empty when the monitor was killed in between (then no code is known: 255).
  */
 export function monitorScript(words: number): string {
   const indexes = Array.from({ length: words }, (_, index) => index);
-  const tell = 'echo $$ >"$1/pid" && echo $$ >&4 || exit 125; shift; exec "$@" 4>&-';
+  const tell =
+    'echo $$ >"$1/pid" && echo $$ >&4 || exit 125; [ ! -p "$1/notify" ] || read -r _ <&4; shift; exec "$@" 4>&-';
   return [
     'exec 6>&2 2>/dev/null',
     'if [ -n "$4" ]; then "$2" -m 600 "$1/done" "$1/notify" 2>&6 && exec 3<>"$1/notify" || exit 125',
@@ -205,11 +210,13 @@ export class MonitorLauncher {
 
 /**
  * Resolves with the command's pid, which the monitor writes on its fd 4 before it runs the command.
+ * `held`: the monitor has a notify FIFO, so its command waits for {@link releaseCommand}, and the
+ * pipe is left open until then.
  *
  * @throws Node's spawn error when the monitor could not be spawned (a missing `cwd`: `ENOENT`);
  *   `Error` when the monitor ended before it told the pid (it could not make its FIFOs).
  */
-export function commandStarted(monitor: ChildProcess, what: string): Promise<number> {
+export function commandStarted(monitor: ChildProcess, what: string, held = false): Promise<number> {
   const pipe = monitor.stdio[4] as Readable;
   return new Promise((resolve, reject) => {
     let text = '';
@@ -218,11 +225,11 @@ export function commandStarted(monitor: ChildProcess, what: string): Promise<num
     const settle = (): void => {
       pipe.off('data', onData).off('end', onEnd);
       monitor.off('exit', onExit).off('error', onError);
-      pipe.destroy();
     };
     const failIfOver = (): void => {
       if (!ended || (monitor.exitCode === null && monitor.signalCode === null)) return;
       settle();
+      pipe.destroy();
       const how = monitor.signalCode ?? `exit code ${monitor.exitCode}`;
       reject(new Error(`The monitor of ${what} ended (${how}) before it started it`));
     };
@@ -231,6 +238,7 @@ export function commandStarted(monitor: ChildProcess, what: string): Promise<num
       const pid = Number(/^(\d+)\n/.exec(text)?.[1]);
       if (Number.isNaN(pid)) return;
       settle();
+      if (!held) pipe.destroy();
       resolve(pid);
     };
     const onEnd = (): void => {
@@ -240,11 +248,20 @@ export function commandStarted(monitor: ChildProcess, what: string): Promise<num
     const onExit = failIfOver;
     const onError = (error: Error): void => {
       settle();
+      pipe.destroy();
       reject(error);
     };
     pipe.setEncoding('latin1').on('data', onData).once('end', onEnd);
     monitor.once('exit', onExit).once('error', onError);
   });
+}
+
+/**
+ * Lets the command of a monitor started with a notify FIFO run on (see {@link monitorScript}), once
+ * its read end is open: closes this process's end of the pipe the pid came on.
+ */
+export function releaseCommand(monitor: ChildProcess): void {
+  (monitor.stdio[4] as Readable).destroy();
 }
 
 /** Resolves with the arguments of `child`'s `exit` event, at once if it has already exited. */

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import type { ChildProcess, StdioOptions } from 'node:child_process';
-import { existsSync, watch } from 'node:fs';
+import { type FSWatcher, existsSync, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import {
   monitorExit,
   monitorHandleOf,
   parseMonitorHandle,
+  releaseCommand,
 } from './monitor.js';
 import { FALLBACK_POLL_MS, MonitorWatches, endOfRun, openNotify, startedMonitorEnd } from './monitor-end.js';
 import type { NotifyChannel } from './notify-channel.js';
@@ -108,6 +109,15 @@ function endOfRuntime(monitor: ChildProcess): { killed: boolean; how: string } {
   if (monitor.signalCode !== null || code === null) return { killed: true, how: monitor.signalCode ?? 'killed' };
   const signal = Object.entries(constants.signals).find(([, number]) => number === code - 128)?.[0];
   return signal === undefined ? { killed: false, how: `exit code ${code}` } : { killed: true, how: signal };
+}
+
+/** A `runc run` under its monitor, told by it, not yet known to have started its container. */
+interface Launched {
+  readonly dir: string;
+  readonly monitor: ChildProcess;
+  readonly runtimePid: number;
+  readonly watcher: FSWatcher;
+  readonly channel: NotifyChannel | undefined;
 }
 
 /** What {@link ociWorkload} checked of its options, beyond the container. */
@@ -205,11 +215,28 @@ class OciWorkload implements Workload {
     let runtimePid: number;
     try {
       monitor = await this.#launcher.launch({ command: runtime, args, dir, notify, stdio, log: logFile });
-      runtimePid = await commandStarted(monitor, `${runtime} run ${id}`);
+      runtimePid = await commandStarted(monitor, `${runtime} run ${id}`, notify);
     } catch (error) {
       watcher.close();
       throw error;
     }
+    // The notify FIFO's read end, open before the runtime goes on (see releaseCommand).
+    const channel = notify ? openNotify(dir, `container ${id}`) : undefined;
+    releaseCommand(monitor);
+    try {
+      return await this.#started({ dir, monitor, runtimePid, watcher, channel }, signal);
+    } catch (error) {
+      channel?.close();
+      throw error;
+    }
+  }
+
+  /** The run, once `runc run` has started the container (or why it did not). */
+  async #started(launched: Launched, signal: AbortSignal): Promise<OciRun> {
+    const { dir, monitor, runtimePid, watcher, channel } = launched;
+    const { id, runtime } = this.#container;
+    const pidFile = join(dir, RUN_FILES.runtimePid);
+    const logPath = join(dir, RUN_FILES.runtimeLog);
     monitor.on('error', (error) => {
       log('container %s: its monitor: %O', id, error);
     });
@@ -239,7 +266,6 @@ class OciWorkload implements Workload {
     const monitorHandle = monitorHandleOf(monitor, dir);
     const handle =
       identity === undefined ? undefined : { id, ...identity, ...(monitorHandle && { monitor: { ...monitorHandle } }) };
-    const channel = notify ? openNotify(dir, `container ${id}`) : undefined;
     const exit = this.#exitCodeOf(startedMonitorEnd(monitor, dir), identity, dir, channel);
     return new StartedContainerRun(this.#container, monitor, pid, handle, exit, channel);
   }

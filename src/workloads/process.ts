@@ -20,6 +20,7 @@ import {
   commandStdioOf,
   monitorDirOf,
   parseMonitorHandle,
+  releaseCommand,
 } from './monitor.js';
 import { FALLBACK_POLL_MS, MonitorWatches, openNotify } from './monitor-end.js';
 import { Poller } from './poller.js';
@@ -177,12 +178,13 @@ class ProcessWorkload implements Workload {
         gid,
         log: this.#spec.log,
       });
-      const pid = await commandStarted(monitor, command);
+      const pid = await commandStarted(monitor, command, notify);
       monitor.on('error', (error) => {
         log('pid %d: its monitor: %O', pid, error);
       });
       log('spawned %s as pid %d (its monitor is pid %d)', command, pid, monitor.pid);
       const channel = notify ? openNotify(dir, `pid ${pid}`) : undefined;
+      releaseCommand(monitor);
       return new StartedRun(monitor, pid, dir, channel, this.#fallback);
     } catch (error) {
       await removeRunDir(dir);
