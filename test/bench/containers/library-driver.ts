@@ -71,7 +71,10 @@ export async function libraryDriver(options: LibraryDriverOptions = {}): Promise
     removeAll,
     runtimePids: () => {
       const pid = loop?.child.pid;
-      return pid === undefined ? [] : [pid, ...childrenOf(pid)];
+      if (pid === undefined) return [];
+      // The node process, each run's monitor (its children), and the `runc run` each monitor runs.
+      const monitors = childrenOf(pid);
+      return [pid, ...monitors, ...monitors.flatMap((monitor) => childrenOf(monitor))];
     },
     restartDaemon: async (how) => {
       if (loop === undefined) throw new Error(`${name}: no daemon to restart`);
