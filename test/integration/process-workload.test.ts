@@ -52,6 +52,8 @@ afterEach(async () => {
     }
     await tracked.run.exit;
   }
+  // A monitor writes its run's exit code, then exits: one on its way out is given a moment.
+  await waitFor(() => !others.some(isRunning), 2_000, 'the monitors to exit').catch(() => undefined);
   const survivors = others.filter(isRunning);
   for (const pid of survivors) process.kill(pid, 'SIGKILL');
   await waitFor(() => !others.some(isRunning), 5_000, 'every grandchild and recovered process to be gone');
