@@ -63,7 +63,11 @@ export async function createOciFixture(): Promise<OciFixture> {
   }
 
   async function bundle(args: readonly string[], { hooks, ...options }: FixtureBundleOptions = {}): Promise<string> {
-    const made = await ociBundle(join(dir, `bundle-${++bundles}`), { ...options, rootfs: options.rootfs ?? rootfs, args });
+    const made = await ociBundle(join(dir, `bundle-${++bundles}`), {
+      ...options,
+      rootfs: options.rootfs ?? rootfs,
+      args,
+    });
     if (hooks !== undefined) {
       const file = join(made, 'config.json');
       const config = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
