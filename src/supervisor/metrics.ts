@@ -315,7 +315,11 @@ export class SupervisorMetrics {
   }
 }
 
-/** What the interpreter tells `metrics` as it carries the moves out. */
+/**
+ * What the interpreter tells `metrics` as it carries the moves out.
+ *
+ * @internal
+ */
 export function observerOf(metrics: SupervisorMetrics): Observer {
   return {
     emitted(id, { event, payload }) {
