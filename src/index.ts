@@ -75,7 +75,9 @@ export {
   type RunWatchOptions,
   type RestoreFactory,
 } from './supervisor/supervisor.js';
-export type { SupervisorMeter } from './supervisor/metrics.js';
+export type { InstrumentOptions, ObservationResult, SupervisorMeter } from './supervisor/metrics.js';
+export type { Dependency, Group } from './supervisor/lifecycle/following.js';
+export type { LogOptions } from './workloads/log-file.js';
 export {
   CONTAINER_STATUSES,
   CONTAINER_PHASES,

@@ -26,14 +26,14 @@ export const RESTART_DELAY_BUCKETS_MS: readonly number[] = Object.freeze([
 type PointAttributes = Readonly<Record<string, string | number>>;
 
 /** What an instrument is created with (OpenTelemetry's `MetricOptions`, the fields given). */
-interface InstrumentOptions {
+export interface InstrumentOptions {
   readonly description: string;
   readonly unit: string;
   readonly advice?: { readonly explicitBucketBoundaries: number[] };
 }
 
 /** What an observable instrument's callback is given to report its points. */
-interface ObservationResult {
+export interface ObservationResult {
   observe(value: number, attributes?: PointAttributes): void;
 }
 
