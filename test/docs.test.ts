@@ -22,7 +22,6 @@
  * - Every `restart-manager …` or `npx restart-manager …` command line of a ```sh block, and of a
  *   `$ `-prompted line of a ```text block, must parse with the built CLI's `parseCommandLine`.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,6 +30,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CodeBlock, cliArgumentsOf, codeBlocksOf, commandLinesOf } from './support/markdown.js';
+import { runToEnd } from './support/processes.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const README = join(ROOT, 'README.md');
@@ -335,33 +335,6 @@ function newestMtimeMs(dir: string): number {
   );
 }
 
-/** What a finished Node process left. */
-interface Finished {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function runNode(file: string, cwd: string): Promise<Finished> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [file], {
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: RUN_TIMEOUT_MS,
-      killSignal: 'SIGKILL',
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      resolvePromise({ code, signal, stdout, stderr });
-    });
-  });
-}
-
 describe('the examples marked to run, against the built package', () => {
   let dir = '';
 
@@ -392,7 +365,7 @@ describe('the examples marked to run, against the built package', () => {
       });
       const file = join(dir, `${where.replaceAll(/[/:.]/g, '_')}.mjs`);
       await writeFile(file, outputText);
-      const finished = await runNode(file, dir);
+      const finished = await runToEnd(process.execPath, [file], { cwd: dir, timeoutMs: RUN_TIMEOUT_MS });
       expect(finished).toEqual({ code: 0, signal: null, stdout: expected ?? finished.stdout, stderr: '' });
     },
     RUN_TIMEOUT_MS + 5_000,

@@ -15,19 +15,13 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OciFixture, createOciFixture } from '../support/oci-bundle.js';
+import { type Finished, runToEnd } from '../support/processes.js';
 import { isAlive, waitFor } from '../support/wait-for.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SOURCES = join(ROOT, 'examples', 'mini-runtime', 'src');
 /** How long one CLI call may take on a loaded machine. */
 const CALL_TIMEOUT_MS = 10_000;
-
-/** What a finished CLI call left. */
-interface Finished {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 /** A running daemon, and the lines of its stdout so far. */
 interface DaemonProcess {
@@ -68,21 +62,7 @@ afterAll(async () => {
 
 /** Runs `mrt --state-dir STATE ARGS` and resolves once it exited. */
 function mrt(...args: string[]): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [mrtPath, '--state-dir', stateDir, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: CALL_TIMEOUT_MS,
-      killSignal: 'SIGKILL',
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runToEnd(process.execPath, [mrtPath, '--state-dir', stateDir, ...args], { timeoutMs: CALL_TIMEOUT_MS });
 }
 
 /** `mrt ARGS`, which must succeed: its stdout. */
@@ -173,6 +153,7 @@ describe('mini-runtime: a daemon and a CLI on the package', () => {
     daemon = await startDaemon();
     expect(await mrt('daemon')).toEqual({
       code: 1,
+      signal: null,
       stdout: '',
       stderr: `mrt: State directory ${join(stateDir, 'containers')} is locked by process ${String(daemon.child.pid)}\n`,
     });
@@ -246,6 +227,7 @@ describe('mini-runtime: a daemon and a CLI on the package', () => {
     await ok('start', 'web');
     expect(await mrt('rm', 'web')).toEqual({
       code: 1,
+      signal: null,
       stdout: '',
       stderr: 'mrt: Cannot remove container web: it is running\n',
     });

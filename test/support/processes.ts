@@ -119,3 +119,35 @@ export async function runDaemonAndKill(
   }
   return output;
 }
+
+/** What a finished process left: its code or signal, and all it wrote. */
+export interface Finished {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `command` with no stdin until it ends (SIGKILLed after `timeoutMs`), collecting its output. */
+export function runToEnd(
+  command: string,
+  args: readonly string[],
+  options: { readonly cwd?: string; readonly timeoutMs: number },
+): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: options.timeoutMs,
+      killSignal: 'SIGKILL',
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
