@@ -15,8 +15,12 @@ const CANCELED: RestartDecision = Object.freeze({ restart: false, delayMs: 0, re
 const STICKY: RestartDecision = Object.freeze({ restart: false, delayMs: 0, reason: 'manually-stopped' });
 /** Reasons of a container going down for good by its own rules (SPEC §17's `exhausted`). */
 const GIVING_UP: ReadonlySet<string> = new Set<ExhaustedReason>(['retry-limit', 'rate-limited', 'exit-code-rule']);
-/** Stops after which an exit is a failure whatever code it left. */
-const FAILING: ReadonlySet<StopCause | undefined> = new Set(['unhealthy', 'watchdog', 'memory']);
+/** The stops that make a run's exit a failure whatever its code: what the exit event's `stoppedBy` says. */
+type FailingStop = 'unhealthy' | 'watchdog' | 'memory';
+
+function failingStop(cause: StopCause | undefined): FailingStop | undefined {
+  return cause === 'unhealthy' || cause === 'watchdog' || cause === 'memory' ? cause : undefined;
+}
 
 /** A run that just ended: its record says so (its pid and handle go with it). */
 function ended<R>(s: Model<R>, exitCode: number, e: Readings): Model<R> {
@@ -45,7 +49,8 @@ export function decideExit<R>(s: Model<R>, exitCode: number, cause: StopCause | 
   const t = ended(s, exitCode, e);
   if (e.failed === true) return { state: { ...t, phase: { name: 'exited' } }, effects: [{ type: 'persist' }] };
   const execDurationMs = Math.max(0, e.nowMs - s.runStartedAtMs);
-  const decidedCode = FAILING.has(cause) && exitCode === 0 ? 1 : exitCode;
+  const stoppedBy = failingStop(cause);
+  const decidedCode = stoppedBy !== undefined && exitCode === 0 ? 1 : exitCode;
   const { decision, restart } = decisionOf(s, decidedCode, execDurationMs, e);
   const { restart: restarts, delayMs } = decision;
   const reason = restarts && (cause === 'watchdog' || cause === 'memory') ? cause : decision.reason;
@@ -59,7 +64,7 @@ export function decideExit<R>(s: Model<R>, exitCode: number, cause: StopCause | 
       delayMs,
       reason,
       ...(cause === 'unhealthy' && { unhealthy: true }),
-      ...((cause === 'unhealthy' || cause === 'watchdog' || cause === 'memory') && { stoppedBy: cause }),
+      ...(stoppedBy !== undefined && { stoppedBy }),
     },
   };
   if (!restarts) {
