@@ -120,6 +120,40 @@ function assertTimestamp(value: unknown, name: string): void {
 }
 
 /**
+ * A state read back, its checked fields in place: every key written out, so that V8 makes each on
+ * one fast path (a spread of the parsed JSON that adds a key it lacks costs several µs a state).
+ */
+function stateOf(
+  read: ContainerState,
+  policy: RestartPolicy,
+  options: ContainerRestartOptions | undefined,
+  restartCount: number,
+  failureCount: number,
+): ContainerState {
+  return {
+    version: read.version,
+    id: read.id,
+    status: read.status,
+    detail: read.detail,
+    restartCount,
+    failureCount,
+    exitCode: read.exitCode,
+    startedAt: read.startedAt,
+    finishedAt: read.finishedAt,
+    hasBeenManuallyStopped: read.hasBeenManuallyStopped,
+    policy,
+    pid: read.pid,
+    options,
+    meta: read.meta,
+    handle: read.handle,
+    watch: read.watch,
+    dependsOn: read.dependsOn,
+    group: read.group,
+    health: read.health,
+  };
+}
+
+/**
  * Validates a loaded state; throws `ERR_STATE_FILE` naming where it came from (its `file`, or the
  * container `id`), the validation error as the `cause`.
  */
@@ -140,7 +174,7 @@ export function validateContainerState(state: unknown, id: string, file: string 
     assertTimestamp(state.finishedAt, 'finishedAt');
     assertBoolean(state.hasBeenManuallyStopped, 'hasBeenManuallyStopped');
     if (state.pid !== null) assertCount(state.pid, 'pid');
-    return { ...(state as unknown as ContainerState), policy, options, restartCount, failureCount };
+    return stateOf(state as unknown as ContainerState, policy, options, restartCount, failureCount);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     const where = file === undefined ? `state of container ${id}` : `state file ${file}`;

@@ -52,6 +52,7 @@ function model<R>(id: string, spec: Spec, limits: Limits, call: CallId, type: 'a
     waiters: [],
     orphans: 0,
     closed: false,
+    restoring: undefined,
   };
 }
 

@@ -166,9 +166,13 @@ export interface Model<R> {
   /** Stops of runs that arrived with no owner, still in flight. */
   readonly orphans: number;
   readonly closed: boolean;
-  /** At a restore, until it is decided: the status the old daemon left, and the rule it falls under. */
-  readonly restoring?:
-    { readonly from: ContainerStatus; readonly as: RestoredAs; readonly delayMs: number } | undefined;
+  /**
+   * At a restore, until it is decided: the status the old daemon left, and the rule it falls under.
+   * Always present (`undefined` otherwise), so that every model has the same keys: V8 copies an
+   * object literal that spreads a model and sets a key it already has on a fast path, and one that
+   * adds a key at several times the cost.
+   */
+  readonly restoring: { readonly from: ContainerStatus; readonly as: RestoredAs; readonly delayMs: number } | undefined;
 }
 
 /** How a persisted container's run stood when the old daemon went: the rule of SPEC §14 it falls under. */

@@ -8,6 +8,7 @@ import type { ProbeDescription } from '../../health/described.js';
 import type { HealthInfo } from '../../health/monitor.js';
 import type { HealthCheck, ResolvedHealthCheck } from '../../health/options.js';
 import { encodeContainerOptions } from '../container-options.js';
+import { isoTimeOf } from '../iso-time.js';
 import { encodeRunWatch } from '../run-watch.js';
 import { type ContainerInfo, type ContainerState, type ContainerStatus, STATE_VERSION } from '../state.js';
 import type { Model } from './model.js';
@@ -38,7 +39,7 @@ export function statusOf({ phase }: Model<unknown>): ContainerStatus {
 }
 
 function isoOf(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
+  return ms === null ? null : isoTimeOf(ms);
 }
 
 /** What the container shows and persists alike. */
