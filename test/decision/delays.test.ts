@@ -54,6 +54,23 @@ describe('backoff.delaysMs in a RestartManager', () => {
   });
 
   it.each([
+    [0, 1],
+    [2, 3],
+  ])(
+    'reads a JSON written without backoffSteps (timeoutMs %d) as that many steps in: next delay %d',
+    (timeoutMs, next) => {
+      const options = { backoff: { delaysMs: [1, 3, 5] } };
+      const json = {
+        policy: { name: 'always', maximumRetryCount: 0 },
+        failureCount: 1,
+        timeoutMs,
+        canceled: false,
+      } as const;
+      expect(RestartManager.fromJSON(json, options).shouldRestart(1).delayMs).toBe(next);
+    },
+  );
+
+  it.each([
     [{ delaysMs: [] }, TypeError, 'Expected `backoff.delaysMs` to be a non-empty array of delays, got []'],
     [{ delaysMs: 5 }, TypeError, 'Expected `backoff.delaysMs` to be a non-empty array of delays, got 5'],
     [{ delaysMs: [1, -1] }, RangeError, 'Expected `backoff.delaysMs[1]` to be a non-negative finite number, got -1'],

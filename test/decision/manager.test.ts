@@ -160,6 +160,23 @@ describe('RestartManager.shouldRestart: backoff', () => {
   });
 });
 
+describe('RestartManager.resetBackoff', () => {
+  it('starts the backoff again and keeps the count', () => {
+    const rm = new RestartManager('always');
+    rm.shouldRestart(1);
+    rm.shouldRestart(1);
+    rm.resetBackoff();
+    expect([rm.timeoutMs, rm.failureCount]).toEqual([0, 2]);
+    expect(rm.shouldRestart(1)).toEqual({ restart: true, delayMs: 100, reason: 'policy-always' });
+    expect(rm.toJSON()).toEqual({
+      policy: { name: 'always', maximumRetryCount: 0 },
+      failureCount: 3,
+      timeoutMs: 100,
+      canceled: false,
+    });
+  });
+});
+
 describe('RestartManager: bad input changes nothing', () => {
   it.each([
     [[-1], RangeError, 'Expected `exitCode` to be an integer in [0, 4294967295], got -1'],
@@ -417,6 +434,10 @@ describe('RestartManager JSON', () => {
     [
       { policy: 'always', failureCount: 1.5, timeoutMs: 0, canceled: false },
       new RangeError('Expected `json.failureCount` to be a non-negative safe integer, got 1.5'),
+    ],
+    [
+      { policy: 'always', failureCount: 0, timeoutMs: 0, canceled: false, backoffSteps: -1 },
+      new RangeError('Expected `json.backoffSteps` to be a non-negative safe integer, got -1'),
     ],
     [
       { policy: 'sometimes', failureCount: 0, timeoutMs: 0, canceled: false },
