@@ -39,6 +39,16 @@ afterEach(async () => {
 });
 
 /** The session (field 6) of a process, its name having no space. */
+/** What the kernel has process `pid` wait in (`/proc/<pid>/wchan`). */
+function waitChannelOf(pid: number): string {
+  return readFileSync(`/proc/${pid}/wchan`, 'utf8');
+}
+
+/** The state letter of process `pid` (`S`: asleep). */
+function stateOf(pid: number): string {
+  return readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] ?? '';
+}
+
 function sessionOf(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[5]);
 }
@@ -76,6 +86,13 @@ describe('ProcessTable on real processes', () => {
       onTestFinished(() => {
         process.kill(member, 'SIGKILL');
       });
+      // Both still for the first pass: the shell asleep in `wait`, the subshell blocked opening the FIFO
+      // (until then their resident sets still grow, and two reads a moment apart differ).
+      await waitFor(
+        () => stateOf(pid) === 'S' && waitChannelOf(member) === 'wait_for_partner',
+        5_000,
+        'the shell to wait and the subshell to block on the FIFO',
+      );
       const table = new ProcessTable(new FileBudget(100));
       table.watch(pid);
       expect(table.measure([pid]).get(pid)?.bytes).toBe(sumOf([pid, member], statRssBytes));
