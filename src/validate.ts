@@ -72,6 +72,11 @@ export function assertBoolean(value: unknown, name: string): asserts value is bo
   if (typeof value !== 'boolean') fail('type', name, 'a boolean', value);
 }
 
+/** A non-empty string. */
+export function assertNonEmptyString(value: unknown, name: string): asserts value is string {
+  if (typeof value !== 'string' || value === '') fail('type', name, 'a non-empty string', value);
+}
+
 /** A function. */
 export function assertFunction(value: unknown, name: string): asserts value is (...args: never[]) => unknown {
   if (typeof value !== 'function') fail('type', name, 'a function', value);

@@ -6,7 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertBoolean, assertIntegerInRange, assertObject, assertOneOf, show } from '../validate.js';
+import {
+  assertBoolean,
+  assertIntegerInRange,
+  assertNonEmptyString,
+  assertObject,
+  assertOneOf,
+  show,
+} from '../validate.js';
 import { type BindMount, type BundleConfigInput, bundleConfig } from './oci-config.js';
 
 /** A bind mount of {@link OciBundleOptions.mounts}. */
@@ -109,9 +116,7 @@ function assertKnownKeys(value: Record<string, unknown>, name: string, known: re
 
 /** A non-empty string, else a `TypeError`; one holding a NUL (which no path or argument can), a `RangeError`. */
 function assertText(value: unknown, name: string): asserts value is string {
-  if (typeof value !== 'string' || value === '') {
-    throw new TypeError(`Expected \`${name}\` to be a non-empty string, got ${show(value)}`);
-  }
+  assertNonEmptyString(value, name);
   assertNoNul(value, name);
 }
 

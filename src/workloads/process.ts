@@ -7,7 +7,7 @@
 import type { SpawnOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import createDebug from 'debug';
-import { assertBoolean, show } from '../validate.js';
+import { assertBoolean, assertNonEmptyString, show } from '../validate.js';
 import type { Run, RunHandle, Workload } from '../workload.js';
 import { findCommand, searchPathOf } from './command-path.js';
 import { type LogFile, type LogOptions, parseLogOptions } from './log-file.js';
@@ -268,9 +268,7 @@ export function processWorkload(
   args: readonly string[] = [],
   options: ProcessWorkloadOptions = {},
 ): Workload {
-  if (typeof command !== 'string' || command === '') {
-    throw new TypeError(`Expected \`command\` to be a non-empty string, got ${show(command)}`);
-  }
+  assertNonEmptyString(command, 'command');
   if (!Array.isArray(args) || !args.every((arg) => typeof arg === 'string')) {
     throw new TypeError(`Expected \`args\` to be an array of strings, got ${show(args)}`);
   }
