@@ -4,6 +4,8 @@
  *
  * @packageDocumentation
  */
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { isNoSuchContainer, runRuntime } from './runtime-command.js';
 
 /** What `runtime state ID` says of a container. */
@@ -28,6 +30,27 @@ function parseState(stdout: string): ContainerState | undefined {
     : undefined;
 }
 
+/** The runtimes whose state root holds one directory per container, named after its id. */
+const KNOWN_LAYOUT = new Set(['runc', 'crun']);
+
+/**
+ * Where `runtime` keeps container `id`'s state, when that is known: `ROOT/ID` for runc and crun, with
+ * the `root` given, or their own root as root (`/run/runc`, `/run/crun`) when no global flag may
+ * move it. `undefined` for any other runtime or setting.
+ */
+export function stateDirOf(
+  runtime: string,
+  root: string | undefined,
+  id: string,
+  runtimeArgs: readonly string[],
+  uid: number,
+): string | undefined {
+  const name = basename(runtime);
+  if (!KNOWN_LAYOUT.has(name)) return undefined;
+  if (root !== undefined) return join(root, id);
+  return runtimeArgs.length === 0 && uid === 0 ? join('/run', name, id) : undefined;
+}
+
 /** One container id under one runtime and state root. */
 export class OciContainer {
   readonly runtime: string;
@@ -37,6 +60,8 @@ export class OciContainer {
    * stderr: before the subcommand of every call.
    */
   readonly #globalArgs: readonly string[];
+  /** Where the runtime keeps this container's state, when known (see {@link stateDirOf}). */
+  readonly #stateDir: string | undefined;
 
   /**
    * `id` must be a checked container id, and `runtimeArgs` checked global flags; each id is put after
@@ -46,6 +71,15 @@ export class OciContainer {
     this.runtime = runtime;
     this.id = id;
     this.#globalArgs = [...runtimeArgs, ...(root === undefined ? [] : ['--root', root]), '--log-format', 'json'];
+    this.#stateDir = stateDirOf(runtime, root, id, runtimeArgs, process.geteuid?.() ?? -1);
+  }
+
+  /**
+   * Whether the container may exist: `false` only when the runtime's state directory for it is known
+   * and absent (a stat, where `state` or `delete` would spawn the runtime).
+   */
+  mayExist(): boolean {
+    return this.#stateDir === undefined || existsSync(this.#stateDir);
   }
 
   /**

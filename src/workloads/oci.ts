@@ -63,7 +63,8 @@ class OciWorkload implements Workload {
   /**
    * Whether a container of this id may exist, to be deleted before a start: at first (a stale one
    * from an earlier daemon), and after a `runc run` that did not end by itself. One that did deleted
-   * its container, so the delete, a process spawn, is skipped on a plain restart.
+   * its container, so the delete, a process spawn, is skipped on a plain restart; it is skipped too
+   * when the runtime's state directory shows no container of this id ({@link OciContainer.mayExist}).
    */
   #mayExist = true;
   readonly #launcher = new MonitorLauncher();
@@ -77,6 +78,10 @@ class OciWorkload implements Workload {
 
   async #deleteStale(): Promise<void> {
     this.#mayExist = true;
+    if (!this.#container.mayExist()) {
+      this.#mayExist = false;
+      return;
+    }
     log('deleting any container %s', this.#container.id);
     await this.#container.delete();
     this.#mayExist = false;
@@ -98,9 +103,11 @@ class OciWorkload implements Workload {
   /**
    * After a run whose status may be a signal's (128 + N): whether `runc run` left its container
    * behind (it was killed, and did not delete it), which is then deleted. A `runc run` that ends by
-   * itself deletes its container first, so none is left after it.
+   * itself deletes its container first, so none is left after it. The runtime's state directory,
+   * when known, answers without a `runc state`.
    */
   async #deletedLeftover(): Promise<boolean> {
+    if (!this.#container.mayExist()) return false;
     try {
       if ((await this.#container.state()) === undefined) return false;
     } catch (error) {
@@ -264,7 +271,8 @@ class OciWorkload implements Workload {
  *
  * - `start` resolves once the container's process runs (runc has written its pid file), and rejects
  *   with runc's error when it cannot start it. A stale container of that id is deleted first (`runc
- *   delete --force`) on this workload's first start and after a `runc run` that did not end by itself.
+ *   delete --force`) on this workload's first start and after a `runc run` that did not end by itself
+ *   (no delete is spawned when runc's or crun's state directory, `ROOT/ID`, shows no such container).
  * - A run's `pid` is the container's init's on the host; its exit code is the container's (128 +
  *   the signal when a signal ended it), 255 when `runc run` itself was killed (the container is then
  *   deleted, as runc deletes it after a run that ends by itself).

@@ -193,6 +193,21 @@ describe('ociWorkload: stop', () => {
   });
 });
 
+describe('ociWorkload: a run ended by a signal', () => {
+  it('ends with 128 + the signal, told by runc deleting its state directory: no `runc state` or `runc delete` is spawned', async () => {
+    const id = newId();
+    const workload = await workloadOf(IGNORES_TERM, id);
+    const lines = await debugLines('restart-manager:oci', async () => {
+      const { run } = await start(workload);
+      await waitFor(() => isRunning(run.pid as number), 5_000, 'the container to run');
+      await run.kill('SIGKILL');
+      await expect(run.exit).resolves.toBe(137);
+    });
+    expect(lines.filter((line) => / (state|delete --force) -- /.test(line))).toEqual([]);
+    expect(existsSync(join(fixture.root, id))).toBe(false);
+  });
+});
+
 describe('ociWorkload: a lost runtime', () => {
   it('a `runc run` killed by a signal ends the run with 255, and its container is deleted', async () => {
     const workload = await workloadOf(IGNORES_TERM);
@@ -224,8 +239,10 @@ describe('ociWorkload: starts', () => {
     await expect(run.exit).resolves.toBe(4);
   });
 
-  it('a restart of the same workload skips the delete: `runc run` deleted the container it ran', async () => {
-    const workload = await workloadOf(['sh', '-c', 'exit 2']);
+  it('an id that runc keeps no state for is started, and restarted, without a delete: `runc run` deleted the container it ran', async () => {
+    const id = newId();
+    const workload = await workloadOf(['sh', '-c', 'exit 2'], id);
+    expect(existsSync(join(fixture.root, id))).toBe(false);
     const lines = await debugLines('restart-manager:oci', async () => {
       const first = await start(workload);
       await expect(first.run.exit).resolves.toBe(2);
@@ -233,8 +250,9 @@ describe('ociWorkload: starts', () => {
       await expect(second.run.exit).resolves.toBe(2);
       expect(second.run.pid).not.toBe(first.run.pid);
     });
-    expect(lines.filter((line) => line.includes(' delete --force '))).toHaveLength(1);
+    expect(lines.filter((line) => line.includes(' delete --force '))).toEqual([]);
     expect(lines.filter((line) => / run --bundle | runs as pid /.test(line))).toHaveLength(2);
+    expect(await fixture.containers()).toEqual([]);
   });
 
   it("a bundle that does not exist makes start reject with runc's error", async () => {
