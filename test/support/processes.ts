@@ -72,9 +72,13 @@ export class StartedGroups {
         // Gone in between.
       }
     }
-    await waitFor(() => this.allGone(), 10_000, 'every process group and child to be gone');
-    this.groups.length = 0;
-    this.childPids.length = 0;
+    try {
+      await waitFor(() => this.allGone(), 10_000, 'every process group and child to be gone');
+    } finally {
+      // Forgotten even when one outlived the wait (a pid reused under load): it would fail every later test too.
+      this.groups.length = 0;
+      this.childPids.length = 0;
+    }
     return survivors;
   }
 }
