@@ -8,7 +8,7 @@
  */
 import { decideExit, decideRestored } from './exits.js';
 import type { Effect, Event, Model, Move, Readings } from './model.js';
-import { go, leaveRun, reject, stay, stopFailed, stopNow } from './moves.js';
+import { go, leaveRun, reject, startFailed, stay, stopFailed, stopNow } from './moves.js';
 import { notReady } from './signals.js';
 import { runUp, startFailedMove } from './starts.js';
 import { followedExit } from './follow.js';
@@ -139,7 +139,10 @@ export function lostOrUnstoppable<R>(s: Model<R>, e: Of<R, 'lost' | 'stop-failed
   const restore = phase.name === 'stopping' && phase.cause === 'restore';
   const leaving = phase.name === 'running' || phase.name === 'starting' ? leaveRun<R>() : [];
   const timers: Effect<R>[] = phase.name === 'starting' ? [{ type: 'clear-timer', timer: 'start' }] : [];
-  return collect(t, e.run, e.error, restore, [...effects, ...leaving, ...timers]);
+  // A run lost before it said READY=1 fails its manual start, as one that exits then does.
+  const call = phase.name === 'starting' && phase.manual && t.current?.type === 'start' ? t.current.call : undefined;
+  const refused = call === undefined ? [] : [reject<R>(call, startFailed(t.id, e.error))];
+  return collect(t, e.run, e.error, restore, [...effects, ...leaving, ...timers, ...refused]);
 }
 
 /** A run handed to the garbage collector. */
