@@ -71,13 +71,6 @@ export interface RestartHandle<T> {
 
 const TIMED_OUT: unique symbol = Symbol('timed out');
 
-/**
- * A restart due within this long gets its manager's signal made as it is scheduled, off its start
- * path: Node takes a few µs and some 750 bytes to make one, which a storm of restarts would otherwise
- * pay one after the other at the instant they are due. A longer wait stays light (100k pending
- * restarts), its signal made when the restart starts.
- */
-const EARLY_SIGNAL_MS = 1_000;
 const NO_OPTIONS: RestartInThreadOptions = Object.freeze({});
 
 /** Calls `start` with the manager's `signal`; a throw, a rejection and a timeout are outcomes. */
@@ -170,15 +163,13 @@ export function restartInThread<T>(
   }
   const delayMs = options.delayMs ?? decision.delayMs;
   const startTimeoutMs = options.startTimeoutMs ?? Infinity;
-  // Stryker disable next-line all: performance only (see EARLY_SIGNAL_MS); no test can tell the mutants apart.
-  const signal = delayMs <= EARLY_SIGNAL_MS ? manager.signal : undefined;
   const done = manager.waitCancel(delayMs).then((canceled) => {
     // A wake-up is a cancel only if the manager says so.
     if (canceled || manager.canceled) {
       log('restart of exit %d canceled during the delay', exitCode);
       return { status: 'canceled', exitCode } as const;
     }
-    return startOnce(signal ?? manager.signal, start as StartCallback<Awaited<T>>, exitCode, startTimeoutMs);
+    return startOnce(manager.signal, start as StartCallback<Awaited<T>>, exitCode, startTimeoutMs);
   });
   return { decision, done };
 }

@@ -256,6 +256,15 @@ describe('RestartManager.cancel', () => {
     expect(isRestartCanceledError(late.signal.reason)).toBe(true);
     expect(late.signal).toBe(late.signal);
   });
+
+  it('gives an aborted signal when canceled in the tick of a short wait, before the signal was read', async () => {
+    const rm = new RestartManager('always');
+    const waited = rm.waitCancel(100);
+    rm.cancel();
+    await expect(waited).resolves.toBe(true);
+    expect(rm.signal.aborted).toBe(true);
+    expect(isRestartCanceledError(rm.signal.reason)).toBe(true);
+  });
 });
 
 describe('RestartManager.waitCancel', () => {
