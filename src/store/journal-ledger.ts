@@ -237,10 +237,15 @@ export class JournalLedger {
     log('deleted journal segments %o', retirable);
   }
 
-  /** The segments that hold no state newer than what the files hold durably. */
+  /**
+   * The segments that hold no state newer than what the files hold durably: those before the
+   * oldest state's. The books are in the order the states were recorded, and a later record never
+   * names an older segment (segments are read in order, then appended to in order), so the oldest
+   * state is the first: no walk over every state after each slice of a checkpoint.
+   */
   #retirable(): number[] {
-    let oldestNeeded = Infinity;
-    for (const { segment } of this.#journaled.values()) oldestNeeded = Math.min(oldestNeeded, segment);
+    const oldest = this.#journaled.values().next();
+    const oldestNeeded = oldest.done === true ? Infinity : oldest.value.segment;
     return this.#segments.filter((sequence) => sequence < oldestNeeded);
   }
 }

@@ -46,7 +46,7 @@ export async function restoreAll(
     const name = typeof loadedId === 'string' ? loadedId : show(loadedId);
     try {
       if (loaded instanceof Error) throw loaded;
-      const state = validateContainerState(loaded, name, store?.locationOf?.(name));
+      const state = validateContainerState(loaded, name, () => store?.locationOf?.(name));
       if (interpreter.get(state.id) !== undefined) {
         throw new ContainerError('ERR_CONTAINER_EXISTS', state.id, `Container ${state.id} already exists`);
       }

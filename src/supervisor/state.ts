@@ -154,10 +154,14 @@ function stateOf(
 }
 
 /**
- * Validates a loaded state; throws `ERR_STATE_FILE` naming where it came from (its `file`, or the
- * container `id`), the validation error as the `cause`.
+ * Validates a loaded state; throws `ERR_STATE_FILE` naming where it came from (its file, as `fileOf`
+ * says, asked only then; or the container `id`), the validation error as the `cause`.
  */
-export function validateContainerState(state: unknown, id: string, file: string | undefined): ContainerState {
+export function validateContainerState(
+  state: unknown,
+  id: string,
+  fileOf: () => string | undefined,
+): ContainerState {
   try {
     assertObject(state, 'state');
     if (state.version !== STATE_VERSION) throw new TypeError(`Unsupported state version ${show(state.version)}`);
@@ -177,6 +181,7 @@ export function validateContainerState(state: unknown, id: string, file: string 
     return stateOf(state as unknown as ContainerState, policy, options, restartCount, failureCount);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
+    const file = fileOf();
     const where = file === undefined ? `state of container ${id}` : `state file ${file}`;
     throw new ContainerError('ERR_STATE_FILE', id, `Corrupt ${where}: ${reason}`, { cause: error });
   }

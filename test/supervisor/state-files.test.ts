@@ -25,7 +25,7 @@ const VALID = Object.freeze({
 /** Validates `VALID` with `changes` applied (or `value` instead), expecting an `ERR_STATE_FILE`; returns it. */
 function corrupt(changes: Record<string, unknown>, value?: unknown): Error & { code?: string; id?: string } {
   try {
-    validateContainerState(value ?? { ...VALID, ...changes }, 'web', FILE);
+    validateContainerState(value ?? { ...VALID, ...changes }, 'web', () => FILE);
   } catch (error) {
     return error as Error & { code?: string; id?: string };
   }
@@ -34,14 +34,14 @@ function corrupt(changes: Record<string, unknown>, value?: unknown): Error & { c
 
 describe('validateContainerState', () => {
   it('returns a valid state with its policy normalized and no options', () => {
-    const state = validateContainerState(VALID, 'web', FILE);
+    const state = validateContainerState(VALID, 'web', () => FILE);
     expect(state).toEqual({ ...VALID, policy: { name: 'on-failure', maximumRetryCount: 3 } });
     expect(state.options).toBeUndefined();
   });
 
   it('accepts null timestamps, a null exit code and a null pid (a container never started)', () => {
     const fresh = { ...VALID, status: 'created', exitCode: null, startedAt: null, finishedAt: null, pid: null };
-    expect(validateContainerState(fresh, 'web', FILE)).toMatchObject({
+    expect(validateContainerState(fresh, 'web', () => FILE)).toMatchObject({
       status: 'created',
       exitCode: null,
       startedAt: null,

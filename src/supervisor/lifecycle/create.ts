@@ -26,11 +26,24 @@ export interface Spec {
   readonly group: Group | undefined;
 }
 
-function model<R>(id: string, spec: Spec, limits: Limits, call: CallId, type: 'add' | 'restore'): Model<R> {
+/** What a container brings from its persisted state: nothing for a new one. */
+type Persisted<R> = Pick<
+  Model<R>,
+  | 'phase'
+  | 'restartCount'
+  | 'exitCode'
+  | 'startedAtMs'
+  | 'finishedAtMs'
+  | 'hasBeenManuallyStopped'
+  | 'pid'
+  | 'handle'
+  | 'waiters'
+> & { readonly failureCount: number };
+
+/** The persisted part of a container just added. */
+function nothingPersisted<R>(): Persisted<R> {
   return {
-    id,
     phase: { name: 'created' },
-    generation: 0,
     restartCount: 0,
     exitCode: null,
     startedAtMs: null,
@@ -38,10 +51,35 @@ function model<R>(id: string, spec: Spec, limits: Limits, call: CallId, type: 'a
     hasBeenManuallyStopped: false,
     pid: null,
     handle: undefined,
+    waiters: [],
+    failureCount: 0,
+  };
+}
+
+/** A container's model, built in one object: each restore of thousands makes one. */
+function model<R>(
+  id: string,
+  spec: Spec,
+  limits: Limits,
+  call: CallId,
+  type: 'add' | 'restore',
+  persisted: Persisted<R>,
+): Model<R> {
+  return {
+    id,
+    phase: persisted.phase,
+    generation: 0,
+    restartCount: persisted.restartCount,
+    exitCode: persisted.exitCode,
+    startedAtMs: persisted.startedAtMs,
+    finishedAtMs: persisted.finishedAtMs,
+    hasBeenManuallyStopped: persisted.hasBeenManuallyStopped,
+    pid: persisted.pid,
+    handle: persisted.handle,
     runStartedAtMs: 0,
     limits,
     ...spec,
-    restart: freshState(0),
+    restart: freshState(persisted.failureCount),
     canceled: false,
     healthStatus: null,
     ready: false,
@@ -49,7 +87,7 @@ function model<R>(id: string, spec: Spec, limits: Limits, call: CallId, type: 'a
     memoryBytes: null,
     current: { type, call },
     queue: [],
-    waiters: [],
+    waiters: persisted.waiters,
     orphans: 0,
     closed: false,
     restoring: undefined,
@@ -63,7 +101,7 @@ function healthOf<R>(spec: Spec): Effect<R>[] {
 /** A container just added: `created`, and the `add` call settles once that is durable. */
 export function added<R>(id: string, spec: Spec, limits: Limits, call: CallId): Move<R> {
   return {
-    state: model(id, spec, limits, call, 'add'),
+    state: model<R>(id, spec, limits, call, 'add', nothingPersisted<R>()),
     effects: [...healthOf<R>(spec), { type: 'persist', calls: [call], ack: 'add' }, { type: 'announce' }],
   };
 }
@@ -89,8 +127,8 @@ export function restored<R>(
 ): Move<R> {
   const { status: from, handle } = state;
   const as = restoredAs(from, handle !== undefined);
-  const s: Model<R> = {
-    ...model<R>(state.id, spec, limits, call, 'restore'),
+  const s = model<R>(state.id, spec, limits, call, 'restore', {
+    phase: from === 'created' ? { name: 'created' } : { name: 'exited' },
     restartCount: state.restartCount,
     exitCode: state.exitCode,
     startedAtMs: msOf(state.startedAt),
@@ -98,10 +136,9 @@ export function restored<R>(
     hasBeenManuallyStopped: state.hasBeenManuallyStopped,
     pid: state.pid,
     handle: state.handle,
-    restart: freshState(state.failureCount),
     waiters: [{ kind: 'restore', call }],
-    phase: from === 'created' ? { name: 'created' } : { name: 'exited' },
-  };
+    failureCount: state.failureCount,
+  });
   const health = healthOf<R>(spec);
   if (handle !== undefined && canRecover && as === 'ended-by-daemon') {
     const t = { ...s, phase: { name: 'recovering' } as const, restoring: { from, as, delayMs } };
