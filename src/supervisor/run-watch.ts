@@ -98,8 +98,9 @@ export function checkRunWatch(options: RunWatchOptions, base: RunWatch = UNWATCH
 
 /** What is persisted of a container's watch: the options that are not the defaults. */
 export function encodeRunWatch(watch: RunWatch): RunWatchOptions | undefined {
-  const entries = KEYS.filter((key) => watch[key] !== UNWATCHED[key]).map((key) => [key, watch[key]] as const);
-  return entries.length === 0 ? undefined : Object.fromEntries(entries);
+  // Every state write asks: the common answer (all defaults) makes nothing.
+  if (KEYS.every((key) => watch[key] === UNWATCHED[key])) return undefined;
+  return Object.fromEntries(KEYS.filter((key) => watch[key] !== UNWATCHED[key]).map((key) => [key, watch[key]]));
 }
 
 /** A persisted watch read back, checked. */

@@ -77,19 +77,25 @@ function persistedHealth(check: ResolvedHealthCheck): HealthCheck {
   return { ...timing, probe: description as ProbeDescription };
 }
 
-/** What is persisted of the container. */
+/** What is persisted of the container: built field by field, as every state write makes one. */
 export function snapshotOf(s: Model<unknown>): ContainerState {
-  const { options, meta, handle, group } = s;
-  const watch = encodeRunWatch(s.watch);
-  return {
+  const { options, meta, handle, group, health } = s;
+  const state: { -readonly [K in keyof ContainerState]: ContainerState[K] } = {
     version: STATE_VERSION,
     ...recordOf(s),
-    ...(options !== undefined && { options: encodeContainerOptions(options) as typeof options }),
-    ...(meta !== undefined && { meta }),
-    ...(handle !== undefined && { handle }),
-    ...(watch !== undefined && { watch }),
-    ...(Object.keys(s.dependsOn).length > 0 && { dependsOn: s.dependsOn }),
-    ...(group !== undefined && { group }),
-    ...(s.health?.description !== undefined && { health: persistedHealth(s.health) }),
   };
+  if (options !== undefined) state.options = encodeContainerOptions(options) as typeof options;
+  if (meta !== undefined) state.meta = meta;
+  if (handle !== undefined) state.handle = handle;
+  const watch = encodeRunWatch(s.watch);
+  if (watch !== undefined) state.watch = watch;
+  if (hasAny(s.dependsOn)) state.dependsOn = s.dependsOn;
+  if (group !== undefined) state.group = group;
+  if (health?.description !== undefined) state.health = persistedHealth(health);
+  return state;
+}
+
+function hasAny(object: object): boolean {
+  for (const _key in object) return true;
+  return false;
 }
