@@ -11,7 +11,15 @@ import { type ManagerConfig, type RestartManagerOptions, resolveManagerOptions }
 import { type RestartPolicy, type RestartPolicyInput, normalizeRestartPolicy } from './policy.js';
 import { type Readings, type RestartDecision, type RestartState, decideRestart, freshState } from './restart-step.js';
 import { type TimerHandle, startTimer, stopTimer } from './timers.js';
-import { assertBoolean, assertCount, assertDuration, assertExitCode, assertFinite, assertObject } from './validate.js';
+import {
+  assertBoolean,
+  assertCount,
+  assertDuration,
+  assertExitCode,
+  assertFinite,
+  assertFunction,
+  assertObject,
+} from './validate.js';
 
 export type { RestartDecision } from './restart-step.js';
 
@@ -51,8 +59,17 @@ const EARLY_SIGNAL_MS = 1_000;
 /** A pending {@link RestartManager.waitCancel}: its timer, and how to settle it. */
 interface Waiter {
   readonly manager: RestartManager;
-  readonly resolve: (canceled: boolean) => void;
+  readonly wake: (canceled: boolean) => void;
   timer: TimerHandle | undefined;
+}
+
+/** Calls a waiter's `wake`: a throw from a caller's own is a warning, not an exception in a timer. */
+function wakeSafely(wake: (canceled: boolean) => void, canceled: boolean): void {
+  try {
+    wake(canceled);
+  } catch (error) {
+    process.emitWarning(`An onCancelOrTimeout callback threw: ${String(error)}`, 'RestartManagerWarning');
+  }
 }
 
 /**
@@ -221,20 +238,55 @@ export class RestartManager {
   waitCancel(timeoutMs: number): Promise<boolean> {
     assertDuration(timeoutMs, 'timeoutMs', true);
     if (this.#canceled) return Promise.resolve(true);
-    // Stryker disable all: performance only (see EARLY_SIGNAL_MS); no test can tell the mutants apart.
-    if (this.#controller === undefined && timeoutMs <= EARLY_SIGNAL_MS)
+    return new Promise((resolve) => {
+      RestartManager.#wait(this, timeoutMs, resolve);
+    });
+  }
+
+  /**
+   * {@link RestartManager.waitCancel} without a promise, for a caller that settles one of its own
+   * (such as {@link restartInThread}: one promise per pending restart, not two): calls `wake` once,
+   * with `true` as soon as the manager is (or already was) canceled, or `false` once `timeoutMs` has
+   * passed; never before `onCancelOrTimeout` returns. Leaves no timer behind once it has called. A
+   * throw from `wake` is a `RestartManagerWarning`, and changes nothing.
+   *
+   * @param timeoutMs - How long to wait, in ms; `Infinity` waits for the cancel alone.
+   * @param wake - Called once with whether the manager was canceled.
+   * @throws `TypeError`/`RangeError` when `timeoutMs` is not a non-negative number or `Infinity`, or
+   *   `wake` is not a function; nothing waits then.
+   * @example
+   * ```ts
+   * rm.onCancelOrTimeout(delayMs, (canceled) => {
+   *   if (!canceled) void start();
+   * });
+   * ```
+   */
+  onCancelOrTimeout(timeoutMs: number, wake: (canceled: boolean) => void): void {
+    assertDuration(timeoutMs, 'timeoutMs', true);
+    assertFunction(wake, 'wake');
+    if (this.#canceled) {
       queueMicrotask(() => {
-        RestartManager.#madeSignal(this);
+        wakeSafely(wake, true);
+      });
+      return;
+    }
+    RestartManager.#wait(this, timeoutMs, wake);
+  }
+
+  /** Adds a waiter to `manager` (static: a private method would add a brand to every manager). */
+  static #wait(manager: RestartManager, timeoutMs: number, wake: (canceled: boolean) => void): void {
+    // Stryker disable all: performance only (see EARLY_SIGNAL_MS); no test can tell the mutants apart.
+    if (manager.#controller === undefined && timeoutMs <= EARLY_SIGNAL_MS)
+      queueMicrotask(() => {
+        RestartManager.#madeSignal(manager);
       });
     // Stryker restore all
-    return new Promise((resolve) => {
-      const waiter: Waiter = { manager: this, resolve, timer: undefined };
-      if (timeoutMs !== Infinity) waiter.timer = startTimer(RestartManager.#expire, timeoutMs, waiter);
-      const waiters = this.#waiters;
-      if (waiters === undefined) this.#waiters = waiter;
-      else if (waiters instanceof Set) waiters.add(waiter);
-      else this.#waiters = new Set([waiters, waiter]);
-    });
+    const waiter: Waiter = { manager, wake, timer: undefined };
+    if (timeoutMs !== Infinity) waiter.timer = startTimer(RestartManager.#expire, timeoutMs, waiter);
+    const waiters = manager.#waiters;
+    if (waiters === undefined) manager.#waiters = waiter;
+    else if (waiters instanceof Set) waiters.add(waiter);
+    else manager.#waiters = new Set([waiters, waiter]);
   }
 
   /** The manager's state as plain JSON, for {@link RestartManager.fromJSON}. */
@@ -259,7 +311,7 @@ export class RestartManager {
   static #wake(waiter: Waiter, canceled: boolean): void {
     stopTimer(waiter.timer);
     waiter.timer = undefined;
-    waiter.resolve(canceled);
+    wakeSafely(waiter.wake, canceled);
   }
 
   /** A waiter's time is up (one timer callback shared by every waiter): it leaves its manager, then resolves `false`. */
@@ -272,6 +324,6 @@ export class RestartManager {
       waiters.delete(waiter);
       if (waiters.size === 0) manager.#waiters = undefined;
     }
-    waiter.resolve(false);
+    wakeSafely(waiter.wake, false);
   }
 }

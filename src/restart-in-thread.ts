@@ -73,18 +73,20 @@ const TIMED_OUT: unique symbol = Symbol('timed out');
 
 const NO_OPTIONS: RestartInThreadOptions = Object.freeze({});
 
-/** Calls `start` with the manager's `signal`; a throw, a rejection and a timeout are outcomes. */
-function startOnce<T>(
+/** Calls `start` with `signal`, then `resolve` with how it went: a throw, a rejection and a timeout are outcomes. */
+function startInto<T>(
+  resolve: (outcome: RestartOutcome<T>) => void,
   signal: AbortSignal,
   start: StartCallback<T>,
   exitCode: number,
   startTimeoutMs: number,
-): Promise<RestartOutcome<T>> {
+): void {
   let result: T | PromiseLike<T>;
   try {
     result = start(signal);
   } catch (error) {
-    return Promise.resolve({ status: 'start-failed', exitCode, error });
+    resolve({ status: 'start-failed', exitCode, error });
+    return;
   }
   const started = Promise.resolve(result);
   const settled =
@@ -95,16 +97,19 @@ function startOnce<T>(
           fallback: () => TIMED_OUT,
           customTimers: longTimers,
         });
-  return settled.then(
-    (value): RestartOutcome<T> => {
-      if (value !== TIMED_OUT) return { status: 'started', exitCode, value };
+  void settled.then(
+    (value) => {
+      if (value !== TIMED_OUT) {
+        resolve({ status: 'started', exitCode, value });
+        return;
+      }
       log('start timed out after %d ms', startTimeoutMs);
       const error = new TimeoutError(`The start callback did not settle within ${startTimeoutMs} ms`);
-      return { status: 'start-timeout', exitCode, error };
+      resolve({ status: 'start-timeout', exitCode, error });
     },
-    (error: unknown): RestartOutcome<T> => {
+    (error: unknown) => {
       log('start failed: %O', error);
-      return { status: 'start-failed', exitCode, error };
+      resolve({ status: 'start-failed', exitCode, error });
     },
   );
 }
@@ -163,13 +168,16 @@ export function restartInThread<T>(
   }
   const delayMs = options.delayMs ?? decision.delayMs;
   const startTimeoutMs = options.startTimeoutMs ?? Infinity;
-  const done = manager.waitCancel(delayMs).then((canceled) => {
-    // A wake-up is a cancel only if the manager says so.
-    if (canceled || manager.canceled) {
-      log('restart of exit %d canceled during the delay', exitCode);
-      return { status: 'canceled', exitCode } as const;
-    }
-    return startOnce(manager.signal, start as StartCallback<Awaited<T>>, exitCode, startTimeoutMs);
+  const done = new Promise<RestartOutcome<Awaited<T>>>((resolve) => {
+    manager.onCancelOrTimeout(delayMs, (canceled) => {
+      // A wake-up is a cancel only if the manager says so.
+      if (canceled || manager.canceled) {
+        log('restart of exit %d canceled during the delay', exitCode);
+        resolve({ status: 'canceled', exitCode });
+        return;
+      }
+      startInto(resolve, manager.signal, start as StartCallback<Awaited<T>>, exitCode, startTimeoutMs);
+    });
   });
   return { decision, done };
 }

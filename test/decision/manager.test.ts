@@ -388,6 +388,104 @@ describe('RestartManager.waitCancel', () => {
   });
 });
 
+describe('RestartManager.onCancelOrTimeout', () => {
+  it('calls wake(false) once the timeout has passed, not a millisecond before, and leaves no timer', async () => {
+    const rm = new RestartManager('always');
+    const wake = vi.fn();
+    rm.onCancelOrTimeout(5_000, wake);
+    expect(vi.getTimerCount()).toBe(1);
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(wake).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(wake.mock.calls).toEqual([[false]]);
+    expect(vi.getTimerCount()).toBe(0);
+    rm.cancel();
+    expect(wake.mock.calls).toEqual([[false]]);
+  });
+
+  it('calls wake(true) at the cancel, synchronously, once, and clears its timer', () => {
+    const rm = new RestartManager('always');
+    const wake = vi.fn();
+    rm.onCancelOrTimeout(60_000, wake);
+    rm.cancel();
+    expect(wake.mock.calls).toEqual([[true]]);
+    expect(vi.getTimerCount()).toBe(0);
+    rm.cancel();
+    expect(wake.mock.calls).toEqual([[true]]);
+  });
+
+  it('on a canceled manager calls wake(true) after it returns, never during the call', async () => {
+    const rm = new RestartManager('always');
+    rm.cancel();
+    const order: string[] = [];
+    rm.onCancelOrTimeout(Infinity, (canceled) => order.push(`wake ${canceled}`));
+    order.push('returned');
+    await Promise.resolve();
+    expect(order).toEqual(['returned', 'wake true']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('with Infinity waits for the cancel alone, with no timer', async () => {
+    const rm = new RestartManager('always');
+    const wake = vi.fn();
+    rm.onCancelOrTimeout(Infinity, wake);
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(1e12);
+    expect(wake).not.toHaveBeenCalled();
+    rm.cancel();
+    expect(wake.mock.calls).toEqual([[true]]);
+  });
+
+  it('wakes callbacks and waitCancel promises alike, in the order they began to wait', async () => {
+    const rm = new RestartManager('always');
+    const order: string[] = [];
+    rm.onCancelOrTimeout(100, (canceled) => order.push(`a ${canceled}`));
+    const promised = rm.waitCancel(100).then((canceled) => order.push(`b ${canceled}`));
+    rm.onCancelOrTimeout(1_000, (canceled) => order.push(`c ${canceled}`));
+    await vi.advanceTimersByTimeAsync(100);
+    await promised;
+    expect(order).toEqual(['a false', 'b false']);
+    rm.cancel();
+    expect(order).toEqual(['a false', 'b false', 'c true']);
+  });
+
+  it('a wake that throws is a RestartManagerWarning, and the other waiters are woken still', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const rm = new RestartManager('always');
+      const after = vi.fn();
+      rm.onCancelOrTimeout(1_000, () => {
+        throw new Error('wake bug');
+      });
+      rm.onCancelOrTimeout(1_000, after);
+      rm.cancel();
+      expect(after.mock.calls).toEqual([[true]]);
+      expect(warn.mock.calls).toEqual([
+        ['An onCancelOrTimeout callback threw: Error: wake bug', 'RestartManagerWarning'],
+      ]);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it.each([
+    [-1, () => undefined, RangeError, 'Expected `timeoutMs` to be a non-negative number or Infinity, got -1'],
+    [Number.NaN, () => undefined, RangeError, 'Expected `timeoutMs` to be a non-negative number or Infinity, got NaN'],
+    ['10', () => undefined, TypeError, "Expected `timeoutMs` to be a non-negative number or Infinity, got '10'"],
+    [10, undefined, TypeError, 'Expected `wake` to be a function, got undefined'],
+    [10, 'wake', TypeError, "Expected `wake` to be a function, got 'wake'"],
+  ])('refuses timeoutMs %o with wake %o, and nothing waits', (timeoutMs, wake, type, message) => {
+    const rm = new RestartManager('always');
+    const call = (): void => {
+      rm.onCancelOrTimeout(timeoutMs as number, wake as (canceled: boolean) => void);
+    };
+    expect(call).toThrow(type);
+    expect(call).toThrow(message);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
 describe('RestartManager JSON', () => {
   it('round-trips an equal manager', () => {
     const rm = new RestartManager('on-failure:5');
