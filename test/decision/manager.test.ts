@@ -469,10 +469,11 @@ describe('RestartManager.onCancelOrTimeout', () => {
     }
   });
 
+  const noop = (): void => undefined;
   it.each([
-    [-1, () => undefined, RangeError, 'Expected `timeoutMs` to be a non-negative number or Infinity, got -1'],
-    [Number.NaN, () => undefined, RangeError, 'Expected `timeoutMs` to be a non-negative number or Infinity, got NaN'],
-    ['10', () => undefined, TypeError, "Expected `timeoutMs` to be a non-negative number or Infinity, got '10'"],
+    [-1, noop, RangeError, 'Expected `timeoutMs` to be a non-negative number or Infinity, got -1'],
+    [Number.NaN, noop, RangeError, 'Expected `timeoutMs` to be a non-negative number or Infinity, got NaN'],
+    ['10', noop, TypeError, "Expected `timeoutMs` to be a non-negative number or Infinity, got '10'"],
     [10, undefined, TypeError, 'Expected `wake` to be a function, got undefined'],
     [10, 'wake', TypeError, "Expected `wake` to be a function, got 'wake'"],
   ])('refuses timeoutMs %o with wake %o, and nothing waits', (timeoutMs, wake, type, message) => {
