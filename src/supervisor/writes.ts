@@ -40,41 +40,40 @@ export class Writes {
       settleAll({ ok: true });
       return Promise.resolve();
     }
-    return this.#track(store.save(id, state)).then(
+    const written: Promise<void> = store.save(id, state).then(
       () => {
+        this.#unsettled.delete(written);
         settleAll({ ok: true });
       },
       (error: unknown) => {
+        this.#unsettled.delete(written);
         settleAll({ ok: false, error: { error } });
         this.#reports.report(id, { type: 'write-failed', calls, ack, error, file: store.locationOf?.(id) });
       },
     );
+    this.#unsettled.add(written);
+    return written;
   }
 
   /** Deletes container `id`'s state: then `forgotten`, or `forget-failed`. Resolves once that settled. */
   forget(id: string, call: CallId): Promise<void> {
-    const removed = this.#store === undefined ? Promise.resolve() : this.#track(this.#store.remove(id));
-    return removed.then(
+    const removed = this.#store === undefined ? Promise.resolve() : this.#store.remove(id);
+    const forgotten: Promise<void> = removed.then(
       () => {
+        this.#unsettled.delete(forgotten);
         this.#reports.report(id, { type: 'forgotten', call });
       },
       (error: unknown) => {
+        this.#unsettled.delete(forgotten);
         this.#reports.report(id, { type: 'forget-failed', call, error });
       },
     );
+    this.#unsettled.add(forgotten);
+    return forgotten;
   }
 
-  /** Resolves once every write asked for so far has settled. */
+  /** Resolves once every write asked for so far has settled, and what it settled has been told. */
   async settled(): Promise<void> {
     await Promise.allSettled([...this.#unsettled]);
-  }
-
-  #track(write: Promise<void>): Promise<void> {
-    this.#unsettled.add(write);
-    const forget = (): void => {
-      this.#unsettled.delete(write);
-    };
-    write.then(forget, forget);
-    return write;
   }
 }

@@ -75,19 +75,25 @@ export function decideExit<R>(s: Model<R>, exitCode: number, cause: StopCause | 
     }
     return { state: { ...t, restart, phase: { name: 'exited' } }, effects };
   }
-  const move = scheduleRestart({ ...t, restart }, delayMs, exitEvent, reason);
+  const move = scheduleRestart(t, delayMs, exitEvent, reason, restart);
   // A member's own restart counts against its group's budget, and takes down what the strategy says.
   return s.group === undefined ? move : { state: move.state, effects: [...move.effects, { type: 'group-restarted' }] };
 }
 
 /** A restart scheduled after `delayMs`, once the `restarting` state is durable (SPEC §8's order). */
-export function scheduleRestart<R>(s: Model<R>, delayMs: number, reported: Effect<R>, reason: RestartReason): Move<R> {
+export function scheduleRestart<R>(
+  s: Model<R>,
+  delayMs: number,
+  reported: Effect<R>,
+  reason: RestartReason,
+  restart = s.restart,
+): Move<R> {
   const generation = s.generation + 1;
   const restartCount = increment(s.restartCount);
   const { exitCode } = s;
-  const failureCount = s.restart.failureCount;
+  const { failureCount } = restart;
   return {
-    state: { ...s, generation, restartCount, phase: { name: 'restarting' } },
+    state: { ...s, generation, restartCount, restart, phase: { name: 'restarting' } },
     effects: [
       { type: 'persist' },
       reported,
@@ -156,8 +162,8 @@ export function decideRestored<R>(
   const t =
     as === 'ended-by-daemon' && from !== 'restarting' ? ended(s, 255, e) : { ...s, pid: null, handle: undefined };
   if (restart) {
-    const fresh = { ...t, restart: { ...t.restart, timeoutMs: 0, steps: 0 } };
-    return scheduleRestart(fresh, delayMs, restored(true, delayMs), 'restore');
+    const fresh = { ...t.restart, timeoutMs: 0, steps: 0 };
+    return scheduleRestart(t, delayMs, restored(true, delayMs), 'restore', fresh);
   }
   const phase = as === 'created' ? ({ name: 'created' } as const) : ({ name: 'exited' } as const);
   if (as !== 'ended-by-daemon') return { state: { ...t, phase }, effects: [restored(false, 0)] };

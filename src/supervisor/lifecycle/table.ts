@@ -278,11 +278,11 @@ export function settled<R extends Killable>(first: Move<R>, world: World, e: Rea
   for (;;) {
     const t = move.state;
     const state = t.current !== undefined && settles(move.effects, t.current.call) ? { ...t, current: undefined } : t;
-    const [next, ...rest] = state.queue;
+    const next = state.queue[0];
     if (next === undefined || state.current !== undefined || state.closed || state.phase.name === 'removed') {
-      return { state, effects: move.effects };
+      return state === t ? move : { state, effects: move.effects };
     }
-    const ran = settleWaiters(runCall({ ...state, queue: rest }, next, world, e), world, e);
+    const ran = settleWaiters(runCall({ ...state, queue: state.queue.slice(1) }, next, world, e), world, e);
     move = { state: ran.state, effects: [...move.effects, ...ran.effects] };
   }
 }

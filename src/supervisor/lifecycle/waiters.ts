@@ -45,7 +45,7 @@ export function settleWaiters<R>(move: Move<R>, world: World, e: Readings): Move
   let s = move.state;
   if (s.waiters.length === 0) return move;
   const exitReported = move.effects.some((effect) => effect.type === 'emit' && effect.event === 'exit');
-  const effects: Effect<R>[] = [...move.effects];
+  const outcomes: Effect<R>[] = [];
   const next: ((t: Model<R>) => Move<R>)[] = [];
   const kept = s.waiters.filter((waiter) => {
     let outcome: Effect<R> | undefined;
@@ -81,11 +81,13 @@ export function settleWaiters<R>(move: Move<R>, world: World, e: Readings): Move
       }
     }
     if (outcome === undefined) return true;
-    effects.push(outcome);
+    outcomes.push(outcome);
     return false;
   });
+  // Most moves settle none (a `wait` kept waiting): the move stays as it was.
+  if (kept.length === s.waiters.length) return move;
   s = { ...s, waiters: kept };
-  let settled: Move<R> = { state: s, effects };
+  let settled: Move<R> = { state: s, effects: [...move.effects, ...outcomes] };
   for (const second of next) settled = andThen(settled, second);
   return settled;
 }
