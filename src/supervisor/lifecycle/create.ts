@@ -40,10 +40,13 @@ type Persisted<R> = Pick<
   | 'waiters'
 > & { readonly failureCount: number };
 
+/** A new container's phase, and a restored one's until its look for a survivor or its decision sets it. */
+const CREATED = Object.freeze({ name: 'created' } as const);
+
 /** The persisted part of a container just added. */
 function nothingPersisted<R>(): Persisted<R> {
   return {
-    phase: { name: 'created' },
+    phase: CREATED,
     restartCount: 0,
     exitCode: null,
     startedAtMs: null,
@@ -128,7 +131,7 @@ export function restored<R>(
   const { status: from, handle } = state;
   const as = restoredAs(from, handle !== undefined);
   const s = model<R>(state.id, spec, limits, call, 'restore', {
-    phase: from === 'created' ? { name: 'created' } : { name: 'exited' },
+    phase: CREATED,
     restartCount: state.restartCount,
     exitCode: state.exitCode,
     startedAtMs: msOf(state.startedAt),
