@@ -247,7 +247,8 @@ class OciWorkload implements Workload {
     }
     const monitor = parseMonitorHandle((handle as { monitor?: unknown }).monitor, 'handle.monitor');
     assertProcAvailable(identity.pid);
-    const state = await this.#container.state();
+    // A run that ended (a daemon's clean stop ended it) deleted its container: no `runc state` then.
+    const state = this.#container.mayExist() ? await this.#container.state() : undefined;
     log('recover container %s: %s', id, state === undefined ? 'does not exist' : `${state.status}, pid ${state.pid}`);
     if (state?.status === 'running' && state.pid === identity.pid && isAlive(identity)) {
       const watched =
@@ -280,7 +281,8 @@ class OciWorkload implements Workload {
  *   processes after `timeoutMs` (a PID 1 with no handler ignores SIGTERM, so the escalation is what
  *   stops it), and rejects if the container is still there 5 s later; `kill(signal)` is `runc kill`.
  * - A run's `handle` is `{ id, pid, startTime, bootId, monitor: { pid, startTime, dir } }`.
- *   `recover(handle)` asks `runc state`: a container still running with the same init (pid and
+ *   `recover(handle)` asks `runc state` (unless the runtime's state directory shows no such
+ *   container, as after a daemon's clean stop ended its runs): a container still running with the same init (pid and
  *   start time) resolves a run whose `exit` gives the container's real exit code once it ends (seen
  *   as the end of its monitor; 255 when the monitor was killed too); a stopped one is deleted and
  *   `undefined` returned, as for one that does not exist; any other (another init, paused, created)

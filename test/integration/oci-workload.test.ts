@@ -393,12 +393,19 @@ describe('ociWorkload: recover', () => {
     await run.stop(0);
   });
 
-  it('a container that no longer exists is not recovered', async () => {
+  it('a container that no longer exists is not recovered, and runc is not asked for its state', async () => {
     const { run } = await startReady(IGNORES_TERM);
     const handle = run.handle as { id: string; pid: number; startTime: number };
     await run.stop(0);
+    expect(existsSync(join(fixture.root, handle.id))).toBe(false);
     const workload = ociWorkload({ bundle: fixture.dir, id: handle.id, root: fixture.root });
-    await expect(workload.recover?.(handle, never)).resolves.toBeUndefined();
+    const lines = await debugLines('restart-manager:oci', async () => {
+      await expect(workload.recover?.(handle, never)).resolves.toBeUndefined();
+    });
+    expect(lines.filter((line) => line.includes(' state -- '))).toEqual([]);
+    expect(lines.filter((line) => line.includes('recover container '))).toEqual([
+      expect.stringContaining(`recover container ${handle.id}: does not exist`),
+    ]);
   });
 
   it('a stopped container left behind is deleted and not recovered', async () => {
