@@ -157,11 +157,7 @@ function stateOf(
  * Validates a loaded state; throws `ERR_STATE_FILE` naming where it came from (its file, as `fileOf`
  * says, asked only then; or the container `id`), the validation error as the `cause`.
  */
-export function validateContainerState(
-  state: unknown,
-  id: string,
-  fileOf: () => string | undefined,
-): ContainerState {
+export function validateContainerState(state: unknown, id: string, fileOf: () => string | undefined): ContainerState {
   try {
     assertObject(state, 'state');
     if (state.version !== STATE_VERSION) throw new TypeError(`Unsupported state version ${show(state.version)}`);
