@@ -40,40 +40,50 @@ export class Writes {
       settleAll({ ok: true });
       return Promise.resolve();
     }
-    const written: Promise<void> = store.save(id, state).then(
+    return this.#tracked(
+      store.save(id, state),
       () => {
-        this.#unsettled.delete(written);
         settleAll({ ok: true });
       },
-      (error: unknown) => {
-        this.#unsettled.delete(written);
+      (error) => {
         settleAll({ ok: false, error: { error } });
         this.#reports.report(id, { type: 'write-failed', calls, ack, error, file: store.locationOf?.(id) });
       },
     );
-    this.#unsettled.add(written);
-    return written;
   }
 
   /** Deletes container `id`'s state: then `forgotten`, or `forget-failed`. Resolves once that settled. */
   forget(id: string, call: CallId): Promise<void> {
     const removed = this.#store === undefined ? Promise.resolve() : this.#store.remove(id);
-    const forgotten: Promise<void> = removed.then(
+    return this.#tracked(
+      removed,
       () => {
-        this.#unsettled.delete(forgotten);
         this.#reports.report(id, { type: 'forgotten', call });
       },
-      (error: unknown) => {
-        this.#unsettled.delete(forgotten);
+      (error) => {
         this.#reports.report(id, { type: 'forget-failed', call, error });
       },
     );
-    this.#unsettled.add(forgotten);
-    return forgotten;
   }
 
   /** Resolves once every write asked for so far has settled, and what it settled has been told. */
   async settled(): Promise<void> {
     await Promise.allSettled([...this.#unsettled]);
+  }
+
+  /** `write.then(done, failed)`, remembered until one of them has run (a close waits for it). */
+  #tracked(write: Promise<void>, done: () => void, failed: (error: unknown) => void): Promise<void> {
+    const told: Promise<void> = write.then(
+      () => {
+        this.#unsettled.delete(told);
+        done();
+      },
+      (error: unknown) => {
+        this.#unsettled.delete(told);
+        failed(error);
+      },
+    );
+    this.#unsettled.add(told);
+    return told;
   }
 }

@@ -29,15 +29,7 @@ export interface Spec {
 /** What a container brings from its persisted state: nothing for a new one. */
 type Persisted<R> = Pick<
   Model<R>,
-  | 'phase'
-  | 'restartCount'
-  | 'exitCode'
-  | 'startedAtMs'
-  | 'finishedAtMs'
-  | 'hasBeenManuallyStopped'
-  | 'pid'
-  | 'handle'
-  | 'waiters'
+  'restartCount' | 'exitCode' | 'startedAtMs' | 'finishedAtMs' | 'hasBeenManuallyStopped' | 'pid' | 'handle' | 'waiters'
 > & { readonly failureCount: number };
 
 /** A new container's phase, and a restored one's until its look for a survivor or its decision sets it. */
@@ -46,7 +38,6 @@ const CREATED = Object.freeze({ name: 'created' } as const);
 /** The persisted part of a container just added. */
 function nothingPersisted<R>(): Persisted<R> {
   return {
-    phase: CREATED,
     restartCount: 0,
     exitCode: null,
     startedAtMs: null,
@@ -70,7 +61,7 @@ function model<R>(
 ): Model<R> {
   return {
     id,
-    phase: persisted.phase,
+    phase: CREATED,
     generation: 0,
     restartCount: persisted.restartCount,
     exitCode: persisted.exitCode,
@@ -131,7 +122,6 @@ export function restored<R>(
   const { status: from, handle } = state;
   const as = restoredAs(from, handle !== undefined);
   const s = model<R>(state.id, spec, limits, call, 'restore', {
-    phase: CREATED,
     restartCount: state.restartCount,
     exitCode: state.exitCode,
     startedAtMs: msOf(state.startedAt),
