@@ -9,7 +9,6 @@
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type ContainerState, Supervisor } from '../../src/index.js';
-import { resolveHealthCheck } from '../../src/health/options.js';
 import { resolveManagerOptions } from '../../src/options.js';
 import { parseRestartPolicy } from '../../src/policy.js';
 import { type Spec, added, restored } from '../../src/supervisor/lifecycle/create.js';
@@ -19,25 +18,10 @@ import { useFakeClock } from '../support/fake-clock.js';
 import { FakeWorkload } from '../support/fake-workload.js';
 import { MemoryStore } from '../support/memory-store.js';
 import { FINISHED_AT, STARTED_AT, payloadsOf, record } from '../support/supervisor-helpers.js';
+import { AT, CHECK, type TestRun, WATCH } from '../support/lifecycle-model.js';
 
-/** A run, as the lifecycle sees it: only its identity matters (it takes no signal). */
-interface TestRun {
-  readonly name: string;
-  readonly kill?: undefined;
-}
-
-const CHECK = resolveHealthCheck({ probe: () => true });
 const CONFIG = resolveManagerOptions(undefined);
-const WATCH = {
-  readiness: 'none',
-  watchdogMs: 0,
-  watchdogSignal: 'SIGABRT',
-  maxMemoryBytes: Infinity,
-  memoryCheckMs: 500,
-} as const;
 const LIMITS: Limits = { startTimeoutMs: 5_000, stopTimeoutMs: 7_000, liveRestore: true };
-/** The readings of a restore: 9 s on the monotonic clock, a fixed wall time. */
-const AT = { nowMs: 9_000, wallMs: 1_800_000_000_000 } as const;
 /** {@link STARTED_AT} and {@link FINISHED_AT}, in ms since the epoch. */
 const STARTED_MS = 1_795_860_000_000;
 const FINISHED_MS = 1_795_860_001_000;

@@ -9,85 +9,18 @@
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ContainerError, type ContainerState, Supervisor, type Workload } from '../../src/index.js';
-import { resolveHealthCheck } from '../../src/health/options.js';
-import { resolveManagerOptions } from '../../src/options.js';
 import { parseRestartPolicy } from '../../src/policy.js';
-import type { World } from '../../src/supervisor/lifecycle/graph.js';
-import { NO_DEPENDENCIES } from '../../src/supervisor/lifecycle/following.js';
-import type { Event, Model, Waiter } from '../../src/supervisor/lifecycle/model.js';
-import { step } from '../../src/supervisor/lifecycle/table.js';
+import type { Model, Waiter } from '../../src/supervisor/lifecycle/model.js';
 import { useFakeClock } from '../support/fake-clock.js';
 import { FakeWorkload } from '../support/fake-workload.js';
 import { MemoryStore } from '../support/memory-store.js';
 import { track } from '../support/settle.js';
 import { FINISHED_AT, type Recorded, STARTED_AT, payloadsOf, record } from '../support/supervisor-helpers.js';
+import { A, CHECK, ERROR, type Happening, move, runningModel, type TestRun } from '../support/lifecycle-model.js';
 
-/** A run, as the table sees it: only its identity matters. */
-interface TestRun {
-  readonly name: string;
-  /** None: a run that cannot be sent signals. */
-  readonly kill?: undefined;
-}
-
-const A: TestRun = { name: 'a' };
 const B: TestRun = { name: 'b' };
-const WORLD: World = { get: () => undefined, dependentsOf: () => [] };
-/** The readings every event arrives with: 9 s on the monotonic clock, a fixed wall time. */
-const AT = { nowMs: 9_000, wallMs: 1_800_000_000_000 } as const;
-const CHECK = resolveHealthCheck({ probe: () => true });
-const ERROR = new Error('boom');
-
 /** A `no` container of run A's, in `phase`, its run started at 1 s on the monotonic clock. */
-function model(patch: Partial<Model<TestRun>> = {}): Model<TestRun> {
-  return {
-    id: 'web',
-    phase: { name: 'running', run: A },
-    generation: 3,
-    restartCount: 2,
-    exitCode: null,
-    startedAtMs: 1_799_999_990_000,
-    finishedAtMs: null,
-    hasBeenManuallyStopped: false,
-    pid: 4242,
-    handle: { fake: 4242 },
-    runStartedAtMs: 1_000,
-    limits: { startTimeoutMs: 5_000, stopTimeoutMs: 7_000, liveRestore: true },
-    policy: parseRestartPolicy('no'),
-    options: undefined,
-    config: resolveManagerOptions(undefined),
-    restart: { failureCount: 0, timeoutMs: 0, steps: 0, restartTimesMs: [] },
-    canceled: false,
-    meta: undefined,
-    health: undefined,
-    healthStatus: null,
-    watch: {
-      readiness: 'none',
-      watchdogMs: 0,
-      watchdogSignal: 'SIGABRT',
-      maxMemoryBytes: Infinity,
-      memoryCheckMs: 500,
-    },
-    dependsOn: NO_DEPENDENCIES,
-    group: undefined,
-    ready: true,
-    statusText: null,
-    memoryBytes: null,
-    current: undefined,
-    queue: [],
-    waiters: [],
-    orphans: 0,
-    closed: false,
-    restoring: undefined,
-    ...patch,
-  };
-}
-
-type Happening = Event<TestRun> extends infer E ? (E extends unknown ? Omit<E, 'nowMs' | 'wallMs'> : never) : never;
-
-/** Moves `s` by `happening`, read at {@link AT}. */
-function move(s: Model<TestRun>, happening: Happening) {
-  return step(s, { ...happening, ...AT }, WORLD);
-}
+const model = runningModel;
 
 /** The move of a stray or late event: nothing changes, nothing is done. */
 function expectNoMove(s: Model<TestRun>, happening: Happening): void {

@@ -11,83 +11,23 @@
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { Supervisor, type Workload } from '../../src/index.js';
-import { resolveHealthCheck } from '../../src/health/options.js';
 import { resolveManagerOptions } from '../../src/options.js';
 import { parseRestartPolicy } from '../../src/policy.js';
-import type { World } from '../../src/supervisor/lifecycle/graph.js';
-import { NO_DEPENDENCIES } from '../../src/supervisor/lifecycle/following.js';
-import type { Effect, Event, Model } from '../../src/supervisor/lifecycle/model.js';
-import { step } from '../../src/supervisor/lifecycle/table.js';
+import type { Effect, Model } from '../../src/supervisor/lifecycle/model.js';
 import { useFakeClock } from '../support/fake-clock.js';
 import { FakeWorkload } from '../support/fake-workload.js';
 import { MemoryStore } from '../support/memory-store.js';
 import { expectCode, track } from '../support/settle.js';
 import { STARTED_AT, payloadsOf, record, stateOf } from '../support/supervisor-helpers.js';
-
-/** A run, as the table sees it: only its identity matters (it takes no signal). */
-interface TestRun {
-  readonly name: string;
-  readonly kill?: undefined;
-}
-
-const A: TestRun = { name: 'a' };
-const WORLD: World = { get: () => undefined, dependentsOf: () => [] };
-/** The readings every event arrives with: 9 s on the monotonic clock, a fixed wall time. */
-const AT = { nowMs: 9_000, wallMs: 1_800_000_000_000 } as const;
-const CHECK = resolveHealthCheck({ probe: () => true });
-const ERROR = new Error('boom');
-const WATCH = {
-  readiness: 'none',
-  watchdogMs: 0,
-  watchdogSignal: 'SIGABRT',
-  maxMemoryBytes: Infinity,
-  memoryCheckMs: 500,
-} as const;
+import { A, CHECK, ERROR, move, runningModel, type TestRun, WATCH } from '../support/lifecycle-model.js';
 
 /** An `on-failure` container running run A (started at 1 s on the monotonic clock), generation 3. */
 function modelOf(patch: Partial<Model<TestRun>> = {}): Model<TestRun> {
-  return {
-    id: 'web',
-    phase: { name: 'running', run: A },
-    generation: 3,
-    restartCount: 2,
-    exitCode: null,
-    startedAtMs: 1_799_999_990_000,
-    finishedAtMs: null,
-    hasBeenManuallyStopped: false,
-    pid: 4242,
-    handle: { fake: 4242 },
-    runStartedAtMs: 1_000,
+  return runningModel({
     limits: { startTimeoutMs: 5_000, stopTimeoutMs: 7_000, liveRestore: false },
     policy: parseRestartPolicy('on-failure'),
-    options: undefined,
-    config: resolveManagerOptions(undefined),
-    restart: { failureCount: 0, timeoutMs: 0, steps: 0, restartTimesMs: [] },
-    canceled: false,
-    meta: undefined,
-    health: undefined,
-    healthStatus: null,
-    watch: WATCH,
-    dependsOn: NO_DEPENDENCIES,
-    group: undefined,
-    ready: true,
-    statusText: null,
-    memoryBytes: null,
-    current: undefined,
-    queue: [],
-    waiters: [],
-    orphans: 0,
-    closed: false,
-    restoring: undefined,
     ...patch,
-  };
-}
-
-type Happening = Event<TestRun> extends infer E ? (E extends unknown ? Omit<E, 'nowMs' | 'wallMs'> : never) : never;
-
-/** Moves `s` by `happening`, read at {@link AT} (and `random`, when given). */
-function move(s: Model<TestRun>, happening: Happening, random?: number) {
-  return step(s, { ...happening, ...AT, ...(random !== undefined && { random }) }, WORLD);
+  });
 }
 
 const LEAVE_RUN = [{ type: 'unprobe' }, { type: 'unsample' }, { type: 'clear-timer', timer: 'watchdog' }] as const;
