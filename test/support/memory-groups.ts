@@ -58,11 +58,24 @@ export function sumOf(pids: readonly number[], read: (pid: number) => number): n
   return pids.reduce((sum, pid) => sum + read(pid), 0);
 }
 
-/** Waits until each of `pids` runs `command` (its resident set no longer that of the shell it forked from). */
+/** The state letter of process `pid` (`S`: asleep). */
+function stateOf(pid: number): string {
+  return readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2] ?? '';
+}
+
+/**
+ * Waits until each of `pids` runs `command` and is asleep in it: its resident set no longer that
+ * of the shell it forked from, nor still growing as its loader faults its pages in.
+ */
 export async function waitUntilRunning(command: string, ...pids: number[]): Promise<void> {
   await waitFor(
-    () => pids.every((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === command),
+    () => pids.every((pid) => readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === command && stateOf(pid) === 'S'),
     5_000,
-    `pids ${pids.join(', ')} to run ${command}`,
+    `pids ${pids.join(', ')} to run ${command}, asleep`,
   );
+}
+
+/** Waits until each of `pids` is asleep (a shell in `wait`): its resident set no longer moves. */
+export async function waitUntilAsleep(...pids: number[]): Promise<void> {
+  await waitFor(() => pids.every((pid) => stateOf(pid) === 'S'), 5_000, `pids ${pids.join(', ')} to be asleep`);
 }

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { memoryCgroupFile } from '../../src/workloads/memory.js';
 import { MemorySampler } from '../../src/workloads/memory-sampler.js';
-import { Groups, statRssBytes, sumOf, waitUntilRunning } from '../support/memory-groups.js';
+import { Groups, statRssBytes, sumOf, waitUntilAsleep, waitUntilRunning } from '../support/memory-groups.js';
 import { waitFor } from '../support/wait-for.js';
 
 /** The largest pid Linux may have (`pid_max` at most 2^22, and pids stay below it): never a process. */
@@ -343,6 +343,7 @@ describe('MemorySampler over real processes', () => {
     const [line] = (await once(child.stdout as NodeJS.ReadableStream, 'data')) as [string];
     const fork = Number(line.trim());
     await waitUntilRunning('sleep', fork);
+    await waitUntilAsleep(pid);
     expect(await reports.next('run')).toBe(sumOf([pid, fork], statRssBytes));
   });
 

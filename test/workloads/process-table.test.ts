@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { FileBudget } from '../../src/workloads/proc-files.js';
 import { ProcessTable, handedOutBetween } from '../../src/workloads/process-table.js';
-import { Groups, statRssBytes, sumOf, waitUntilRunning } from '../support/memory-groups.js';
+import { Groups, statRssBytes, sumOf, waitUntilAsleep, waitUntilRunning } from '../support/memory-groups.js';
 import { waitFor } from '../support/wait-for.js';
 
 describe('handedOutBetween', () => {
@@ -58,13 +58,7 @@ describe('ProcessTable on real processes', () => {
     const { pid, line } = await groups.start('sleep 60 & echo $!; wait');
     const member = Number(line);
     await waitUntilRunning('sleep', member);
-    // Both asleep for good (the shell in `wait`, sleep in its nanosleep): until then their resident
-    // sets still grow (sleep's loader faulting its pages in), and two reads a moment apart differ.
-    await waitFor(
-      () => stateOf(pid) === 'S' && waitChannelOf(member) === 'hrtimer_nanosleep',
-      5_000,
-      'the shell to wait and sleep to sleep',
-    );
+    await waitUntilAsleep(pid);
     const budget = new FileBudget(100);
     const table = new ProcessTable(budget);
     table.watch(pid);
