@@ -37,7 +37,8 @@ afterAll(async () => {
   // A failed round may have left a daemon running: kill every group, then check nothing is left.
   const survivors = await started.killAll();
   await rm(stateDir, { recursive: true, force: true });
-  await rm(runDir, { recursive: true, force: true });
+  // A killed run's monitor may still write its exit file as the directory goes: rm tries again.
+  await rm(runDir, { recursive: true, force: true, maxRetries: 5 });
   expect(survivors, 'daemons left running').toEqual([]);
 });
 
