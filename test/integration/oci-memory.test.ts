@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OciRun, ociWorkload } from '../../src/index.js';
 import { cgroupMemoryBytes, processGroupMemoryBytes } from '../../src/workloads/memory.js';
 import { type OciFixture, createOciFixture } from '../support/oci-bundle.js';
+import { waitUntilRunning } from '../support/memory-groups.js';
 
 const exec = promisify(execFile);
 const never = new AbortController().signal;
@@ -44,6 +45,8 @@ describe('cgroupMemoryBytes of a runc container', () => {
       expect(readFileSync(`/proc/${pid}/cgroup`, 'utf8')).toMatch(
         new RegExp(`^\\d+:memory:${own === '/' ? '' : own}/${id}$`, 'm'),
       );
+      // Asleep in `sleep`: its loader done, the cgroup's charge no longer moves between the two reads.
+      await waitUntilRunning('sleep', pid);
       const before = cgroupMemoryBytes(pid) as number;
       expect(Math.abs(before - (await runcUsageBytes(id)))).toBeLessThanOrEqual(MiB);
       expect(before).toBeLessThan(16 * MiB);
